@@ -1,0 +1,25 @@
+"""Reflex configuration: everything comes from work_dispatch.settings."""
+
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+from work_dispatch.settings import settings
+
+config = rx.Config(
+    app_name="work_dispatch",
+    db_url=settings.database_url,
+    redis_url=settings.redis_url,
+    telemetry_enabled=False,
+    frontend_port=settings.port,
+    backend_port=settings.port,
+    api_url=f"http://localhost:{settings.port}",
+    deploy_url=f"http://localhost:{settings.port}",
+    cors_allowed_origins=settings.allowed_origins,
+    show_built_with_reflex=False,
+    disable_plugins=[SitemapPlugin],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="light", accent_color="indigo", gray_color="slate", radius="medium")
+        )
+    ],
+)

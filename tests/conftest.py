@@ -1,0 +1,145 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, Redis, and the demo shop.
+
+PostgreSQL and Redis tests skip with a reason on a laptop without them, but fail in CI
+(``CI=true``), where every service must answer.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, SQLModel
+
+from work_dispatch import models  # noqa: F401
+from work_dispatch.__main__ import migrate
+from work_dispatch.db import make_engine
+from work_dispatch.services.actor import Actor
+from work_dispatch.services.demo import load_reference_data
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("WD_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("WD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a developer machine, fail in CI."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: services must be running)")
+    pytest.skip(reason)
+
+
+def _postgres_answers() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run, dropped afterwards."""
+    if not _postgres_answers():
+        unavailable("PostgreSQL is not answering at " + PG_ADMIN_URL.split("@")[-1])
+    name = f"wd_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    """A fresh, migrated SQLite database file for this test run."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrate(url)
+    return url
+
+
+_ENGINES: dict[str, object] = {}
+
+
+def _clean(engine) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
+        else:
+            for table in tables:
+                connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request):
+    """An engine on a clean database, once per backend."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    if url not in _ENGINES:
+        _ENGINES[url] = make_engine(url)
+    engine = _ENGINES[url]
+    _clean(engine)
+    return engine
+
+
+@pytest.fixture
+def pg_engine(pg_url):
+    """An engine on a clean PostgreSQL database (for PostgreSQL-only tests)."""
+    if pg_url not in _ENGINES:
+        _ENGINES[pg_url] = make_engine(pg_url)
+    engine = _ENGINES[pg_url]
+    _clean(engine)
+    return engine
+
+
+@pytest.fixture
+def db(engine) -> Iterator[Session]:
+    """A session on the clean database."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def shop(db) -> dict[str, dict[str, int]]:
+    """The demo shop's reference data (no work orders)."""
+    return load_reference_data(db)
+
+
+def actor_for(db: Session, username: str) -> Actor:
+    """Resolve a user of the demo shop into an actor, as login would."""
+    from sqlmodel import select
+
+    from work_dispatch.services.auth import actor_for_user
+
+    user = db.exec(select(models.User).where(models.User.username == username)).one()
+    return actor_for_user(db, user)
+
+
+@pytest.fixture
+def supervisor(db, shop) -> Actor:
+    """The demo supervisor ``super1``."""
+    return actor_for(db, "super1")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis test database URL; skips (or fails in CI) when Redis is down."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
+    except Exception:
+        unavailable("Redis is not answering at " + REDIS_TEST_URL)
+    return REDIS_TEST_URL

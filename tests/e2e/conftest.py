@@ -1,0 +1,154 @@
+"""Serve the real app (``reflex run --env prod``) and drive Debian's Chromium with Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import unavailable
+from work_dispatch.settings import PROJECT_ROOT
+
+CHROMIUM = os.environ.get("WD_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
+DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 768, "height": 1024}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"app did not answer {url} in {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+class ServedApp:
+    """A running app: its base URL, database URL and process."""
+
+    def __init__(self, base_url: str, database_url: str, process: subprocess.Popen, log: Path):
+        self.base_url = base_url
+        self.database_url = database_url
+        self.process = process
+        self.log = log
+
+    def stop(self) -> None:
+        """End the process group we started, by its PID."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def serve_app(tmp_dir: Path, database_url: str, extra_env: dict[str, str] | None = None) -> ServedApp:
+    """Migrate, load the demo shop and start the production server on a free port.
+
+    Args:
+        tmp_dir: Where the log goes.
+        database_url: The database the app uses.
+        extra_env: More environment for the server.
+
+    Returns:
+        The running app.
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "WD_DATABASE_URL": database_url,
+        "WD_PORT": str(port),
+        "REFLEX_USE_NPM": "1",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        **(extra_env or {}),
+    }
+    if "REFLEX_REDIS_URL" not in (extra_env or {}):
+        env.pop("REFLEX_REDIS_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "work_dispatch", "demo"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    log = tmp_dir / f"app-{port}.log"
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--loglevel", "info"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    app = ServedApp(f"http://127.0.0.1:{port}", database_url, process, log)
+    try:
+        _wait_for(f"{app.base_url}/ping", process, log, timeout=420)
+        _wait_for(f"{app.base_url}/login", process, log, timeout=60)
+    except Exception:
+        app.stop()
+        raise
+    return app
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory) -> Iterator[ServedApp]:
+    """The app on a fresh SQLite database with the demo shop, for the whole session."""
+    tmp_dir = tmp_path_factory.mktemp("app")
+    app = serve_app(tmp_dir, f"sqlite:///{tmp_dir / 'e2e.db'}")
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        unavailable(f"Chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under artifacts/screenshots/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,1 @@
+"""Stateless UI building blocks; they take vars and handlers, never State classes."""

@@ -1,0 +1,108 @@
+"""Enumerations of the domain, stored as their string values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a user may do."""
+
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    OPERATOR = "operator"
+
+
+class Priority(StrEnum):
+    """Urgency of a work order and of its tasks."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+PRIORITY_RANK: dict[str, int] = {
+    Priority.LOW: 0,
+    Priority.NORMAL: 1,
+    Priority.HIGH: 2,
+    Priority.URGENT: 3,
+}
+
+
+class WorkOrderStatus(StrEnum):
+    """Life of a work order."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ProcessStatus(StrEnum):
+    """Life of one process step of a work order."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TaskStatus(StrEnum):
+    """Life of a task; see :mod:`work_dispatch.domain.task_machine`."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+OPEN_TASK_STATUSES: frozenset[str] = frozenset(
+    {
+        TaskStatus.PENDING,
+        TaskStatus.QUEUED,
+        TaskStatus.ASSIGNED,
+        TaskStatus.IN_PROGRESS,
+        TaskStatus.PAUSED,
+    }
+)
+"""Published statuses in which a task still needs work."""
+
+OPERATOR_LOAD_STATUSES: frozenset[str] = frozenset(
+    {TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.PAUSED}
+)
+"""Statuses that count against an operator's WIP limit."""
+
+
+class Strategy(StrEnum):
+    """How a rule picks an operator inside its department."""
+
+    LEAST_TASKS = "least_tasks"
+    ROUND_ROBIN = "round_robin"
+    RANDOM = "random"
+    FIRST_AVAILABLE = "first_available"
+    POOL = "pool"
+
+
+class NotificationKind(StrEnum):
+    """Kinds of notification shown in the bell."""
+
+    TASK_ASSIGNED = "task_assigned"
+    TASK_DUE_SOON = "task_due_soon"
+    PROCESS_COMPLETED = "process_completed"
+    WORK_ORDER_COMPLETED = "work_order_completed"
+    TASK_CANCELLED = "task_cancelled"
+    TASK_UNASSIGNED = "task_unassigned"
+
+
+class AuthEventKind(StrEnum):
+    """Audit entries of the login flow."""
+
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"

@@ -1,0 +1,98 @@
+"""The task state machine: which action moves a task from which status to which.
+
+draft → (publish) pending → (dispatch) queued in a department pool, or assigned to an
+operator → (claim) assigned → in_progress ⇄ paused → completed; cancelled from any open
+status. A paused task must be resumed before it can be completed, so every minute of
+work is accounted for by a start or resume event.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from work_dispatch.domain.enums import TaskStatus
+from work_dispatch.domain.errors import IllegalTransitionError
+
+
+class TaskAction(StrEnum):
+    """Everything that changes a task's status."""
+
+    PUBLISH = "publish"
+    PUBLISH_ASSIGNED = "publish_assigned"
+    QUEUE = "queue"
+    ASSIGN = "assign"
+    CLAIM = "claim"
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+    UNASSIGN = "unassign"
+    REASSIGN = "reassign"
+
+
+_S = TaskStatus
+_OPEN = (_S.PENDING, _S.QUEUED, _S.ASSIGNED, _S.IN_PROGRESS, _S.PAUSED)
+
+TRANSITIONS: dict[TaskAction, tuple[tuple[TaskStatus, ...], TaskStatus]] = {
+    TaskAction.PUBLISH: ((_S.DRAFT,), _S.PENDING),
+    TaskAction.PUBLISH_ASSIGNED: ((_S.DRAFT,), _S.ASSIGNED),
+    TaskAction.QUEUE: ((_S.PENDING,), _S.QUEUED),
+    TaskAction.ASSIGN: ((_S.PENDING, _S.QUEUED), _S.ASSIGNED),
+    TaskAction.CLAIM: ((_S.QUEUED,), _S.ASSIGNED),
+    TaskAction.START: ((_S.ASSIGNED,), _S.IN_PROGRESS),
+    TaskAction.PAUSE: ((_S.IN_PROGRESS,), _S.PAUSED),
+    TaskAction.RESUME: ((_S.PAUSED,), _S.IN_PROGRESS),
+    TaskAction.COMPLETE: ((_S.IN_PROGRESS,), _S.COMPLETED),
+    TaskAction.CANCEL: (_OPEN, _S.CANCELLED),
+    TaskAction.UNASSIGN: ((_S.ASSIGNED, _S.IN_PROGRESS, _S.PAUSED), _S.QUEUED),
+    TaskAction.REASSIGN: (_OPEN, _S.ASSIGNED),
+}
+
+_STATUS_WORDS: dict[TaskStatus, str] = {
+    _S.DRAFT: "a draft",
+    _S.PENDING: "waiting for dispatch",
+    _S.QUEUED: "in the department pool",
+    _S.ASSIGNED: "assigned",
+    _S.IN_PROGRESS: "in progress",
+    _S.PAUSED: "paused",
+    _S.COMPLETED: "completed",
+    _S.CANCELLED: "cancelled",
+}
+
+
+def allowed_from(action: TaskAction) -> tuple[TaskStatus, ...]:
+    """Statuses from which ``action`` is legal.
+
+    Args:
+        action: The action to look up.
+
+    Returns:
+        The statuses the task may be in for the action to apply.
+    """
+    return TRANSITIONS[action][0]
+
+
+def next_status(action: TaskAction, current: str) -> TaskStatus:
+    """The status a task reaches when ``action`` is applied to it.
+
+    Args:
+        action: What is being done to the task.
+        current: The task's current status value.
+
+    Returns:
+        The new status.
+
+    Raises:
+        IllegalTransitionError: If the action is not legal from ``current``.
+    """
+    sources, target = TRANSITIONS[action]
+    status = TaskStatus(current)
+    if status not in sources:
+        hint = ""
+        if action is TaskAction.COMPLETE and status is _S.PAUSED:
+            hint = " Resume it first."
+        raise IllegalTransitionError(
+            f"Cannot {action.value.replace('_', ' ')} a task that is {_STATUS_WORDS[status]}.{hint}"
+        )
+    return target

@@ -1,0 +1,292 @@
+"""All database tables. Only services, db and migrations import this module."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+CODE_LENGTH = 32
+NAME_LENGTH = 120
+TEXT_LENGTH = 2000
+REASON_LENGTH = 500
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Department(SQLModel, table=True):
+    """A shop department (prepress, printing, ...) owning a pool of tasks."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=CODE_LENGTH, unique=True)
+    name: str = Field(max_length=NAME_LENGTH)
+    sort_order: int = 0
+    is_active: bool = True
+
+
+class User(SQLModel, table=True):
+    """Anyone who logs in: admin, supervisor or operator."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=NAME_LENGTH)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    is_active: bool = True
+    wip_limit: int = 3
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class UserDepartment(SQLModel, table=True):
+    """Membership of a user in a department (many to many)."""
+
+    __tablename__ = "user_department"
+    __table_args__ = (Index("ix_user_department_department", "department_id"),)
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A logged-in browser; the browser keeps the raw token, we keep its hash."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    address: str = Field(default="", max_length=64)
+
+
+class AuthEvent(SQLModel, table=True):
+    """Audit of logins, failed logins and logouts (also feeds rate limiting)."""
+
+    __tablename__ = "auth_event"
+    __table_args__ = (
+        Index("ix_auth_event_username_created", "username", "created_at"),
+        Index("ix_auth_event_address_created", "address", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    username: str = Field(max_length=64)
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    address: str = Field(default="", max_length=64)
+    reason: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Process(SQLModel, table=True):
+    """A kind of work (plate making, die cutting, ...) with its standard time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=CODE_LENGTH, unique=True)
+    name: str = Field(max_length=NAME_LENGTH)
+    standard_minutes: int = 30
+    is_active: bool = True
+
+
+class Product(SQLModel, table=True):
+    """Something the shop makes, with a default route of processes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=CODE_LENGTH, unique=True)
+    name: str = Field(max_length=NAME_LENGTH)
+    unit: str = Field(default="pcs", max_length=16)
+    is_active: bool = True
+
+
+class ProductRouteStep(SQLModel, table=True):
+    """One step of a product's default route."""
+
+    __tablename__ = "product_route_step"
+    __table_args__ = (UniqueConstraint("product_id", "sequence", name="uq_route_product_sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", ondelete="CASCADE")
+    sequence: int
+    process_id: int = Field(foreign_key="process.id")
+
+
+class Customer(SQLModel, table=True):
+    """Who a work order is for."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=NAME_LENGTH, unique=True)
+    contact: str = Field(default="", max_length=NAME_LENGTH)
+
+
+class OrderNumberCounter(SQLModel, table=True):
+    """Last order number handed out per month; bumped atomically."""
+
+    __tablename__ = "order_number_counter"
+
+    period: str = Field(max_length=6, primary_key=True)
+    last_value: int = 0
+
+
+class WorkOrder(SQLModel, table=True):
+    """A customer order to be produced through a route of processes."""
+
+    __tablename__ = "work_order"
+    __table_args__ = (
+        Index("ix_work_order_status_id", "status", "id"),
+        Index("ix_work_order_customer_id", "customer_id", "id"),
+        Index("ix_work_order_delivery_date", "delivery_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_number: str = Field(max_length=16, unique=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    product_id: int = Field(foreign_key="product.id")
+    quantity: int
+    unit: str = Field(default="pcs", max_length=16)
+    priority: str = Field(default="normal", max_length=16)
+    delivery_date: date | None = None
+    status: str = Field(default="draft", max_length=16)
+    notes: str = Field(default="", max_length=TEXT_LENGTH)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+    version: int = 1
+
+
+class WorkOrderProcess(SQLModel, table=True):
+    """One process of a work order's route, in sequence."""
+
+    __tablename__ = "work_order_process"
+    __table_args__ = (UniqueConstraint("work_order_id", "sequence", name="uq_wop_order_sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_order_id: int = Field(foreign_key="work_order.id", ondelete="CASCADE")
+    process_id: int = Field(foreign_key="process.id")
+    sequence: int
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    batch_size: int | None = None
+    status: str = Field(default="pending", max_length=16)
+    quantity_completed: int = 0
+    quantity_defective: int = 0
+    completed_at: datetime | None = None
+
+
+class Task(SQLModel, table=True):
+    """A unit of work for one department or operator."""
+
+    __table_args__ = (
+        Index("ix_task_assigned_department", "assigned_department_id"),
+        Index("ix_task_assigned_operator", "assigned_operator_id"),
+        Index("ix_task_status", "status"),
+        Index("ix_task_department_status", "assigned_department_id", "status"),
+        Index("ix_task_wop_status", "work_order_process_id", "status"),
+        Index("ix_task_created_at", "created_at"),
+        Index("ix_task_updated_at", "updated_at"),
+        Index("ix_task_is_draft_status", "is_draft", "status"),
+        Index("ix_task_operator_status_updated", "assigned_operator_id", "status", "updated_at"),
+        Index("ix_task_work_order_sequence", "work_order_id", "sequence"),
+        Index("ix_task_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_order_process_id: int = Field(foreign_key="work_order_process.id", ondelete="CASCADE")
+    work_order_id: int = Field(foreign_key="work_order.id", ondelete="CASCADE")
+    process_id: int = Field(foreign_key="process.id")
+    sequence: int
+    generation_key: str = Field(max_length=64, unique=True)
+    is_draft: bool = True
+    status: str = Field(default="draft", max_length=16)
+    assigned_department_id: int | None = Field(default=None, foreign_key="department.id")
+    assigned_operator_id: int | None = Field(default=None, foreign_key="user.id")
+    priority: str = Field(default="normal", max_length=16)
+    priority_rank: int = 1
+    due_at: datetime | None = None
+    production_quantity: int
+    quantity_completed: int = 0
+    quantity_defective: int = 0
+    allow_over_production: bool = False
+    work_content: str = Field(default="", max_length=TEXT_LENGTH)
+    requirements: str = Field(default="", max_length=TEXT_LENGTH)
+    pause_reason: str = Field(default="", max_length=REASON_LENGTH)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+    published_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class AssignmentRule(SQLModel, table=True):
+    """Routes a process's tasks to a department, picking operators by a strategy."""
+
+    __tablename__ = "assignment_rule"
+    __table_args__ = (UniqueConstraint("process_id", "department_id", name="uq_rule_process_department"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = Field(foreign_key="process.id")
+    department_id: int = Field(foreign_key="department.id")
+    priority: int = 50
+    strategy: str = Field(default="least_tasks", max_length=20)
+    is_active: bool = True
+    notes: str = Field(default="", max_length=REASON_LENGTH)
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class DispatchCursor(SQLModel, table=True):
+    """Round-robin position per department: the last operator given a task."""
+
+    __tablename__ = "dispatch_cursor"
+
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+    last_operator_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+
+
+class AppSetting(SQLModel, table=True):
+    """Global switches such as auto-dispatch, stored as JSON values."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(max_length=64, primary_key=True)
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class TaskEvent(SQLModel, table=True):
+    """The audit trail of a task; ``actor_id`` None means the system."""
+
+    __tablename__ = "task_event"
+    __table_args__ = (Index("ix_task_event_task_created", "task_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE")
+    actor_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    kind: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Notification(SQLModel, table=True):
+    """A message in a user's bell."""
+
+    __table_args__ = (
+        Index("ix_notification_recipient_read_created", "recipient_id", "is_read", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    kind: str = Field(max_length=32)
+    title: str = Field(max_length=200)
+    body: str = Field(default="", max_length=TEXT_LENGTH)
+    task_id: int | None = Field(default=None, foreign_key="task.id", ondelete="CASCADE")
+    work_order_id: int | None = Field(default=None, foreign_key="work_order.id", ondelete="CASCADE")
+    is_read: bool = False
+    read_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utc_now)

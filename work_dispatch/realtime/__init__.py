@@ -1,0 +1,1 @@
+"""Event bus and per-worker fan-out to connected sessions."""

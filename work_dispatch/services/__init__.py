@@ -1,0 +1,1 @@
+"""Use cases, one transaction each. Authorization and validation happen here."""

@@ -1,0 +1,69 @@
+"""Figures for the supervisor dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, func, select
+
+from work_dispatch.domain.enums import TaskStatus, WorkOrderStatus
+from work_dispatch.models import Department, Task, WorkOrder
+from work_dispatch.services.actor import Actor, require_supervisor
+
+
+@dataclass
+class StatusCount:
+    """How many records are in one status."""
+
+    status: str
+    label: str
+    count: int
+
+
+@dataclass
+class DashboardSummary:
+    """Counts by status for work orders and tasks, and open tasks per department."""
+
+    work_orders: list[StatusCount]
+    tasks: list[StatusCount]
+    departments: list[StatusCount]
+
+
+def _label(status: str) -> str:
+    return status.replace("_", " ").capitalize()
+
+
+def summary(db: Session, actor: Actor | None) -> DashboardSummary:
+    """Count work orders and tasks by status (two grouped queries).
+
+    Args:
+        db: Open session (read only).
+        actor: The acting user (supervisor or admin).
+
+    Returns:
+        The summary, every status present (zero when none).
+    """
+    require_supervisor(actor)
+    order_counts = dict(db.exec(select(WorkOrder.status, func.count()).group_by(WorkOrder.status)).all())
+    task_counts = dict(db.exec(select(Task.status, func.count()).group_by(Task.status)).all())
+    department_counts = dict(
+        db.exec(
+            select(Task.assigned_department_id, func.count())
+            .where(
+                Task.status.in_(
+                    [TaskStatus.QUEUED, TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.PAUSED]
+                )
+            )
+            .group_by(Task.assigned_department_id)
+        ).all()
+    )
+    departments = db.exec(
+        select(Department).where(Department.is_active).order_by(Department.sort_order)
+    ).all()
+    return DashboardSummary(
+        work_orders=[
+            StatusCount(s.value, _label(s.value), order_counts.get(s.value, 0)) for s in WorkOrderStatus
+        ],
+        tasks=[StatusCount(s.value, _label(s.value), task_counts.get(s.value, 0)) for s in TaskStatus],
+        departments=[StatusCount(d.code, d.name, department_counts.get(d.id, 0)) for d in departments],
+    )

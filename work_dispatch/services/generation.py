@@ -1,0 +1,256 @@
+"""Bulk generation of draft tasks from work orders.
+
+All work orders of a call are planned in memory, then written with one statement per
+kind of change: an ``INSERT ... ON CONFLICT (generation_key) DO NOTHING RETURNING`` for
+new drafts, one executemany ``UPDATE`` for changed drafts, one ``DELETE`` for drafts no
+longer planned, and one multi-row insert of their events. Published tasks are never
+touched; they are reported instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import bindparam, delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from work_dispatch.domain.enums import PRIORITY_RANK, TaskStatus
+from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.domain.generation import PlannedTask, RouteStep, plan_work_order
+from work_dispatch.models import Process, Task, WorkOrder, WorkOrderProcess, utc_now
+from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.audit import record_events
+from work_dispatch.services.validation import as_id_list
+
+BULK_MAX_WORK_ORDERS = 20_000
+
+
+@dataclass
+class GenerationReport:
+    """What generation did to one work order's drafts."""
+
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    deleted: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    published_untouched: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for a toast."""
+        parts = [
+            f"{len(self.created)} created",
+            f"{len(self.updated)} updated",
+            f"{len(self.deleted)} removed",
+            f"{self.unchanged} unchanged",
+        ]
+        if self.published_untouched:
+            parts.append(f"{len(self.published_untouched)} published tasks left as they are")
+        return ", ".join(parts)
+
+
+def _due_at(delivery: date | None) -> datetime | None:
+    return datetime.combine(delivery, time(17, 0), tzinfo=UTC) if delivery else None
+
+
+def _insert_statement(db: Session):
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(Task.__table__)
+
+
+def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dict[int, GenerationReport]:
+    """Make the drafts of the given work orders match their plans (no commit).
+
+    Args:
+        db: Open session; the caller commits.
+        actor: The acting supervisor (already authorized by the caller).
+        work_order_ids: Work orders to generate for.
+
+    Returns:
+        A report per work order id.
+
+    Raises:
+        ValidationError: If a work order has an empty route.
+    """
+    reports = {wo_id: GenerationReport() for wo_id in work_order_ids}
+    if not work_order_ids:
+        return reports
+    orders = {wo.id: wo for wo in db.exec(select(WorkOrder).where(WorkOrder.id.in_(work_order_ids))).all()}
+    routes: dict[int, list[RouteStep]] = defaultdict(list)
+    content_by_process = dict(db.exec(select(Process.id, Process.name)).all())
+    for wop in db.exec(
+        select(WorkOrderProcess).where(WorkOrderProcess.work_order_id.in_(work_order_ids))
+    ).all():
+        routes[wop.work_order_id].append(
+            RouteStep(
+                work_order_process_id=wop.id,
+                process_id=wop.process_id,
+                sequence=wop.sequence,
+                department_id=wop.department_id,
+                batch_size=wop.batch_size,
+                work_content=content_by_process.get(wop.process_id, ""),
+            )
+        )
+    plans: list[PlannedTask] = []
+    for wo_id in work_order_ids:
+        order = orders.get(wo_id)
+        if order is None:
+            raise NotFoundError(f"Unknown work order {wo_id}.")
+        try:
+            plans.extend(
+                plan_work_order(
+                    order.id,
+                    order.quantity,
+                    order.priority,
+                    _due_at(order.delivery_date),
+                    routes.get(wo_id, []),
+                )
+            )
+        except ValidationError as error:
+            raise ValidationError(f"Work order {order.order_number}: {error.message}", error.field) from error
+
+    existing = db.exec(
+        select(
+            Task.id,
+            Task.work_order_id,
+            Task.generation_key,
+            Task.is_draft,
+            Task.production_quantity,
+            Task.priority,
+            Task.due_at,
+        ).where(Task.work_order_id.in_(work_order_ids))
+    ).all()
+    existing_by_key = {row.generation_key: row for row in existing}
+    planned_keys = {plan.generation_key for plan in plans}
+    now = utc_now()
+
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
+    for plan in plans:
+        row = existing_by_key.get(plan.generation_key)
+        if row is None:
+            new_rows.append(_task_row(plan, now))
+        elif not row.is_draft:
+            if row.production_quantity != plan.production_quantity:
+                reports[plan.work_order_id].published_untouched.append(row.id)
+        elif (row.production_quantity, row.priority, row.due_at) != (
+            plan.production_quantity,
+            plan.priority,
+            plan.due_at,
+        ):
+            changed_rows.append(
+                {
+                    "task_id": row.id,
+                    "production_quantity": plan.production_quantity,
+                    "priority": plan.priority,
+                    "priority_rank": PRIORITY_RANK[plan.priority],
+                    "due_at": plan.due_at,
+                    "updated_at": now,
+                }
+            )
+            reports[plan.work_order_id].updated.append(row.id)
+        else:
+            reports[plan.work_order_id].unchanged += 1
+
+    stale = [row for row in existing if row.generation_key not in planned_keys]
+    stale_drafts = [row.id for row in stale if row.is_draft]
+    for row in stale:
+        target = reports[row.work_order_id]
+        (target.deleted if row.is_draft else target.published_untouched).append(row.id)
+
+    if new_rows:
+        statement = (
+            _insert_statement(db)
+            .on_conflict_do_nothing(index_elements=["generation_key"])
+            .returning(Task.__table__.c.id, Task.__table__.c.work_order_id)
+        )
+        inserted = [(r[0], r[1]) for r in db.connection().execute(statement, new_rows).all()]
+        for task_id, wo_id in inserted:
+            reports[wo_id].created.append(task_id)
+        record_events(db, actor.user_id, "generated", [task_id for task_id, _ in inserted])
+    if changed_rows:
+        db.connection().execute(
+            update(Task.__table__)
+            .where(Task.__table__.c.id == bindparam("task_id"))
+            .values(
+                production_quantity=bindparam("production_quantity"),
+                priority=bindparam("priority"),
+                priority_rank=bindparam("priority_rank"),
+                due_at=bindparam("due_at"),
+                updated_at=bindparam("updated_at"),
+                version=Task.__table__.c.version + 1,
+            ),
+            changed_rows,
+        )
+        record_events(
+            db,
+            actor.user_id,
+            "regenerated",
+            [r["task_id"] for r in changed_rows],
+            per_task_data={
+                r["task_id"]: {"production_quantity": r["production_quantity"]} for r in changed_rows
+            },
+        )
+    if stale_drafts:
+        db.execute(delete(Task).where(Task.id.in_(stale_drafts), Task.is_draft.is_(True)))
+    return reports
+
+
+def _task_row(plan: PlannedTask, now: datetime) -> dict[str, Any]:
+    return {
+        "work_order_process_id": plan.work_order_process_id,
+        "work_order_id": plan.work_order_id,
+        "process_id": plan.process_id,
+        "sequence": plan.sequence,
+        "generation_key": plan.generation_key,
+        "is_draft": True,
+        "status": TaskStatus.DRAFT.value,
+        "assigned_department_id": plan.department_id,
+        "assigned_operator_id": None,
+        "priority": plan.priority,
+        "priority_rank": PRIORITY_RANK[plan.priority],
+        "due_at": plan.due_at,
+        "production_quantity": plan.production_quantity,
+        "quantity_completed": 0,
+        "quantity_defective": 0,
+        "allow_over_production": False,
+        "work_content": plan.work_content,
+        "requirements": "",
+        "pause_reason": "",
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def generate_for_work_orders(
+    db: Session, actor: Actor | None, work_order_ids: Any
+) -> dict[int, GenerationReport]:
+    """Bulk entry point: generate drafts for many approved work orders in one transaction.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        work_order_ids: Ids of approved or in-progress work orders.
+
+    Returns:
+        A report per work order.
+
+    Raises:
+        ValidationError: If a work order is not approved (draft, cancelled, completed).
+    """
+    actor = require_supervisor(actor)
+    ids = as_id_list(work_order_ids, "work_order_ids", "Work orders", max_items=BULK_MAX_WORK_ORDERS)
+    statuses = dict(db.exec(select(WorkOrder.id, WorkOrder.status).where(WorkOrder.id.in_(ids))).all())
+    for wo_id in ids:
+        status = statuses.get(wo_id)
+        if status is None:
+            raise NotFoundError(f"Unknown work order {wo_id}.")
+        if status not in ("approved", "in_progress"):
+            raise ValidationError(f"Work order {wo_id} is {status}; approve it first.")
+    reports = generate_drafts(db, actor, ids)
+    db.commit()
+    return reports

@@ -1,0 +1,578 @@
+"""Work orders: create, edit, list, approve (generates drafts) and cancel."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from work_dispatch.domain.enums import (
+    OPEN_TASK_STATUSES,
+    NotificationKind,
+    Priority,
+    TaskStatus,
+    WorkOrderStatus,
+)
+from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
+from work_dispatch.models import (
+    TEXT_LENGTH,
+    Customer,
+    Department,
+    Notification,
+    OrderNumberCounter,
+    Process,
+    Product,
+    ProductRouteStep,
+    Task,
+    WorkOrder,
+    WorkOrderProcess,
+    utc_now,
+)
+from work_dispatch.realtime.bus import BusEvent, publish
+from work_dispatch.services import generation
+from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.audit import record_events
+from work_dispatch.services.validation import as_choice, as_date, as_int, as_text
+
+MAX_ROUTE_STEPS = 30
+MAX_QUANTITY = 100_000_000
+PAGE_SIZE_MAX = 100
+
+
+@dataclass(frozen=True)
+class RouteStepInput:
+    """One process of a route as entered on the form."""
+
+    process_id: int
+    department_id: int | None = None
+    batch_size: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkOrderInput:
+    """The validated content of the work-order form."""
+
+    customer_id: int
+    product_id: int
+    quantity: int
+    unit: str
+    priority: str
+    delivery_date: date | None
+    notes: str
+    route: tuple[RouteStepInput, ...]
+
+
+@dataclass
+class WorkOrderRow:
+    """A work order as the list shows it."""
+
+    id: int
+    order_number: str
+    customer: str
+    product: str
+    quantity: int
+    unit: str
+    priority: str
+    delivery_date: str
+    status: str
+    task_count: int = 0
+    draft_count: int = 0
+
+
+@dataclass
+class WorkOrderPage:
+    """One keyset page of work orders."""
+
+    rows: list[WorkOrderRow]
+    next_cursor: str | None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_work_order_input(raw: dict[str, Any]) -> WorkOrderInput:
+    """Validate the work-order form as sent by a client.
+
+    Args:
+        raw: The form fields; ``route`` is a list of dicts with ``process_id`` and
+            optional ``department_id`` and ``batch_size``.
+
+    Returns:
+        The validated input.
+
+    Raises:
+        ValidationError: On the first invalid field.
+    """
+    if not isinstance(raw, dict):
+        raise ValidationError("The form is malformed.")
+    quantity = as_int(raw.get("quantity"), "quantity", "Quantity", minimum=1, maximum=MAX_QUANTITY)
+    route_raw = raw.get("route")
+    if not isinstance(route_raw, list | tuple) or not route_raw:
+        raise ValidationError("The route needs at least one process.", "route")
+    if len(route_raw) > MAX_ROUTE_STEPS:
+        raise ValidationError(f"A route has at most {MAX_ROUTE_STEPS} processes.", "route")
+    route: list[RouteStepInput] = []
+    for step in route_raw:
+        if not isinstance(step, dict):
+            raise ValidationError("The route is malformed.", "route")
+        batch_size = as_int(
+            step.get("batch_size"), "route", "Batch size", minimum=1, maximum=MAX_QUANTITY, optional=True
+        )
+        route.append(
+            RouteStepInput(
+                process_id=as_int(step.get("process_id"), "route", "Process", minimum=1),
+                department_id=as_int(
+                    step.get("department_id"), "route", "Department", minimum=1, optional=True
+                ),
+                batch_size=batch_size,
+            )
+        )
+    return WorkOrderInput(
+        customer_id=as_int(raw.get("customer_id"), "customer_id", "Customer", minimum=1),
+        product_id=as_int(raw.get("product_id"), "product_id", "Product", minimum=1),
+        quantity=quantity,
+        unit=as_text(raw.get("unit") or "pcs", "unit", "Unit", max_length=16, required=True),
+        priority=as_choice(raw.get("priority") or Priority.NORMAL, Priority, "priority", "Priority"),
+        delivery_date=as_date(raw.get("delivery_date"), "delivery_date", "Delivery date"),
+        notes=as_text(raw.get("notes"), "notes", "Notes", max_length=TEXT_LENGTH),
+        route=tuple(route),
+    )
+
+
+def _check_references(db: Session, data: WorkOrderInput) -> None:
+    if db.get(Customer, data.customer_id) is None:
+        raise NotFoundError("Unknown customer.", "customer_id")
+    product = db.get(Product, data.product_id)
+    if product is None or not product.is_active:
+        raise NotFoundError("Unknown product.", "product_id")
+    process_ids = {step.process_id for step in data.route}
+    known = set(db.exec(select(Process.id).where(Process.id.in_(process_ids), Process.is_active)).all())
+    if known != process_ids:
+        raise NotFoundError("The route names an unknown process.", "route")
+    department_ids = {s.department_id for s in data.route if s.department_id is not None}
+    if department_ids:
+        known_departments = set(
+            db.exec(
+                select(Department.id).where(Department.id.in_(department_ids), Department.is_active)
+            ).all()
+        )
+        if known_departments != department_ids:
+            raise NotFoundError("The route names an unknown department.", "route")
+
+
+def next_order_number(db: Session, today: date) -> str:
+    """Allocate the next ``YYYYMMNNN`` order number atomically.
+
+    The counter row is bumped with ``UPDATE ... RETURNING``, which serializes
+    concurrent allocations on the row lock, so two supervisors saving at the same
+    moment get different numbers.
+
+    Args:
+        db: Open session (the caller commits).
+        today: The date whose month prefixes the number.
+
+    Returns:
+        The order number.
+    """
+    period = today.strftime("%Y%m")
+    bump = (
+        update(OrderNumberCounter)
+        .where(OrderNumberCounter.period == period)
+        .values(last_value=OrderNumberCounter.last_value + 1)
+        .returning(OrderNumberCounter.last_value)
+    )
+    value = db.execute(bump).scalar()
+    if value is None:
+        try:
+            with db.begin_nested():
+                db.execute(insert(OrderNumberCounter).values(period=period, last_value=1))
+            value = 1
+        except IntegrityError:
+            value = db.execute(bump).scalar()
+    return f"{period}{value:03d}"
+
+
+def create_work_order(db: Session, actor: Actor | None, raw: dict[str, Any]) -> WorkOrder:
+    """Create a work order in draft status with its route.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting user (supervisor or admin).
+        raw: The form fields (see :func:`parse_work_order_input`).
+
+    Returns:
+        The created work order.
+
+    Raises:
+        PermissionDeniedError: If the actor may not create work orders.
+        ValidationError: On invalid input; nothing is written.
+    """
+    actor = require_supervisor(actor)
+    data = parse_work_order_input(raw)
+    _check_references(db, data)
+    now = utc_now()
+    work_order = WorkOrder(
+        order_number=next_order_number(db, now.date()),
+        customer_id=data.customer_id,
+        product_id=data.product_id,
+        quantity=data.quantity,
+        unit=data.unit,
+        priority=data.priority,
+        delivery_date=data.delivery_date,
+        notes=data.notes,
+        status=WorkOrderStatus.DRAFT,
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(work_order)
+    db.flush()
+    _write_route(db, work_order.id, data.route)
+    db.commit()
+    return work_order
+
+
+def _write_route(db: Session, work_order_id: int, route: tuple[RouteStepInput, ...]) -> None:
+    db.execute(
+        insert(WorkOrderProcess),
+        [
+            {
+                "work_order_id": work_order_id,
+                "process_id": step.process_id,
+                "sequence": (index + 1) * 10,
+                "department_id": step.department_id,
+                "batch_size": step.batch_size,
+                "status": "pending",
+                "quantity_completed": 0,
+                "quantity_defective": 0,
+            }
+            for index, step in enumerate(route)
+        ],
+    )
+
+
+def _load_for_change(db: Session, work_order_id: Any) -> WorkOrder:
+    work_order_id = as_int(work_order_id, "work_order_id", "Work order", minimum=1)
+    work_order = db.get(WorkOrder, work_order_id)
+    if work_order is None:
+        raise NotFoundError("Unknown work order.")
+    return work_order
+
+
+def update_work_order(
+    db: Session, actor: Actor | None, work_order_id: Any, raw: dict[str, Any]
+) -> generation.GenerationReport | None:
+    """Edit a work order; an approved one has its drafts regenerated.
+
+    The route can change only while no task of the work order is published.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting user (supervisor or admin).
+        work_order_id: The work order to edit.
+        raw: The form fields.
+
+    Returns:
+        The regeneration report when drafts were regenerated, else None.
+
+    Raises:
+        ValidationError: On invalid input or a closed work order; nothing is written.
+    """
+    actor = require_supervisor(actor)
+    work_order = _load_for_change(db, work_order_id)
+    if work_order.status in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED):
+        raise ValidationError(f"A {work_order.status} work order cannot be edited.")
+    data = parse_work_order_input(raw)
+    _check_references(db, data)
+    current_route = db.exec(
+        select(WorkOrderProcess)
+        .where(WorkOrderProcess.work_order_id == work_order.id)
+        .order_by(WorkOrderProcess.sequence)
+    ).all()
+    current = tuple(RouteStepInput(p.process_id, p.department_id, p.batch_size) for p in current_route)
+    if current != data.route:
+        published = db.exec(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.work_order_id == work_order.id, Task.is_draft.is_(False))
+        ).one()
+        if published:
+            raise ValidationError(
+                "The route cannot change once tasks are published; cancel and re-create instead.",
+                "route",
+            )
+        db.execute(delete(Task).where(Task.work_order_id == work_order.id))
+        db.execute(delete(WorkOrderProcess).where(WorkOrderProcess.work_order_id == work_order.id))
+        _write_route(db, work_order.id, data.route)
+    work_order.customer_id = data.customer_id
+    work_order.product_id = data.product_id
+    work_order.quantity = data.quantity
+    work_order.unit = data.unit
+    work_order.priority = data.priority
+    work_order.delivery_date = data.delivery_date
+    work_order.notes = data.notes
+    work_order.updated_at = utc_now()
+    work_order.version += 1
+    db.add(work_order)
+    db.flush()
+    report = None
+    if work_order.status != WorkOrderStatus.DRAFT:
+        report = generation.generate_drafts(db, actor, [work_order.id])[work_order.id]
+    db.commit()
+    return report
+
+
+def approve_work_order(db: Session, actor: Actor | None, work_order_id: Any) -> generation.GenerationReport:
+    """Approve a work order and generate its draft tasks (idempotent).
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting user (supervisor or admin).
+        work_order_id: The work order to approve.
+
+    Returns:
+        What generation did.
+
+    Raises:
+        ValidationError: If the work order is cancelled or completed.
+    """
+    actor = require_supervisor(actor)
+    work_order = _load_for_change(db, work_order_id)
+    if work_order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.COMPLETED):
+        raise ValidationError(f"A {work_order.status} work order cannot be approved.")
+    if work_order.status == WorkOrderStatus.DRAFT:
+        changed = db.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id == work_order.id, WorkOrder.status == WorkOrderStatus.DRAFT)
+            .values(status=WorkOrderStatus.APPROVED, updated_at=utc_now(), version=WorkOrder.version + 1)
+        ).rowcount
+        if not changed:
+            db.rollback()
+            work_order = _load_for_change(db, work_order.id)
+            if work_order.status == WorkOrderStatus.CANCELLED:
+                raise ConflictError("The work order was cancelled meanwhile.")
+    report = generation.generate_drafts(db, actor, [work_order.id])[work_order.id]
+    db.commit()
+    return report
+
+
+def cancel_work_order(db: Session, actor: Actor | None, work_order_id: Any, reason: Any = "") -> int:
+    """Cancel a work order: drafts are deleted, open published tasks cancelled.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting user (supervisor or admin).
+        work_order_id: The work order to cancel.
+        reason: Why, kept in the task events.
+
+    Returns:
+        How many published tasks were cancelled.
+
+    Raises:
+        ValidationError: If the work order is completed or already cancelled.
+    """
+    actor = require_supervisor(actor)
+    reason = as_text(reason, "reason", "Reason", max_length=500)
+    work_order = _load_for_change(db, work_order_id)
+    if work_order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.COMPLETED):
+        raise ValidationError(f"The work order is already {work_order.status}.")
+    db.execute(delete(Task).where(Task.work_order_id == work_order.id, Task.is_draft.is_(True)))
+    open_tasks = db.exec(
+        select(Task.id, Task.assigned_operator_id, Task.assigned_department_id).where(
+            Task.work_order_id == work_order.id, Task.status.in_(OPEN_TASK_STATUSES)
+        )
+    ).all()
+    now = utc_now()
+    task_ids = [row[0] for row in open_tasks]
+    if task_ids:
+        db.execute(
+            update(Task)
+            .where(Task.id.in_(task_ids))
+            .values(status=TaskStatus.CANCELLED, updated_at=now, version=Task.version + 1)
+        )
+        record_events(db, actor.user_id, "cancelled", task_ids, {"reason": reason, "by": "work_order"})
+        notices = [
+            {
+                "recipient_id": operator_id,
+                "kind": NotificationKind.TASK_CANCELLED,
+                "title": f"Task #{task_id} cancelled",
+                "body": f"Work order {work_order.order_number} was cancelled. {reason}".strip(),
+                "task_id": task_id,
+                "work_order_id": work_order.id,
+                "is_read": False,
+                "created_at": now,
+            }
+            for task_id, operator_id, _ in open_tasks
+            if operator_id is not None
+        ]
+        if notices:
+            db.execute(insert(Notification), notices)
+    db.execute(
+        update(WorkOrderProcess)
+        .where(WorkOrderProcess.work_order_id == work_order.id, WorkOrderProcess.status != "completed")
+        .values(status="cancelled")
+    )
+    work_order.status = WorkOrderStatus.CANCELLED
+    work_order.updated_at = now
+    work_order.version += 1
+    db.add(work_order)
+    db.commit()
+    publish(
+        BusEvent(
+            kind="tasks_changed",
+            task_ids=tuple(task_ids),
+            operator_ids=tuple({r[1] for r in open_tasks if r[1]}),
+            department_ids=tuple({r[2] for r in open_tasks if r[2]}),
+            work_order_ids=(work_order.id,),
+        )
+    )
+    return len(task_ids)
+
+
+def default_route(db: Session, product_id: Any) -> list[dict[str, Any]]:
+    """A product's default route, for pre-filling the form.
+
+    Args:
+        db: Open session.
+        product_id: The product.
+
+    Returns:
+        Route steps as dicts with ``process_id``, ``department_id`` and ``batch_size``.
+    """
+    product_id = as_int(product_id, "product_id", "Product", minimum=1)
+    steps = db.exec(
+        select(ProductRouteStep.process_id)
+        .where(ProductRouteStep.product_id == product_id)
+        .order_by(ProductRouteStep.sequence)
+    ).all()
+    return [{"process_id": pid, "department_id": None, "batch_size": None} for pid in steps]
+
+
+def _encode_cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"id": value}).encode()).decode()
+
+
+def _decode_cursor(cursor: Any) -> int | None:
+    if cursor in (None, ""):
+        return None
+    try:
+        if not isinstance(cursor, str) or len(cursor) > 64:
+            raise ValueError
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))["id"]
+        if not isinstance(value, int) or value < 1:
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValidationError("The page link is invalid; showing the first page.", "cursor") from error
+
+
+def list_work_orders(
+    db: Session,
+    actor: Actor | None,
+    *,
+    status: Any = "",
+    customer_id: Any = None,
+    priority: Any = "",
+    delivery_from: Any = None,
+    delivery_to: Any = None,
+    search: Any = "",
+    cursor: Any = None,
+    page_size: Any = 50,
+) -> WorkOrderPage:
+    """One page of work orders, newest first, by keyset on id.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting user (supervisor or admin).
+        status: Filter by status ('' for all).
+        customer_id: Filter by customer.
+        priority: Filter by priority ('' for all).
+        delivery_from: Earliest delivery date.
+        delivery_to: Latest delivery date.
+        search: Prefix or part of the order number.
+        cursor: Opaque cursor from the previous page.
+        page_size: Rows per page, clamped to 1..100.
+
+    Returns:
+        The page and the cursor of the next one.
+    """
+    require_supervisor(actor)
+    size = min(
+        max(as_int(page_size, "page_size", "Page size", minimum=1, maximum=10_000) or 50, 1), PAGE_SIZE_MAX
+    )
+    conditions = []
+    if status:
+        conditions.append(WorkOrder.status == as_choice(status, WorkOrderStatus, "status", "Status"))
+    if priority:
+        conditions.append(WorkOrder.priority == as_choice(priority, Priority, "priority", "Priority"))
+    customer = as_int(customer_id, "customer_id", "Customer", minimum=1, optional=True)
+    if customer:
+        conditions.append(WorkOrder.customer_id == customer)
+    start = as_date(delivery_from, "delivery_from", "Delivery from")
+    end = as_date(delivery_to, "delivery_to", "Delivery to")
+    if start:
+        conditions.append(WorkOrder.delivery_date >= start)
+    if end:
+        conditions.append(WorkOrder.delivery_date <= end)
+    text = as_text(search, "search", "Search", max_length=16)
+    if text:
+        if not text.isdigit():
+            raise ValidationError("Search by order number (digits only).", "search")
+        conditions.append(WorkOrder.order_number.like(f"%{text}%"))
+    after = _decode_cursor(cursor)
+    if after:
+        conditions.append(WorkOrder.id < after)
+    statement = (
+        select(WorkOrder, Customer.name, Product.name)
+        .join(Customer, Customer.id == WorkOrder.customer_id)
+        .join(Product, Product.id == WorkOrder.product_id)
+        .where(and_(*conditions) if conditions else True)
+        .order_by(WorkOrder.id.desc())
+        .limit(size + 1)
+    )
+    results = db.exec(statement).all()
+    page = results[:size]
+    ids = [wo.id for wo, _, _ in page]
+    counts: dict[int, tuple[int, int]] = {}
+    if ids:
+        for wo_id, total, drafts in db.exec(
+            select(
+                Task.work_order_id,
+                func.count(),
+                func.sum(case((Task.is_draft.is_(True), 1), else_=0)),
+            )
+            .where(Task.work_order_id.in_(ids))
+            .group_by(Task.work_order_id)
+        ).all():
+            counts[wo_id] = (total, int(drafts or 0))
+    rows = [
+        WorkOrderRow(
+            id=wo.id,
+            order_number=wo.order_number,
+            customer=customer_name,
+            product=product_name,
+            quantity=wo.quantity,
+            unit=wo.unit,
+            priority=wo.priority,
+            delivery_date=wo.delivery_date.isoformat() if wo.delivery_date else "",
+            status=wo.status,
+            task_count=counts.get(wo.id, (0, 0))[0],
+            draft_count=counts.get(wo.id, (0, 0))[1],
+        )
+        for wo, customer_name, product_name in page
+    ]
+    next_cursor = _encode_cursor(page[-1][0].id) if len(results) > size else None
+    return WorkOrderPage(rows=rows, next_cursor=next_cursor)
+
+
+def due_at_for(delivery_date: date | None) -> datetime | None:
+    """Tasks are due at the end of the delivery day (UTC)."""
+    if delivery_date is None:
+        return None
+    from datetime import UTC, time
+
+    return datetime.combine(delivery_date, time(17, 0), tzinfo=UTC)

@@ -1,0 +1,86 @@
+"""Configuration read once from environment variables.
+
+Every knob of the application lives here so that the embedded default
+(SQLite, in-process bus, one worker) and production (PostgreSQL, Redis,
+several workers) differ only by environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "work_dispatch.db"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from error
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from error
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Application settings; build with :func:`load_settings`."""
+
+    database_url: str
+    redis_url: str | None
+    port: int
+    allowed_origins: list[str] = field(default_factory=list)
+    dispatch_interval_s: float = 5.0
+    due_soon_minutes: int = 60
+    session_ttl_hours: int = 12
+    login_max_failures: int = 5
+    login_window_s: int = 300
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the configured database is SQLite."""
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment.
+
+    Returns:
+        The settings, with defaults for the embedded single-process mode.
+    """
+    port = _env_int("WD_PORT", 3000)
+    default_origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+    return Settings(
+        database_url=os.environ.get("WD_DATABASE_URL", "").strip() or f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        redis_url=os.environ.get("REFLEX_REDIS_URL", "").strip() or None,
+        port=port,
+        allowed_origins=_env_list("WD_ALLOWED_ORIGINS", default_origins),
+        dispatch_interval_s=_env_float("WD_DISPATCH_INTERVAL_S", 5.0),
+        due_soon_minutes=_env_int("WD_DUE_SOON_MINUTES", 60),
+        session_ttl_hours=_env_int("WD_SESSION_TTL_HOURS", 12),
+        login_max_failures=_env_int("WD_LOGIN_MAX_FAILURES", 5),
+        login_window_s=_env_int("WD_LOGIN_WINDOW_S", 300),
+    )
+
+
+settings = load_settings()

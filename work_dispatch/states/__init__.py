@@ -1,0 +1,1 @@
+"""Reflex states: thin adapters that read input, call a service and set vars."""
