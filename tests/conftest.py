@@ -143,3 +143,34 @@ def redis_url() -> str:
     except Exception:
         unavailable("Redis is not answering at " + REDIS_TEST_URL)
     return REDIS_TEST_URL
+
+
+@pytest.fixture
+def make_order(db, shop, supervisor):
+    """Create (and by default approve) a work order of a demo product."""
+    from work_dispatch.services import work_orders
+
+    def make(product="POSTER", quantity=1000, priority="normal", approve=True, batch=None, customer=None):
+        route = work_orders.default_route(db, shop["product"][product])
+        if batch:
+            for step in route:
+                step["batch_size"] = batch.get(step["process_id"], None) if isinstance(batch, dict) else batch
+        order = work_orders.create_work_order(
+            db,
+            supervisor,
+            {
+                "customer_id": customer or next(iter(shop["customer"].values())),
+                "product_id": shop["product"][product],
+                "quantity": quantity,
+                "unit": "pcs",
+                "priority": priority,
+                "delivery_date": "2030-01-15",
+                "notes": "",
+                "route": route,
+            },
+        )
+        if approve:
+            work_orders.approve_work_order(db, supervisor, order.id)
+        return order
+
+    return make

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -118,6 +118,7 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
             Task.work_order_id,
             Task.generation_key,
             Task.is_draft,
+            Task.status,
             Task.production_quantity,
             Task.priority,
             Task.due_at,
@@ -136,6 +137,10 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
         elif not row.is_draft:
             if row.production_quantity != plan.production_quantity:
                 reports[plan.work_order_id].published_untouched.append(row.id)
+            else:
+                reports[plan.work_order_id].unchanged += 1
+        elif row.status == TaskStatus.CANCELLED:
+            reports[plan.work_order_id].unchanged += 1
         elif (row.production_quantity, row.priority, row.due_at) != (
             plan.production_quantity,
             plan.priority,
@@ -156,10 +161,12 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
             reports[plan.work_order_id].unchanged += 1
 
     stale = [row for row in existing if row.generation_key not in planned_keys]
-    stale_drafts = [row.id for row in stale if row.is_draft]
+    stale_drafts = [row.id for row in stale if row.is_draft and row.status != TaskStatus.CANCELLED]
     for row in stale:
-        target = reports[row.work_order_id]
-        (target.deleted if row.is_draft else target.published_untouched).append(row.id)
+        if row.is_draft and row.status != TaskStatus.CANCELLED:
+            reports[row.work_order_id].deleted.append(row.id)
+        elif not row.is_draft:
+            reports[row.work_order_id].published_untouched.append(row.id)
 
     if new_rows:
         statement = (
@@ -195,7 +202,12 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
             },
         )
     if stale_drafts:
-        db.execute(delete(Task).where(Task.id.in_(stale_drafts), Task.is_draft.is_(True)))
+        db.execute(
+            update(Task)
+            .where(Task.id.in_(stale_drafts), Task.is_draft.is_(True))
+            .values(status=TaskStatus.CANCELLED, updated_at=now, version=Task.version + 1)
+        )
+        record_events(db, actor.user_id, "deleted", stale_drafts, {"reason": "no longer in the plan"})
     return reports
 
 

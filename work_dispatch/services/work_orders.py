@@ -380,13 +380,24 @@ def cancel_work_order(db: Session, actor: Actor | None, work_order_id: Any, reas
     work_order = _load_for_change(db, work_order_id)
     if work_order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.COMPLETED):
         raise ValidationError(f"The work order is already {work_order.status}.")
-    db.execute(delete(Task).where(Task.work_order_id == work_order.id, Task.is_draft.is_(True)))
+    now = utc_now()
+    draft_ids = db.exec(
+        select(Task.id).where(
+            Task.work_order_id == work_order.id, Task.is_draft.is_(True), Task.status == TaskStatus.DRAFT
+        )
+    ).all()
+    if draft_ids:
+        db.execute(
+            update(Task)
+            .where(Task.id.in_(draft_ids))
+            .values(status=TaskStatus.CANCELLED, updated_at=now, version=Task.version + 1)
+        )
+        record_events(db, actor.user_id, "deleted", draft_ids, {"reason": "work order cancelled"})
     open_tasks = db.exec(
         select(Task.id, Task.assigned_operator_id, Task.assigned_department_id).where(
             Task.work_order_id == work_order.id, Task.status.in_(OPEN_TASK_STATUSES)
         )
     ).all()
-    now = utc_now()
     task_ids = [row[0] for row in open_tasks]
     if task_ids:
         db.execute(

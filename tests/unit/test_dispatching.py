@@ -1,0 +1,111 @@
+"""Operator selection and rule matching, for every strategy."""
+
+import random
+
+import pytest
+
+from work_dispatch.domain.dispatching import Operator, PendingTask, Rule, plan_dispatch, select_operator
+
+TEAM = [Operator(1, "Ann", 2), Operator(2, "Bob", 2), Operator(3, "Cid", 1)]
+
+
+def pick(strategy, loads=None, cursor=None, team=TEAM, seed=0):
+    chosen = select_operator(strategy, team, loads or {}, cursor, random.Random(seed))
+    return chosen.operator_id if chosen else None
+
+
+def test_least_tasks_picks_the_lightest_and_breaks_ties_by_id():
+    assert pick("least_tasks", {1: 1, 2: 0, 3: 0}) == 2
+    assert pick("least_tasks", {}) == 1
+
+
+def test_round_robin_moves_past_the_cursor_and_wraps():
+    assert pick("round_robin", cursor=None) == 1
+    assert pick("round_robin", cursor=1) == 2
+    assert pick("round_robin", cursor=3) == 1
+    assert pick("round_robin", {2: 2}, cursor=1) == 3
+
+
+def test_first_available_skips_operators_at_their_limit():
+    assert pick("first_available", {1: 2}) == 2
+    assert pick("first_available", {1: 2, 2: 2, 3: 1}) is None
+
+
+def test_random_is_deterministic_for_a_seed_and_respects_limits():
+    draws = {pick("random", {1: 2}, seed=s) for s in range(30)}
+    assert draws == {2, 3}
+    assert pick("random", seed=7) == pick("random", seed=7)
+
+
+def test_pool_and_empty_departments_pick_nobody():
+    assert pick("pool") is None
+    assert pick("least_tasks", team=[]) is None
+
+
+def test_unknown_strategy_is_an_error():
+    with pytest.raises(ValueError):
+        pick("alphabetical")
+
+
+RULES = [
+    Rule(1, process_id=10, department_id=100, priority=50, strategy="least_tasks"),
+    Rule(2, process_id=10, department_id=200, priority=90, strategy="round_robin"),
+    Rule(3, process_id=20, department_id=300, priority=50, strategy="pool"),
+]
+
+
+def test_highest_priority_staffed_rule_wins_and_the_choice_is_explained():
+    members = {100: [Operator(1, "Ann", 3)], 200: [Operator(5, "Eve", 3), Operator(6, "Fay", 3)]}
+    decisions, cursors = plan_dispatch([PendingTask(1, 10), PendingTask(2, 10)], RULES, members, {}, {})
+    assert [(d.outcome, d.department_id, d.operator_id) for d in decisions] == [
+        ("assigned", 200, 5),
+        ("assigned", 200, 6),
+    ]
+    assert decisions[0].explanation["rule_id"] == 2
+    assert decisions[0].explanation["strategy"] == "round_robin"
+    assert [c["operator_id"] for c in decisions[0].explanation["candidates"]] == [5, 6]
+    assert cursors[200] == 6
+
+
+def test_rule_of_an_empty_department_is_skipped():
+    members = {100: [Operator(1, "Ann", 3)]}
+    decisions, _ = plan_dispatch([PendingTask(1, 10)], RULES, members, {}, {})
+    assert (decisions[0].department_id, decisions[0].operator_id) == (100, 1)
+    assert decisions[0].explanation["skipped_rules"] == [2]
+
+
+def test_unroutable_tasks_say_why():
+    decisions, _ = plan_dispatch(
+        [PendingTask(1, 99), PendingTask(2, 10), PendingTask(3, 20)],
+        RULES,
+        {300: [Operator(1, "A", 1)]},
+        {},
+        {},
+    )
+    assert decisions[0].outcome == "unroutable" and "no active rule" in decisions[0].explanation["reason"]
+    assert (
+        decisions[1].outcome == "unroutable" and "no active operators" in decisions[1].explanation["reason"]
+    )
+    assert decisions[2].outcome == "queued" and decisions[2].department_id == 300
+
+
+def test_loads_grow_within_a_cycle_until_the_wip_limit():
+    members = {100: [Operator(1, "Ann", 2)]}
+    rules = [RULES[0]]
+    tasks = [PendingTask(i, 10) for i in range(1, 4)]
+    decisions, _ = plan_dispatch(tasks, rules, members, {1: 0}, {})
+    assert [d.outcome for d in decisions] == ["assigned", "assigned", "unroutable"]
+    assert "WIP limit" in decisions[2].explanation["reason"]
+
+
+def test_preset_department_restricts_rules_or_queues():
+    members = {100: [Operator(1, "Ann", 3)], 200: [Operator(5, "Eve", 3)]}
+    decisions, _ = plan_dispatch(
+        [PendingTask(1, 10, preset_department_id=100), PendingTask(2, 10, preset_department_id=400)],
+        RULES,
+        members,
+        {},
+        {},
+    )
+    assert (decisions[0].department_id, decisions[0].operator_id) == (100, 1)
+    assert (decisions[1].outcome, decisions[1].department_id) == ("queued", 400)

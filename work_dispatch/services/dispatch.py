@@ -1,0 +1,296 @@
+"""Auto-dispatch: route pending published tasks to departments and operators.
+
+A cycle loads its inputs in a few queries (pending tasks locked with ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, active rules, active department members, operator loads and
+round-robin cursors), lets :func:`work_dispatch.domain.dispatching.plan_dispatch` decide,
+and applies every decision in one transaction with compare-and-set updates, events that
+explain each choice, and ``task_assigned`` notifications.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, update
+from sqlmodel import Session, select
+
+from work_dispatch.domain.dispatching import Decision, Operator, PendingTask, Rule, plan_dispatch
+from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, NotificationKind, Role, TaskStatus
+from work_dispatch.domain.errors import ConflictError, ValidationError
+from work_dispatch.models import (
+    AppSetting,
+    AssignmentRule,
+    Department,
+    DispatchCursor,
+    Notification,
+    Process,
+    Task,
+    User,
+    UserDepartment,
+    WorkOrder,
+    utc_now,
+)
+from work_dispatch.realtime.bus import BusEvent, publish
+from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.audit import record_events
+
+AUTO_DISPATCH_KEY = "auto_dispatch"
+DEFAULT_BATCH = 10_000
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch cycle did."""
+
+    assigned: int = 0
+    queued: int = 0
+    unroutable: int = 0
+    skipped: bool = False
+    decisions: list[Decision] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for a toast or the log."""
+        if self.skipped:
+            return "Auto-dispatch is switched off."
+        return f"{self.assigned} assigned, {self.queued} queued in pools, {self.unroutable} unroutable"
+
+
+def auto_dispatch_enabled(db: Session) -> bool:
+    """Whether the global auto-dispatch switch is on (default on)."""
+    setting = db.get(AppSetting, AUTO_DISPATCH_KEY)
+    return True if setting is None else bool(setting.value)
+
+
+def _load_inputs(db: Session, limit: int, lock: bool):
+    pg = db.get_bind().dialect.name == "postgresql"
+    statement = (
+        select(Task.id, Task.process_id, Task.assigned_department_id)
+        .where(Task.status == TaskStatus.PENDING, Task.is_draft.is_(False))
+        .order_by(Task.priority_rank.desc(), Task.due_at.asc().nulls_last(), Task.id)
+        .limit(limit)
+    )
+    if lock and pg:
+        # Operators first, then tasks: claims and reassignments lock in the same order.
+        db.exec(select(User.id).where(User.role == Role.OPERATOR).order_by(User.id).with_for_update()).all()
+        statement = statement.with_for_update(skip_locked=True, of=Task)
+    tasks = [PendingTask(r[0], r[1], r[2]) for r in db.exec(statement).all()]
+    rules = [
+        Rule(r.id, r.process_id, r.department_id, r.priority, r.strategy)
+        for r in db.exec(
+            select(AssignmentRule)
+            .join(Department, Department.id == AssignmentRule.department_id)
+            .join(Process, Process.id == AssignmentRule.process_id)
+            .where(AssignmentRule.is_active, Department.is_active, Process.is_active)
+        ).all()
+    ]
+    members: dict[int, list[Operator]] = defaultdict(list)
+    for department_id, user_id, name, wip in db.exec(
+        select(UserDepartment.department_id, User.id, User.display_name, User.wip_limit)
+        .join(User, User.id == UserDepartment.user_id)
+        .where(User.is_active, User.role == Role.OPERATOR)
+        .order_by(UserDepartment.department_id, User.id)
+    ).all():
+        members[department_id].append(Operator(user_id, name, wip))
+    loads = dict(
+        db.exec(
+            select(Task.assigned_operator_id, func.count())
+            .where(Task.assigned_operator_id.is_not(None), Task.status.in_(OPERATOR_LOAD_STATUSES))
+            .group_by(Task.assigned_operator_id)
+        ).all()
+    )
+    cursors = dict(db.exec(select(DispatchCursor.department_id, DispatchCursor.last_operator_id)).all())
+    return tasks, rules, members, loads, cursors
+
+
+def preview(db: Session, actor: Actor | None, limit: int = 200, seed: int = 0) -> DispatchReport:
+    """What a dispatch would do now, without changing anything.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        limit: How many pending tasks to consider.
+        seed: Seed of the random strategy.
+
+    Returns:
+        The decisions a cycle would take.
+    """
+    require_supervisor(actor)
+    tasks, rules, members, loads, cursors = _load_inputs(db, min(max(int(limit), 1), 1000), lock=False)
+    decisions, _ = plan_dispatch(tasks, rules, members, loads, cursors, seed)
+    db.rollback()
+    return _report(decisions)
+
+
+def _report(decisions: list[Decision]) -> DispatchReport:
+    report = DispatchReport(decisions=decisions)
+    for decision in decisions:
+        if decision.outcome == "assigned":
+            report.assigned += 1
+        elif decision.outcome == "queued":
+            report.queued += 1
+        else:
+            report.unroutable += 1
+    return report
+
+
+def run_cycle(
+    db: Session,
+    *,
+    limit: int = DEFAULT_BATCH,
+    seed: int | None = None,
+    respect_switch: bool = True,
+    actor_id: int | None = None,
+) -> DispatchReport:
+    """Dispatch up to ``limit`` pending tasks in one transaction.
+
+    Args:
+        db: Open session; committed here (rolled back entirely on any failure).
+        limit: Most tasks to dispatch in this cycle.
+        seed: Seed of the random strategy (default: fresh randomness).
+        respect_switch: Skip when auto-dispatch is switched off (the scheduled job).
+        actor_id: The supervisor who asked for it, or None for the scheduler.
+
+    Returns:
+        What the cycle did.
+    """
+    if respect_switch and not auto_dispatch_enabled(db):
+        db.rollback()
+        return DispatchReport(skipped=True)
+    tasks, rules, members, loads, cursors = _load_inputs(db, limit, lock=True)
+    if not tasks:
+        db.rollback()
+        return DispatchReport()
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    decisions, new_cursors = plan_dispatch(tasks, rules, members, loads, cursors, seed)
+    report = _report(decisions)
+    _apply(db, decisions, new_cursors, cursors, actor_id)
+    db.commit()
+    moved = [d for d in decisions if d.outcome != "unroutable"]
+    if moved:
+        publish(
+            BusEvent(
+                kind="tasks_dispatched",
+                task_ids=tuple(d.task_id for d in moved),
+                operator_ids=tuple({d.operator_id for d in moved if d.operator_id}),
+                department_ids=tuple({d.department_id for d in moved if d.department_id}),
+            )
+        )
+    return report
+
+
+def _apply(
+    db: Session,
+    decisions: list[Decision],
+    new_cursors: dict[int, int | None],
+    old_cursors: dict[int, int | None],
+    actor_id: int | None,
+) -> None:
+    now = utc_now()
+    assigned = [d for d in decisions if d.outcome == "assigned"]
+    queued = [d for d in decisions if d.outcome == "queued"]
+    table = Task.__table__
+    cas = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.status == TaskStatus.PENDING)
+        .values(
+            status=bindparam("b_status"),
+            assigned_department_id=bindparam("b_department"),
+            assigned_operator_id=bindparam("b_operator"),
+            updated_at=now,
+            version=table.c.version + 1,
+        )
+    )
+    rows = [
+        {
+            "b_id": d.task_id,
+            "b_status": TaskStatus.ASSIGNED if d.outcome == "assigned" else TaskStatus.QUEUED,
+            "b_department": d.department_id,
+            "b_operator": d.operator_id,
+        }
+        for d in assigned + queued
+    ]
+    if rows:
+        changed = db.connection().execute(cas, rows).rowcount
+        if changed not in (len(rows), -1):
+            raise ConflictError("Tasks changed during dispatch; the cycle was rolled back.")
+        record_events(
+            db,
+            actor_id,
+            "dispatched",
+            [d.task_id for d in assigned + queued],
+            per_task_data={d.task_id: {"outcome": d.outcome, **d.explanation} for d in assigned + queued},
+        )
+    if assigned:
+        order_numbers = dict(
+            db.exec(
+                select(Task.id, WorkOrder.order_number)
+                .join(WorkOrder, WorkOrder.id == Task.work_order_id)
+                .where(Task.id.in_([d.task_id for d in assigned]))
+            ).all()
+        )
+        db.execute(
+            insert(Notification),
+            [
+                {
+                    "recipient_id": d.operator_id,
+                    "kind": NotificationKind.TASK_ASSIGNED,
+                    "title": f"New task #{d.task_id} · {order_numbers.get(d.task_id, '')}",
+                    "body": d.explanation.get("reason", ""),
+                    "task_id": d.task_id,
+                    "is_read": False,
+                    "created_at": now,
+                }
+                for d in assigned
+            ],
+        )
+    for department_id, operator_id in new_cursors.items():
+        if old_cursors.get(department_id, "missing") == operator_id:
+            continue
+        if department_id in old_cursors:
+            db.execute(
+                update(DispatchCursor)
+                .where(DispatchCursor.department_id == department_id)
+                .values(last_operator_id=operator_id)
+            )
+        else:
+            db.add(DispatchCursor(department_id=department_id, last_operator_id=operator_id))
+    db.flush()
+
+
+def set_auto_dispatch(db: Session, actor: Actor | None, enabled: Any) -> bool:
+    """Switch auto-dispatch on or off.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        enabled: The new value (must be a boolean).
+
+    Returns:
+        The new value.
+    """
+    require_supervisor(actor)
+    if not isinstance(enabled, bool):
+        raise ValidationError("Auto-dispatch must be on or off.")
+    setting = db.get(AppSetting, AUTO_DISPATCH_KEY) or AppSetting(key=AUTO_DISPATCH_KEY)
+    setting.value = enabled
+    setting.updated_at = utc_now()
+    db.add(setting)
+    db.commit()
+    return enabled
+
+
+def dispatch_now(db: Session, actor: Actor | None) -> DispatchReport:
+    """A supervisor's "dispatch now": one cycle regardless of the switch.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+
+    Returns:
+        What the cycle did.
+    """
+    actor = require_supervisor(actor)
+    return run_cycle(db, respect_switch=False, actor_id=actor.user_id)

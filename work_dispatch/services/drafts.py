@@ -1,0 +1,540 @@
+"""Draft review: list, edit, split, merge, delete and publish draft tasks.
+
+Every change is a compare-and-set on ``is_draft`` (and the expected version where the
+client sent one), so a draft that was published meanwhile is reported, never changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, insert, update
+from sqlmodel import Session, select
+
+from work_dispatch.domain.enums import NotificationKind, Role, TaskStatus, WorkOrderStatus
+from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
+from work_dispatch.domain.generation import split_draft_quantities
+from work_dispatch.models import (
+    TEXT_LENGTH,
+    Department,
+    Notification,
+    Process,
+    Task,
+    User,
+    UserDepartment,
+    WorkOrder,
+    utc_now,
+)
+from work_dispatch.realtime.bus import BusEvent, publish
+from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.audit import record_events
+from work_dispatch.services.validation import as_datetime, as_id_list, as_int, as_text
+
+MAX_QUANTITY = 100_000_000
+DRAFT_GROUPS_PER_PAGE = 10
+MAX_DRAFTS_PER_GROUP = 60
+
+
+@dataclass
+class DraftRow:
+    """A draft as the review board shows it."""
+
+    id: int
+    version: int
+    process: str
+    sequence: int
+    production_quantity: int
+    work_content: str
+    requirements: str
+    department_id: int
+    operator_id: int
+    department: str
+    operator: str
+    due_at: str
+
+
+@dataclass
+class DraftGroup:
+    """The drafts of one work order."""
+
+    work_order_id: int
+    order_number: str
+    priority: str
+    drafts: list[DraftRow] = field(default_factory=list)
+
+
+@dataclass
+class DraftBoard:
+    """One page of the review board."""
+
+    groups: list[DraftGroup]
+    total_drafts: int
+    work_orders_with_drafts: int
+    next_cursor: int | None
+
+
+@dataclass
+class PublishReport:
+    """What a publish did."""
+
+    published: list[int] = field(default_factory=list)
+    assigned: list[int] = field(default_factory=list)
+    already_published: list[int] = field(default_factory=list)
+    not_found: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for a toast."""
+        text = f"Published {len(self.published)} task(s)"
+        if self.assigned:
+            text += f", {len(self.assigned)} straight to their preset operator"
+        if self.already_published:
+            text += f"; {len(self.already_published)} were already published"
+        if self.not_found:
+            text += f"; {len(self.not_found)} not found"
+        return text + "."
+
+
+_OPEN_DRAFT = (Task.is_draft.is_(True), Task.status == TaskStatus.DRAFT)
+
+
+def list_drafts(
+    db: Session, actor: Actor | None, *, after_work_order_id: Any = None, work_order_id: Any = None
+) -> DraftBoard:
+    """Drafts grouped by work order, newest work orders first, keyset-paged by work order.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        after_work_order_id: Cursor: only work orders with a smaller id.
+        work_order_id: Show only this work order.
+
+    Returns:
+        Up to 10 work orders with up to 60 drafts each, plus totals.
+    """
+    require_supervisor(actor)
+    after = as_int(after_work_order_id, "cursor", "Cursor", minimum=1, optional=True)
+    only = as_int(work_order_id, "work_order_id", "Work order", minimum=1, optional=True)
+    conditions = list(_OPEN_DRAFT)
+    totals = db.exec(
+        select(func.count(), func.count(func.distinct(Task.work_order_id))).where(*conditions)
+    ).one()
+    if only:
+        conditions.append(Task.work_order_id == only)
+    if after:
+        conditions.append(Task.work_order_id < after)
+    order_ids = db.exec(
+        select(Task.work_order_id)
+        .where(*conditions)
+        .group_by(Task.work_order_id)
+        .order_by(Task.work_order_id.desc())
+        .limit(DRAFT_GROUPS_PER_PAGE + 1)
+    ).all()
+    page_ids = list(order_ids[:DRAFT_GROUPS_PER_PAGE])
+    groups: dict[int, DraftGroup] = {}
+    if page_ids:
+        for wo in db.exec(select(WorkOrder).where(WorkOrder.id.in_(page_ids))).all():
+            groups[wo.id] = DraftGroup(wo.id, wo.order_number, wo.priority)
+        rows = db.exec(
+            select(Task, Process.name, Department.name, User.display_name)
+            .join(Process, Process.id == Task.process_id)
+            .outerjoin(Department, Department.id == Task.assigned_department_id)
+            .outerjoin(User, User.id == Task.assigned_operator_id)
+            .where(*_OPEN_DRAFT, Task.work_order_id.in_(page_ids))
+            .order_by(Task.work_order_id.desc(), Task.sequence, Task.id)
+        ).all()
+        for task, process_name, department_name, operator_name in rows:
+            group = groups[task.work_order_id]
+            if len(group.drafts) >= MAX_DRAFTS_PER_GROUP:
+                continue
+            group.drafts.append(
+                DraftRow(
+                    id=task.id,
+                    version=task.version,
+                    process=process_name,
+                    sequence=task.sequence,
+                    production_quantity=task.production_quantity,
+                    work_content=task.work_content,
+                    requirements=task.requirements,
+                    department_id=task.assigned_department_id or 0,
+                    operator_id=task.assigned_operator_id or 0,
+                    department=department_name or "",
+                    operator=operator_name or "",
+                    due_at=task.due_at.strftime("%Y-%m-%dT%H:%M") if task.due_at else "",
+                )
+            )
+    next_cursor = page_ids[-1] if len(order_ids) > DRAFT_GROUPS_PER_PAGE else None
+    return DraftBoard(
+        groups=[groups[i] for i in page_ids if i in groups],
+        total_drafts=totals[0],
+        work_orders_with_drafts=totals[1],
+        next_cursor=next_cursor,
+    )
+
+
+def _load_draft(db: Session, task_id: Any, expected_version: Any = None) -> Task:
+    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    task = db.get(Task, task_id)
+    if task is None or (task.is_draft and task.status == TaskStatus.CANCELLED):
+        raise NotFoundError(f"Draft #{task_id} does not exist (it may have been deleted).")
+    if not task.is_draft:
+        raise ValidationError(f"Task #{task_id} is already published; draft actions no longer apply.")
+    version = as_int(expected_version, "version", "Version", minimum=1, optional=True)
+    if version is not None and version != task.version:
+        raise ConflictError(f"Draft #{task_id} was changed by someone else; reload and try again.")
+    return task
+
+
+def _check_assignment(db: Session, department_id: int | None, operator_id: int | None) -> None:
+    if department_id is not None:
+        department = db.get(Department, department_id)
+        if department is None or not department.is_active:
+            raise NotFoundError("Unknown department.", "department_id")
+    if operator_id is not None:
+        operator = db.get(User, operator_id)
+        if operator is None or not operator.is_active or operator.role != Role.OPERATOR:
+            raise NotFoundError("Unknown operator.", "operator_id")
+        if department_id is not None:
+            member = db.get(UserDepartment, (operator_id, department_id))
+            if member is None:
+                raise ValidationError(f"{operator.display_name} is not in that department.", "operator_id")
+
+
+def _cas_update(db: Session, task: Task, values: dict[str, Any]) -> None:
+    changed = db.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.version == task.version, *_OPEN_DRAFT)
+        .values(**values, version=Task.version + 1, updated_at=utc_now())
+    ).rowcount
+    if changed != 1:
+        db.rollback()
+        raise ConflictError(f"Draft #{task.id} was changed or published meanwhile; reload and try again.")
+
+
+def edit_draft(
+    db: Session, actor: Actor | None, task_id: Any, changes: dict[str, Any], expected_version: Any = None
+) -> None:
+    """Edit fields of one draft.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        task_id: The draft.
+        changes: Any of ``production_quantity``, ``work_content``, ``requirements``,
+            ``department_id``, ``operator_id`` (0 or empty clears) and ``due_at``.
+        expected_version: The version the client saw, to refuse stale edits.
+
+    Raises:
+        ValidationError: On invalid values or a published task; nothing is written.
+    """
+    actor = require_supervisor(actor)
+    if not isinstance(changes, dict) or not changes:
+        raise ValidationError("Nothing to change.")
+    task = _load_draft(db, task_id, expected_version)
+    values: dict[str, Any] = {}
+    if "production_quantity" in changes:
+        values["production_quantity"] = as_int(
+            changes["production_quantity"], "production_quantity", "Quantity", minimum=1, maximum=MAX_QUANTITY
+        )
+    for key, label in (("work_content", "Work content"), ("requirements", "Requirements")):
+        if key in changes:
+            values[key] = as_text(changes[key], key, label, max_length=TEXT_LENGTH)
+    if "department_id" in changes:
+        values["assigned_department_id"] = (
+            as_int(changes["department_id"], "department_id", "Department", minimum=0, optional=True) or None
+        )
+    if "operator_id" in changes:
+        values["assigned_operator_id"] = (
+            as_int(changes["operator_id"], "operator_id", "Operator", minimum=0, optional=True) or None
+        )
+    if "due_at" in changes:
+        values["due_at"] = as_datetime(changes["due_at"], "due_at", "Due time")
+    unknown = set(changes) - {
+        "production_quantity",
+        "work_content",
+        "requirements",
+        "department_id",
+        "operator_id",
+        "due_at",
+    }
+    if unknown:
+        raise ValidationError(f"Unknown field: {sorted(unknown)[0][:40]}.")
+    department_id = values.get("assigned_department_id", task.assigned_department_id)
+    operator_id = values.get("assigned_operator_id", task.assigned_operator_id)
+    _check_assignment(db, department_id, operator_id)
+    before = {key: _plain(getattr(task, key)) for key in values}
+    _cas_update(db, task, values)
+    record_events(
+        db,
+        actor.user_id,
+        "edited",
+        [task.id],
+        {"before": before, "after": {k: _plain(v) for k, v in values.items()}},
+    )
+    db.commit()
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def split_draft(
+    db: Session, actor: Actor | None, task_id: Any, keep_quantity: Any, expected_version: Any = None
+) -> int:
+    """Split a draft in two; the original keeps ``keep_quantity``, a new draft gets the rest.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        task_id: The draft to split.
+        keep_quantity: Quantity left on the original draft.
+        expected_version: The version the client saw.
+
+    Returns:
+        The id of the new draft.
+
+    Raises:
+        ValidationError: If a part would be empty or the task is published.
+    """
+    actor = require_supervisor(actor)
+    task = _load_draft(db, task_id, expected_version)
+    keep = as_int(keep_quantity, "quantity", "Quantity kept", minimum=1, maximum=MAX_QUANTITY)
+    kept, moved = split_draft_quantities(task.production_quantity, keep)
+    _cas_update(db, task, {"production_quantity": kept})
+    root_key = task.generation_key.split("|", 1)[0]
+    now = utc_now()
+    new_id = db.execute(
+        insert(Task)
+        .values(
+            work_order_process_id=task.work_order_process_id,
+            work_order_id=task.work_order_id,
+            process_id=task.process_id,
+            sequence=task.sequence,
+            generation_key=f"{root_key}|split-{uuid.uuid4().hex[:12]}",
+            is_draft=True,
+            status=TaskStatus.DRAFT,
+            assigned_department_id=task.assigned_department_id,
+            assigned_operator_id=task.assigned_operator_id,
+            priority=task.priority,
+            priority_rank=task.priority_rank,
+            due_at=task.due_at,
+            production_quantity=moved,
+            quantity_completed=0,
+            quantity_defective=0,
+            allow_over_production=False,
+            work_content=task.work_content,
+            requirements=task.requirements,
+            pause_reason="",
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Task.id)
+    ).scalar_one()
+    record_events(
+        db,
+        actor.user_id,
+        "split",
+        [task.id, new_id],
+        per_task_data={
+            task.id: {"kept": kept, "new_task_id": new_id},
+            new_id: {"from_task_id": task.id, "quantity": moved},
+        },
+    )
+    db.commit()
+    return new_id
+
+
+def merge_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
+    """Merge drafts of the same process of one work order into the oldest of them.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        task_ids: Two or more draft ids.
+
+    Returns:
+        The id of the surviving draft.
+
+    Raises:
+        ValidationError: If fewer than two, mixed processes, or not all drafts.
+    """
+    actor = require_supervisor(actor)
+    ids = as_id_list(task_ids, "task_ids", "Drafts", max_items=100)
+    if len(ids) < 2:
+        raise ValidationError("Select at least two drafts to merge.")
+    tasks = db.exec(select(Task).where(Task.id.in_(ids))).all()
+    if len(tasks) != len(ids):
+        raise NotFoundError("Some of the selected drafts no longer exist.")
+    if any(not (t.is_draft and t.status == TaskStatus.DRAFT) for t in tasks):
+        raise ValidationError("Only drafts can be merged; some are published or deleted.")
+    if len({t.work_order_process_id for t in tasks}) != 1:
+        raise ValidationError("Only drafts of the same process of one work order can be merged.")
+    tasks.sort(key=lambda t: t.id)
+    survivor, others = tasks[0], tasks[1:]
+    total = sum(t.production_quantity for t in tasks)
+    _cas_update(db, survivor, {"production_quantity": total})
+    now = utc_now()
+    other_ids = [t.id for t in others]
+    changed = db.execute(
+        update(Task)
+        .where(Task.id.in_(other_ids), *_OPEN_DRAFT)
+        .values(status=TaskStatus.CANCELLED, updated_at=now, version=Task.version + 1)
+    ).rowcount
+    if changed != len(other_ids):
+        db.rollback()
+        raise ConflictError("Some drafts changed meanwhile; reload and try again.")
+    record_events(
+        db,
+        actor.user_id,
+        "merged",
+        [survivor.id],
+        {"merged_task_ids": other_ids, "production_quantity": total},
+    )
+    record_events(db, actor.user_id, "merged_into", other_ids, {"into_task_id": survivor.id})
+    db.commit()
+    return survivor.id
+
+
+def delete_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
+    """Delete drafts (kept as cancelled drafts so their history stays).
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        task_ids: Draft ids.
+
+    Returns:
+        How many drafts were deleted.
+
+    Raises:
+        ValidationError: If any of them is published; nothing is deleted then.
+    """
+    actor = require_supervisor(actor)
+    ids = as_id_list(task_ids, "task_ids", "Drafts")
+    if not ids:
+        raise ValidationError("Select drafts to delete.")
+    published = db.exec(select(Task.id).where(Task.id.in_(ids), Task.is_draft.is_(False))).all()
+    if published:
+        raise ValidationError(f"Task #{published[0]} is published; draft actions no longer apply.")
+    changed_ids = (
+        db.execute(
+            update(Task)
+            .where(Task.id.in_(ids), *_OPEN_DRAFT)
+            .values(status=TaskStatus.CANCELLED, updated_at=utc_now(), version=Task.version + 1)
+            .returning(Task.id)
+        )
+        .scalars()
+        .all()
+    )
+    record_events(db, actor.user_id, "deleted", changed_ids)
+    db.commit()
+    return len(changed_ids)
+
+
+def publish_drafts(
+    db: Session, actor: Actor | None, task_ids: Any = None, *, work_order_id: Any = None
+) -> PublishReport:
+    """Publish drafts as formal tasks in one transaction (idempotent).
+
+    Each draft flips with a compare-and-set on ``is_draft``: two supervisors publishing
+    the same drafts at once publish each exactly once. Drafts with a preset operator
+    become ``assigned`` (with a notification), the others ``pending`` for dispatch.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        task_ids: Draft ids to publish.
+        work_order_id: Alternatively, publish every draft of this work order.
+
+    Returns:
+        What was published and what was already published.
+    """
+    actor = require_supervisor(actor)
+    if work_order_id not in (None, ""):
+        wo_id = as_int(work_order_id, "work_order_id", "Work order", minimum=1)
+        work_order = db.get(WorkOrder, wo_id)
+        if work_order is None:
+            raise NotFoundError("Unknown work order.")
+        if work_order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.COMPLETED):
+            raise ValidationError(f"The work order is {work_order.status}.")
+        ids = list(db.exec(select(Task.id).where(Task.work_order_id == wo_id, *_OPEN_DRAFT)).all())
+    else:
+        ids = as_id_list(task_ids, "task_ids", "Drafts", max_items=5000)
+    if not ids:
+        raise ValidationError("There is nothing to publish.")
+    now = utc_now()
+    rows = db.execute(
+        update(Task)
+        .where(Task.id.in_(ids), *_OPEN_DRAFT)
+        .values(
+            is_draft=False,
+            status=case(
+                (Task.assigned_operator_id.is_not(None), TaskStatus.ASSIGNED), else_=TaskStatus.PENDING
+            ),
+            published_at=now,
+            updated_at=now,
+            version=Task.version + 1,
+        )
+        .returning(
+            Task.id, Task.status, Task.assigned_operator_id, Task.assigned_department_id, Task.work_order_id
+        )
+    ).all()
+    report = PublishReport(published=sorted(r[0] for r in rows))
+    report.assigned = sorted(r[0] for r in rows if r[1] == TaskStatus.ASSIGNED)
+    missing = set(ids) - set(report.published)
+    if missing:
+        present = db.exec(select(Task.id, Task.is_draft, Task.status).where(Task.id.in_(missing))).all()
+        report.already_published = sorted(i for i, is_draft, _ in present if not is_draft)
+        report.not_found = sorted(missing - set(report.already_published))
+    if rows:
+        record_events(
+            db,
+            actor.user_id,
+            "published",
+            [r[0] for r in rows],
+            per_task_data={r[0]: {"status": r[1]} for r in rows},
+        )
+        notices = [
+            {
+                "recipient_id": r[2],
+                "kind": NotificationKind.TASK_ASSIGNED,
+                "title": f"New task #{r[0]}",
+                "body": "Assigned to you when it was published.",
+                "task_id": r[0],
+                "work_order_id": r[4],
+                "is_read": False,
+                "created_at": now,
+            }
+            for r in rows
+            if r[1] == TaskStatus.ASSIGNED
+        ]
+        if notices:
+            db.execute(insert(Notification), notices)
+        order_ids = {r[4] for r in rows}
+        db.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id.in_(order_ids), WorkOrder.status == WorkOrderStatus.APPROVED)
+            .values(status=WorkOrderStatus.IN_PROGRESS, updated_at=now, version=WorkOrder.version + 1)
+        )
+    db.commit()
+    if rows:
+        by_kind: dict[str, set[int]] = defaultdict(set)
+        for r in rows:
+            if r[2]:
+                by_kind["operators"].add(r[2])
+            if r[3]:
+                by_kind["departments"].add(r[3])
+        publish(
+            BusEvent(
+                kind="tasks_published",
+                task_ids=tuple(report.published),
+                operator_ids=tuple(by_kind["operators"]),
+                department_ids=tuple(by_kind["departments"]),
+                work_order_ids=tuple({r[4] for r in rows}),
+            )
+        )
+    return report
