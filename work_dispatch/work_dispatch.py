@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from work_dispatch.lifespan import worker_lifespan
 from work_dispatch.pages import home, login, supervisor_dashboard, task_center
 from work_dispatch.states.dashboard import DashboardState
 from work_dispatch.states.login import LoginState
@@ -30,3 +31,5 @@ app.add_page(
     title="My tasks · work_dispatch",
     on_load=TaskCenterState.load,
 )
+
+app.register_lifespan_task(worker_lifespan)

@@ -100,7 +100,11 @@ def plan_work_order(
         for index, batch_quantity in enumerate(batches, start=1):
             content = step.work_content
             if len(batches) > 1:
-                content = f"{content} (batch {index}/{len(batches)})".strip()
+                content = (
+                    f"{content} (batch {index}/{len(batches)})"
+                    if content
+                    else f"Batch {index}/{len(batches)}"
+                )
             planned.append(
                 PlannedTask(
                     generation_key=generation_key(work_order_id, step.sequence, step.process_id, index),

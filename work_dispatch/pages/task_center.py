@@ -1,63 +1,266 @@
-"""Operator task center (tablet first)."""
+"""Operator task center (tablet first): my tasks, my departments' pool, bell, live."""
 
 from __future__ import annotations
 
 import reflex as rx
+from reflex.components.core.banner import has_connection_errors
 
-from work_dispatch.components.cards import section, task_card
+from work_dispatch.components.cards import section
 from work_dispatch.components.shell import operator_shell
+from work_dispatch.components.task_cards import TOUCH, bell, live_indicator, my_task_card, pool_task_card
 from work_dispatch.states.session import SessionState
-from work_dispatch.states.task_center import TaskCenterState
+from work_dispatch.states.task_center import PAUSE_REASONS, TaskCenterState
 
 ROUTE = "/operator"
+S = TaskCenterState
 
 
-def _task_list(tasks: rx.Var, empty_text: str, list_id: str) -> rx.Component:
+def _empty(text: str, element_id: str) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("inbox", size=32, color="var(--gray-8)"),
+            rx.text(text, size="3", color_scheme="gray"),
+            align="center",
+        ),
+        padding="32px",
+        width="100%",
+        id=element_id,
+    )
+
+
+def _my_tasks() -> rx.Component:
     return rx.cond(
-        tasks.length() > 0,
+        S.my_tasks.length() > 0,
         rx.grid(
-            rx.foreach(tasks, task_card),
+            rx.foreach(
+                S.my_tasks,
+                lambda task: my_task_card(
+                    task,
+                    S.highlight_ids.contains(task.id),
+                    S.start,
+                    S.open_pause,
+                    S.resume,
+                    S.open_report,
+                    S.complete,
+                ),
+            ),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="3",
             width="100%",
-            id=list_id,
+            id="my-tasks",
         ),
-        rx.center(
-            rx.vstack(
-                rx.icon("inbox", size=32, color="var(--gray-8)"),
-                rx.text(empty_text, size="3", color_scheme="gray"),
-                align="center",
-            ),
-            padding="32px",
+        _empty("Nothing assigned to you right now.", "my-tasks-empty"),
+    )
+
+
+def _pool() -> rx.Component:
+    return rx.cond(
+        S.pool.length() > 0,
+        rx.grid(
+            rx.foreach(S.pool, lambda task: pool_task_card(task, S.claim)),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="3",
             width="100%",
-            id=f"{list_id}-empty",
+            id="pool",
+        ),
+        _empty("The pool is empty.", "pool-empty"),
+    )
+
+
+def _pause_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Pause task #", S.pause_task_id),
+            rx.dialog.description("Why are you pausing?", size="3", margin_bottom="12px"),
+            rx.radio_group(
+                PAUSE_REASONS,
+                value=S.pause_reason,
+                on_change=S.set_pause_reason,
+                size="3",
+                direction="column",
+                spacing="3",
+            ),
+            rx.hstack(
+                rx.button(
+                    "Cancel",
+                    on_click=S.close_dialogs,
+                    variant="soft",
+                    color_scheme="gray",
+                    size="3",
+                    min_height=TOUCH,
+                ),
+                rx.button(
+                    "Pause",
+                    on_click=S.confirm_pause,
+                    color_scheme="amber",
+                    size="3",
+                    min_height=TOUCH,
+                    id="confirm-pause",
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+            max_width="420px",
+        ),
+        open=S.pause_task_id > 0,
+    )
+
+
+def _report_dialog() -> rx.Component:
+    number = {"type": "number", "input_mode": "numeric", "pattern": "[0-9]*", "min": 0, "size": "3"}
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Report quantity · task #", S.report_task_id),
+            rx.form(
+                rx.vstack(
+                    rx.text("Good units made", size="2", weight="medium"),
+                    rx.input(
+                        name="completed", placeholder="0", id="report-completed", auto_focus=True, **number
+                    ),
+                    rx.text("Defective units", size="2", weight="medium"),
+                    rx.input(name="defective", placeholder="0", id="report-defective", **number),
+                    rx.checkbox(
+                        "Over-production: more than planned is intended", name="over_production", size="3"
+                    ),
+                    rx.cond(
+                        S.report_error != "",
+                        rx.callout(
+                            S.report_error,
+                            icon="triangle-alert",
+                            color_scheme="red",
+                            width="100%",
+                            id="report-error",
+                        ),
+                    ),
+                    rx.hstack(
+                        rx.button(
+                            "Cancel",
+                            on_click=S.close_dialogs,
+                            type="button",
+                            variant="soft",
+                            color_scheme="gray",
+                            size="3",
+                            min_height=TOUCH,
+                        ),
+                        rx.button("Report", type="submit", size="3", min_height=TOUCH, id="submit-report"),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=S.submit_report,
+                reset_on_submit=True,
+            ),
+            max_width="420px",
+        ),
+        open=S.report_task_id > 0,
+    )
+
+
+def _notifications() -> rx.Component:
+    return rx.cond(
+        S.notifications_open,
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading("Notifications", size="4"),
+                    rx.spacer(),
+                    rx.button(
+                        "Mark all read",
+                        on_click=S.mark_all_read,
+                        variant="soft",
+                        size="3",
+                        min_height=TOUCH,
+                        id="mark-all-read",
+                    ),
+                    rx.icon_button(rx.icon("x"), on_click=S.toggle_notifications, variant="ghost", size="3"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.cond(
+                    S.notification_rows.length() == 0, rx.text("No notifications yet.", color_scheme="gray")
+                ),
+                rx.foreach(
+                    S.notification_rows,
+                    lambda n: rx.hstack(
+                        rx.icon(rx.cond(n.is_read, "mail-open", "mail"), size=18),
+                        rx.vstack(
+                            rx.text(n.title, weight=rx.cond(n.is_read, "regular", "bold"), size="3"),
+                            rx.text(n.body, " · ", n.created_at, size="2", color_scheme="gray"),
+                            spacing="1",
+                        ),
+                        rx.spacer(),
+                        rx.cond(
+                            ~n.is_read,
+                            rx.button("Read", on_click=S.mark_read(n.id), variant="ghost", size="2"),
+                        ),
+                        width="100%",
+                        align="center",
+                        padding_y="6px",
+                        border_bottom="1px solid var(--gray-4)",
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+            id="notifications",
         ),
     )
 
 
 def task_center_page() -> rx.Component:
-    """My tasks and my departments' pool."""
+    """My tasks and my departments' pool, updated live."""
     return operator_shell(
         rx.cond(
-            TaskCenterState.loaded,
+            S.loaded,
             rx.vstack(
-                rx.heading("Hello, ", SessionState.display_name, size="7", id="page-title"),
+                rx.hstack(
+                    rx.heading("Hello, ", SessionState.display_name, size="7", id="page-title"),
+                    rx.spacer(),
+                    live_indicator(has_connection_errors),
+                    bell(S.unread, S.toggle_notifications),
+                    width="100%",
+                    align="center",
+                    spacing="3",
+                ),
+                rx.cond(
+                    S.banner != "",
+                    rx.callout.root(
+                        rx.callout.icon(rx.icon("bell-ring")),
+                        rx.hstack(
+                            rx.callout.text(S.banner, size="3", weight="bold"),
+                            rx.spacer(),
+                            rx.button(
+                                "OK", on_click=S.dismiss_banner, size="3", variant="soft", min_height=TOUCH
+                            ),
+                            align="center",
+                            width="100%",
+                        ),
+                        color_scheme="indigo",
+                        size="2",
+                        width="100%",
+                        id="new-task-banner",
+                    ),
+                ),
+                _notifications(),
                 section(
                     "My tasks",
-                    _task_list(TaskCenterState.my_tasks, "Nothing assigned to you right now.", "my-tasks"),
-                    subtitle=f"WIP limit {TaskCenterState.wip_limit}",
+                    _my_tasks(),
+                    subtitle=S.my_tasks.length().to_string() + " of " + S.wip_limit.to_string() + " open",
                 ),
-                section(
-                    "Department pool",
-                    _task_list(TaskCenterState.pool, "The pool is empty.", "pool"),
-                    subtitle=TaskCenterState.pool_count.to_string() + " waiting",
-                ),
+                section("Department pool", _pool(), subtitle=S.pool_count.to_string() + " waiting"),
+                _pause_dialog(),
+                _report_dialog(),
                 spacing="4",
                 width="100%",
             ),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
         user_name=SessionState.display_name,
-        departments=TaskCenterState.departments,
+        departments=S.departments,
         on_logout=SessionState.logout,
     )

@@ -200,20 +200,20 @@ def _supervisor_actor(db: Session, username: str) -> Actor:
 
 
 def _create_demo_orders(db: Session, ids: dict[str, dict[str, int]]) -> int:
-    from work_dispatch.services import work_orders
+    from work_dispatch.services import dispatch, drafts, work_orders
 
     supervisor = _supervisor_actor(db, "super1")
     today = utc_now().date()
     specs = [
-        # customer, product, quantity, priority, days to delivery, batch size of printing, target state
-        ("Northwind Foods", "BOX-FOLD", 12000, "high", 5, 4000, "approved"),
-        ("Blue Harbor Winery", "LABEL", 30000, "urgent", 2, None, "approved"),
+        # customer, product, quantity, priority, days to delivery, printing batch size, target state
+        ("Atlas Publishing", "POSTER", 200, "normal", 1, None, "completed"),
+        ("Northwind Foods", "BOX-FOLD", 12000, "high", 5, 4000, "in_progress"),
+        ("Blue Harbor Winery", "LABEL", 30000, "urgent", 2, None, "published"),
         ("Atlas Publishing", "BROCHURE", 5000, "normal", 9, None, "approved"),
         ("Greenleaf Cosmetics", "GIFTBOX", 800, "normal", 14, None, "draft"),
         ("Atlas Publishing", "POSTER", 1500, "low", 20, None, "draft"),
         ("Northwind Foods", "BOX-FOLD", 2000, "normal", 7, None, "cancelled"),
     ]
-    created = 0
     for customer, product, quantity, priority, days, batch, target in specs:
         route = work_orders.default_route(db, ids["product"][product])
         if batch:
@@ -234,12 +234,51 @@ def _create_demo_orders(db: Session, ids: dict[str, dict[str, int]]) -> int:
                 "route": route,
             },
         )
-        if target in ("approved", "cancelled"):
-            work_orders.approve_work_order(db, supervisor, order.id)
+        if target == "draft":
+            continue
+        work_orders.approve_work_order(db, supervisor, order.id)
         if target == "cancelled":
             work_orders.cancel_work_order(db, supervisor, order.id, "Customer withdrew the order.")
-        created += 1
-    return created
+        elif target in ("published", "in_progress", "completed"):
+            drafts.publish_drafts(db, supervisor, work_order_id=order.id)
+            dispatch.run_cycle(db, seed=7, respect_switch=False)
+            _work_through(
+                db, order.id, steps=99 if target == "completed" else 1 if target == "in_progress" else 0
+            )
+    return len(specs)
+
+
+def _work_through(db: Session, work_order_id: int, steps: int) -> None:
+    """Let operators do the first ``steps`` processes of a work order (and start the next)."""
+    from work_dispatch.models import Task
+    from work_dispatch.services import dispatch, task_flow
+    from work_dispatch.services.auth import actor_for_user
+
+    for _ in range(steps + 1):
+        dispatch.run_cycle(db, seed=7, respect_switch=False)
+        task = db.exec(
+            select(Task)
+            .where(Task.work_order_id == work_order_id, Task.status.in_(["assigned", "queued"]))
+            .order_by(Task.sequence, Task.id)
+        ).first()
+        if task is None:
+            return
+        if task.status == "queued":
+            member = db.exec(
+                select(User)
+                .join(UserDepartment, UserDepartment.user_id == User.id)
+                .where(UserDepartment.department_id == task.assigned_department_id)
+                .order_by(User.id)
+            ).first()
+            task_flow.claim(db, actor_for_user(db, member), task.id)
+            db.refresh(task)
+        operator = actor_for_user(db, db.get(User, task.assigned_operator_id))
+        task_flow.start(db, operator, task.id)
+        if steps == 0:
+            return
+        steps -= 1
+        task_flow.report_quantity(db, operator, task.id, task.production_quantity, 0)
+        task_flow.complete(db, operator, task.id)
 
 
 def load_demo(db: Session) -> dict[str, int]:

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from work_dispatch.domain.enums import PRIORITY_RANK, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
 from work_dispatch.domain.generation import PlannedTask, RouteStep, plan_work_order
-from work_dispatch.models import Process, Task, WorkOrder, WorkOrderProcess, utc_now
+from work_dispatch.models import Task, WorkOrder, WorkOrderProcess, utc_now
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import record_events
 from work_dispatch.services.validation import as_id_list
@@ -80,7 +80,6 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
         return reports
     orders = {wo.id: wo for wo in db.exec(select(WorkOrder).where(WorkOrder.id.in_(work_order_ids))).all()}
     routes: dict[int, list[RouteStep]] = defaultdict(list)
-    content_by_process = dict(db.exec(select(Process.id, Process.name)).all())
     for wop in db.exec(
         select(WorkOrderProcess).where(WorkOrderProcess.work_order_id.in_(work_order_ids))
     ).all():
@@ -91,7 +90,6 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
                 sequence=wop.sequence,
                 department_id=wop.department_id,
                 batch_size=wop.batch_size,
-                work_content=content_by_process.get(wop.process_id, ""),
             )
         )
     plans: list[PlannedTask] = []

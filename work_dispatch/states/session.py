@@ -6,8 +6,14 @@ import reflex as rx
 
 from work_dispatch.services import auth, runner
 from work_dispatch.services.actor import Actor
+from work_dispatch.states.live import REGISTRY
 
 LOGIN_PATH = "/login"
+
+
+def forget_session(client_token: str) -> None:
+    """Stop pushing to a browser session (logout, expired or deactivated user)."""
+    REGISTRY.drop(client_token)
 
 
 class SessionState(rx.State):
@@ -41,8 +47,11 @@ class SessionState(rx.State):
     async def logout(self):
         """Revoke the session on the server and forget it in the browser."""
         await runner.run(auth.logout, self.session_token, self._client_address())
-        self.session_token = ""
-        self._remember(None)
+        forget_session(self.router.session.client_token)
+        # A shared tablet: wipe every loaded state of this tab, not just the token.
+        root = self._get_root_state()
+        for substate in root.substates.values():
+            substate.reset()
         return rx.redirect(LOGIN_PATH, replace=True)
 
 
@@ -60,6 +69,7 @@ async def page_actor(state: rx.State, *, supervisor: bool = False, operator: boo
     session = await state.get_state(SessionState)
     actor = await session._actor()
     if actor is None:
+        forget_session(state.router.session.client_token)
         return None, rx.redirect(LOGIN_PATH, replace=True)
     if (supervisor and not actor.is_supervisor) or (operator and not actor.is_operator):
         return None, rx.redirect(actor.home_path, replace=True)

@@ -1,0 +1,183 @@
+"""APScheduler setup, leader election and the jobs (thin: they call services).
+
+Every backend worker runs the lifespan, so every worker builds a scheduler; only the
+elected leader's jobs do anything. With Redis the leader holds a lease (``SET NX PX``,
+renewed by compare-and-expire, released by compare-and-delete); without Redis there is
+one worker and it leads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from work_dispatch.realtime.bus import BusEvent, publish
+from work_dispatch.services import dispatch, notifications
+from work_dispatch.services.runner import run
+from work_dispatch.settings import settings
+
+logger = logging.getLogger("work_dispatch.scheduler")
+
+LEASE_KEY = "work_dispatch:dispatcher"
+_RENEW = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+)
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+
+class RedisLease:
+    """A leadership lease in Redis; at most one holder at a time.
+
+    Args:
+        url: Redis URL.
+        identity: This worker's unique name.
+        ttl_s: Lease lifetime; the holder renews it every ``ttl_s / 3``.
+    """
+
+    def __init__(self, url: str, identity: str, ttl_s: float = 10.0) -> None:
+        import redis.asyncio as aioredis
+
+        self._client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.identity = identity
+        self.ttl_ms = int(ttl_s * 1000)
+        self.held = False
+
+    async def refresh(self) -> bool:
+        """Renew the lease if held, else try to take it. Redis errors mean "not leader".
+
+        Returns:
+            Whether this worker holds the lease now.
+        """
+        try:
+            if self.held:
+                self.held = bool(await self._client.eval(_RENEW, 1, LEASE_KEY, self.identity, self.ttl_ms))
+            if not self.held:
+                self.held = bool(await self._client.set(LEASE_KEY, self.identity, nx=True, px=self.ttl_ms))
+        except Exception as error:
+            if self.held:
+                logger.error("Redis unreachable (%s): giving up dispatcher leadership", error)
+            self.held = False
+        return self.held
+
+    async def release(self) -> None:
+        """Give the lease up (on shutdown) so another worker takes over at once."""
+        try:
+            if self.held:
+                await self._client.eval(_RELEASE, 1, LEASE_KEY, self.identity)
+        except Exception:
+            logger.warning("Could not release the dispatcher lease; it expires by itself")
+        finally:
+            self.held = False
+            await self._client.aclose()
+
+
+class DispatchScheduler:
+    """The auto-dispatch and due-soon jobs of one worker, active only when it leads.
+
+    Args:
+        interval_s: Seconds between dispatch cycles.
+        redis_url: Redis for leader election; None for a single-process deployment.
+    """
+
+    def __init__(self, interval_s: float, redis_url: str | None) -> None:
+        self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.interval_s = interval_s
+        self.lease = RedisLease(redis_url, self.identity) if redis_url else None
+        self.scheduler = AsyncIOScheduler()
+        self.cycles = 0
+        self.failures = 0
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this worker dispatches."""
+        return self.lease is None or self.lease.held
+
+    async def start(self) -> None:
+        """Start the scheduler on the running loop."""
+        if self.lease is not None:
+            await self._refresh_lease()
+            self.scheduler.add_job(
+                self._refresh_lease,
+                "interval",
+                seconds=self.lease.ttl_ms / 3000,
+                id="lease",
+                max_instances=1,
+                coalesce=True,
+            )
+        self.scheduler.add_job(
+            self.dispatch_job,
+            "interval",
+            seconds=self.interval_s,
+            id="dispatch",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now().astimezone(),
+        )
+        self.scheduler.add_job(
+            self.due_soon_job, "interval", seconds=60, id="due_soon", max_instances=1, coalesce=True
+        )
+        self.scheduler.start()
+        logger.info("Scheduler %s started (leader: %s)", self.identity, self.is_leader)
+
+    async def stop(self) -> None:
+        """Stop the jobs and release leadership."""
+        self.scheduler.shutdown(wait=False)
+        if self.lease is not None:
+            await self.lease.release()
+
+    async def _refresh_lease(self) -> None:
+        was_leader = self.lease.held
+        await self.lease.refresh()
+        if self.lease.held and not was_leader:
+            logger.info("Worker %s is now the dispatcher", self.identity)
+            self.trigger_dispatch()
+
+    def trigger_dispatch(self) -> None:
+        """Run a dispatch cycle now (after a publish), if this worker leads."""
+        if not self.is_leader:
+            return
+        job = self.scheduler.get_job("dispatch")
+        if job is not None:
+            job.modify(next_run_time=datetime.now().astimezone())
+
+    def on_bus_event(self, event: BusEvent) -> None:
+        """Bus subscriber: new published work is dispatched at once."""
+        if event.kind == "tasks_published":
+            self.trigger_dispatch()
+
+    async def dispatch_job(self) -> None:
+        """One dispatch cycle; a failure is logged and the next interval runs again."""
+        if not self.is_leader:
+            return
+        try:
+            report = await run(dispatch.run_cycle)
+            self.cycles += 1
+            if report.assigned or report.queued:
+                logger.info("Dispatch cycle: %s", report.summary())
+        except Exception:
+            self.failures += 1
+            logger.exception("Dispatch cycle failed; the next one runs in %.1f s", self.interval_s)
+
+    async def due_soon_job(self) -> None:
+        """Create due-soon reminders and announce them to the operators concerned."""
+        if not self.is_leader:
+            return
+        try:
+            created = await run(notifications.create_due_soon, None, settings.due_soon_minutes)
+            if created:
+                publish(
+                    BusEvent(
+                        kind="notifications",
+                        task_ids=tuple(t for t, _ in created),
+                        operator_ids=tuple({o for _, o in created}),
+                    )
+                )
+        except Exception:
+            logger.exception("Due-soon reminder job failed")

@@ -1,0 +1,144 @@
+"""The bell: a user's notifications, read marks, and due-soon reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, update
+from sqlmodel import Session, select
+
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES, NotificationKind
+from work_dispatch.models import Notification, Task, WorkOrder, utc_now
+from work_dispatch.services.actor import Actor, require_actor
+from work_dispatch.services.validation import as_int
+
+LIST_LIMIT = 30
+
+
+@dataclass
+class NotificationRow:
+    """A notification as the bell shows it."""
+
+    id: int
+    kind: str
+    title: str
+    body: str
+    task_id: int
+    is_read: bool
+    created_at: str
+
+
+def unread_count(db: Session, actor: Actor | None) -> int:
+    """How many unread notifications the actor has."""
+    actor = require_actor(actor)
+    return db.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == actor.user_id, Notification.is_read.is_(False))
+    ).one()
+
+
+def recent(db: Session, actor: Actor | None, limit: int = LIST_LIMIT) -> list[NotificationRow]:
+    """The actor's latest notifications, newest first (at most 30)."""
+    actor = require_actor(actor)
+    rows = db.exec(
+        select(Notification)
+        .where(Notification.recipient_id == actor.user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(min(max(limit, 1), LIST_LIMIT))
+    ).all()
+    return [
+        NotificationRow(
+            n.id, n.kind, n.title, n.body, n.task_id or 0, n.is_read, n.created_at.strftime("%Y-%m-%d %H:%M")
+        )
+        for n in rows
+    ]
+
+
+def mark_read(db: Session, actor: Actor | None, notification_id: Any) -> int:
+    """Mark one of the actor's notifications read (others' ids change nothing).
+
+    Returns:
+        1 when a notification was marked, else 0.
+    """
+    actor = require_actor(actor)
+    notification_id = as_int(notification_id, "notification_id", "Notification", minimum=1)
+    changed = db.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.recipient_id == actor.user_id,
+            Notification.is_read.is_(False),
+        )
+        .values(is_read=True, read_at=utc_now())
+    ).rowcount
+    db.commit()
+    return changed
+
+
+def mark_all_read(db: Session, actor: Actor | None) -> int:
+    """Mark every unread notification of the actor read.
+
+    Returns:
+        How many were marked.
+    """
+    actor = require_actor(actor)
+    changed = db.execute(
+        update(Notification)
+        .where(Notification.recipient_id == actor.user_id, Notification.is_read.is_(False))
+        .values(is_read=True, read_at=utc_now())
+    ).rowcount
+    db.commit()
+    return changed
+
+
+def create_due_soon(
+    db: Session, now: datetime | None = None, window_minutes: int = 60
+) -> list[tuple[int, int]]:
+    """Remind operators of their open tasks due within the window, once per task.
+
+    Args:
+        db: Open session; committed here.
+        now: The current time (injected for tests).
+        window_minutes: How far ahead counts as "soon".
+
+    Returns:
+        (task id, operator id) pairs that got a reminder.
+    """
+    now = now or utc_now()
+    already = exists().where(
+        and_(Notification.task_id == Task.id, Notification.kind == NotificationKind.TASK_DUE_SOON)
+    )
+    rows = db.exec(
+        select(Task.id, Task.assigned_operator_id, Task.due_at, WorkOrder.order_number, Task.work_order_id)
+        .join(WorkOrder, WorkOrder.id == Task.work_order_id)
+        .where(
+            Task.status.in_(OPEN_TASK_STATUSES),
+            Task.assigned_operator_id.is_not(None),
+            Task.due_at.is_not(None),
+            Task.due_at <= now + timedelta(minutes=window_minutes),
+            ~already,
+        )
+        .limit(1000)
+    ).all()
+    if rows:
+        db.execute(
+            insert(Notification),
+            [
+                {
+                    "recipient_id": operator_id,
+                    "kind": NotificationKind.TASK_DUE_SOON,
+                    "title": f"Task #{task_id} due {'now' if due_at <= now else due_at.strftime('%H:%M')}",
+                    "body": f"Work order {order_number}",
+                    "task_id": task_id,
+                    "work_order_id": wo_id,
+                    "is_read": False,
+                    "created_at": now,
+                }
+                for task_id, operator_id, due_at, order_number, wo_id in rows
+            ],
+        )
+    db.commit()
+    return [(r[0], r[1]) for r in rows]
