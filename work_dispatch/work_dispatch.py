@@ -5,11 +5,25 @@ from __future__ import annotations
 import reflex as rx
 
 from work_dispatch.lifespan import worker_lifespan
-from work_dispatch.pages import home, login, supervisor_dashboard, task_center
+from work_dispatch.pages import (
+    board,
+    drafts,
+    home,
+    login,
+    rules,
+    supervisor_dashboard,
+    task_center,
+    work_order_form,
+    work_orders,
+)
+from work_dispatch.states.board import BoardState
 from work_dispatch.states.dashboard import DashboardState
+from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.login import LoginState
+from work_dispatch.states.rules import RulesState
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.task_center import TaskCenterState
+from work_dispatch.states.work_orders import WorkOrderFormState, WorkOrdersState
 
 app = rx.App(head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")])
 app.add_page(home.home_page, route=home.ROUTE, title="work_dispatch", on_load=SessionState.route_home)
@@ -31,5 +45,24 @@ app.add_page(
     title="My tasks · work_dispatch",
     on_load=TaskCenterState.load,
 )
+app.add_page(
+    work_orders.work_orders_page,
+    route=work_orders.ROUTE,
+    title="Work orders · work_dispatch",
+    on_load=WorkOrdersState.load,
+)
+app.add_page(
+    work_order_form.work_order_form_page,
+    route=work_order_form.ROUTE,
+    title="Work order · work_dispatch",
+    on_load=WorkOrderFormState.load,
+)
+app.add_page(
+    drafts.drafts_page, route=drafts.ROUTE, title="Draft review · work_dispatch", on_load=DraftBoardState.load
+)
+app.add_page(
+    rules.rules_page, route=rules.ROUTE, title="Assignment rules · work_dispatch", on_load=RulesState.load
+)
+app.add_page(board.board_page, route=board.ROUTE, title="Live board · work_dispatch", on_load=BoardState.load)
 
 app.register_lifespan_task(worker_lifespan)

@@ -128,7 +128,7 @@ def serve_app(tmp_dir: Path, database_url: str, extra_env: dict[str, str] | None
 def served_app(tmp_path_factory) -> Iterator[ServedApp]:
     """The app on a fresh SQLite database with the demo shop, for the whole session."""
     tmp_dir = tmp_path_factory.mktemp("app")
-    app = serve_app(tmp_dir, f"sqlite:///{tmp_dir / 'e2e.db'}")
+    app = serve_app(tmp_dir, f"sqlite:///{tmp_dir / 'e2e.db'}", {"WD_DISPATCH_INTERVAL_S": "1"})
     yield app
     app.stop()
 
@@ -144,6 +144,15 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def login(page, base_url: str, username: str, password: str = "demo1234") -> None:
+    """Log in through the form."""
+    page.goto(f"{base_url}/login")
+    page.wait_for_selector("#login-submit")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-submit")
 
 
 def screenshot(page, name: str) -> Path:

@@ -18,7 +18,13 @@ class NavItem:
     icon: str
 
 
-SUPERVISOR_NAV: tuple[NavItem, ...] = (NavItem("Dashboard", "/supervisor", "layout-dashboard"),)
+SUPERVISOR_NAV: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "/supervisor", "layout-dashboard"),
+    NavItem("Work orders", "/supervisor/work-orders", "clipboard-list"),
+    NavItem("Draft review", "/supervisor/drafts", "file-pen-line"),
+    NavItem("Live board", "/supervisor/board", "kanban"),
+    NavItem("Assignment rules", "/supervisor/rules", "git-branch"),
+)
 
 
 def brand_mark(size: str = "5") -> rx.Component:
@@ -37,12 +43,15 @@ def brand_mark(size: str = "5") -> rx.Component:
     )
 
 
+_WIDE_ONLY = rx.breakpoints(initial="none", md="block")
+
+
 def _nav_link(item: NavItem, current: str) -> rx.Component:
     active = item.href == current
     return rx.link(
         rx.hstack(
             rx.icon(item.icon, size=18),
-            rx.text(item.label, size="3", weight="medium"),
+            rx.text(item.label, size="3", weight="medium", display=_WIDE_ONLY),
             align="center",
             spacing="3",
             padding_x="12px",
@@ -54,6 +63,7 @@ def _nav_link(item: NavItem, current: str) -> rx.Component:
             _hover={"background": "var(--accent-2)"},
         ),
         href=item.href,
+        title=item.label,
         underline="none",
         width="100%",
     )
@@ -104,10 +114,15 @@ def supervisor_shell(
         The framed page.
     """
     sidebar = rx.vstack(
-        rx.box(brand_mark("4"), padding="20px 12px 24px 12px"),
+        rx.box(
+            rx.box(brand_mark("4"), display=rx.breakpoints(initial="none", md="block")),
+            rx.box(rx.icon("workflow", size=22, color="var(--accent-9)"),
+                   display=rx.breakpoints(initial="block", md="none")),
+            padding="20px 12px 24px 12px",
+        ),
         *[_nav_link(item, current) for item in SUPERVISOR_NAV],
-        width="220px",
-        min_width="220px",
+        width=rx.breakpoints(initial="68px", md="220px"),
+        min_width=rx.breakpoints(initial="68px", md="220px"),
         height="100vh",
         position="sticky",
         top="0",
@@ -130,8 +145,9 @@ def supervisor_shell(
         sidebar,
         rx.vstack(
             header,
-            rx.box(*children, padding="24px", width="100%"),
+            rx.box(*children, padding="24px", width="100%", min_width="0"),
             width="100%",
+            min_width="0",
             spacing="0",
             min_height="100vh",
             background="var(--gray-2)",

@@ -23,6 +23,7 @@ class Watcher:
     department_ids: frozenset[int] = field(default_factory=frozenset)
     board_departments: frozenset[int] = field(default_factory=frozenset)
     visible_task_ids: frozenset[int] = field(default_factory=frozenset)
+    params: dict = field(default_factory=dict)
     seen_at: float = field(default_factory=time.monotonic)
 
 
@@ -59,13 +60,17 @@ class SessionRegistry:
             else:
                 self._supervisors.add(watcher.token)
 
-    def update_visible(self, token: str, task_ids: frozenset[int], departments: frozenset[int]) -> None:
-        """Remember which rows a board session shows and which departments it filters on."""
+    def update_visible(
+        self, token: str, task_ids: frozenset[int], departments: frozenset[int], params: dict | None = None
+    ) -> None:
+        """Remember which rows a board session shows, its department filter and query parameters."""
         with self._lock:
             watcher = self._by_token.get(token)
             if watcher is not None:
                 watcher.visible_task_ids = task_ids
                 watcher.board_departments = departments
+                if params is not None:
+                    watcher.params = params
 
     def drop(self, token: str) -> None:
         """Forget a session (disconnected, logged out or deactivated)."""

@@ -233,3 +233,19 @@ def revoke_user_sessions(db: Session, user_id: int) -> int:
     )
     db.commit()
     return result.rowcount
+
+
+def active_actors(db: Session, user_ids: list[int]) -> dict[int, Actor]:
+    """Actors of the given users that are still active (for pushes to their sessions).
+
+    Args:
+        db: Open session (read only).
+        user_ids: Users to look up.
+
+    Returns:
+        User id → actor, for active users only.
+    """
+    if not user_ids:
+        return {}
+    users = db.exec(select(User).where(User.id.in_(user_ids), User.is_active)).all()
+    return {user.id: actor_for_user(db, user) for user in users}

@@ -587,3 +587,85 @@ def due_at_for(delivery_date: date | None) -> datetime | None:
     from datetime import UTC, time
 
     return datetime.combine(delivery_date, time(17, 0), tzinfo=UTC)
+
+
+@dataclass
+class WorkOrderForm:
+    """A work order as the edit form shows it."""
+
+    id: int
+    order_number: str
+    status: str
+    fields: dict[str, str]
+    route: list[dict[str, str]]
+    draft_count: int
+    published_count: int
+
+
+def product_route(db: Session, actor: Actor | None, product_id: Any) -> list[dict[str, Any]]:
+    """A product's default route for the form (supervisors only).
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        product_id: The product.
+
+    Returns:
+        Route steps as in :func:`default_route`.
+    """
+    require_supervisor(actor)
+    return default_route(db, product_id)
+
+
+def get_form(db: Session, actor: Actor | None, work_order_id: Any) -> WorkOrderForm:
+    """Load a work order into the shape of the edit form.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        work_order_id: The work order.
+
+    Returns:
+        The form content.
+
+    Raises:
+        NotFoundError: For an unknown id.
+    """
+    require_supervisor(actor)
+    work_order = _load_for_change(db, work_order_id)
+    route = db.exec(
+        select(WorkOrderProcess)
+        .where(WorkOrderProcess.work_order_id == work_order.id)
+        .order_by(WorkOrderProcess.sequence)
+    ).all()
+    open_draft = and_(Task.is_draft.is_(True), Task.status == TaskStatus.DRAFT)
+    drafts, published = db.exec(
+        select(
+            func.coalesce(func.sum(case((open_draft, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Task.is_draft.is_(False), 1), else_=0)), 0),
+        ).where(Task.work_order_id == work_order.id)
+    ).one()
+    return WorkOrderForm(
+        id=work_order.id,
+        order_number=work_order.order_number,
+        status=work_order.status,
+        fields={
+            "customer_id": str(work_order.customer_id),
+            "product_id": str(work_order.product_id),
+            "quantity": str(work_order.quantity),
+            "unit": work_order.unit,
+            "priority": work_order.priority,
+            "delivery_date": work_order.delivery_date.isoformat() if work_order.delivery_date else "",
+            "notes": work_order.notes,
+        },
+        route=[
+            {
+                "process_id": str(step.process_id),
+                "department_id": str(step.department_id or ""),
+                "batch_size": str(step.batch_size or ""),
+            }
+            for step in route
+        ],
+        draft_count=int(drafts),
+        published_count=int(published),
+    )

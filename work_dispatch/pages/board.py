@@ -1,0 +1,339 @@
+"""Supervisor live board: every task, filtered and paged, updated as the shop floor works."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.components.core.banner import has_connection_errors
+
+from work_dispatch.components.cards import priority_badge, status_badge
+from work_dispatch.components.forms import NONE_VALUE, choice_select, option_select
+from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.components.task_cards import live_indicator
+from work_dispatch.states.board import BoardCountsState, BoardState
+from work_dispatch.states.session import SessionState
+
+ROUTE = "/supervisor/board"
+S = BoardState
+STATUSES = [
+    ("all", "All statuses"),
+    ("pending", "Pending"),
+    ("queued", "Queued"),
+    ("assigned", "Assigned"),
+    ("in_progress", "In progress"),
+    ("paused", "Paused"),
+    ("completed", "Completed"),
+    ("cancelled", "Cancelled"),
+    ("draft", "Draft"),
+]
+KINDS = [("formal", "Published"), ("draft", "Drafts"), ("all", "Drafts and published")]
+SORTS = [
+    ("newest", "Newest first"),
+    ("updated", "Recently updated"),
+    ("due", "Due soonest"),
+    ("priority", "Highest priority"),
+]
+
+
+def _counters() -> rx.Component:
+    return rx.vstack(
+        rx.flex(
+            rx.foreach(
+                BoardCountsState.by_status,
+                lambda c: rx.button(
+                    rx.text(c.label, size="2"),
+                    rx.badge(c.count, variant="solid", radius="full"),
+                    variant=rx.cond(S.filters.get("status", "") == c.key, "solid", "soft"),
+                    size="2",
+                    on_click=S.set_filter("status", c.key),
+                    class_name="status-count",
+                    data_status=c.key,
+                ),
+            ),
+            wrap="wrap",
+            gap="2",
+        ),
+        rx.flex(
+            rx.text("Open by department:", size="2", color_scheme="gray"),
+            rx.foreach(
+                BoardCountsState.by_department,
+                lambda c: rx.badge(
+                    c.label, ": ", c.count, variant="surface", size="2", class_name="department-count"
+                ),
+            ),
+            wrap="wrap",
+            gap="2",
+            align="center",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.flex(
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="search",
+                    placeholder="Order number or process…",
+                    max_length=60,
+                    default_value=S.filters.get("search", ""),
+                    width="220px",
+                    id="board-search",
+                ),
+                rx.button(rx.icon("search", size=14), variant="soft", type="submit"),
+                spacing="2",
+            ),
+            on_submit=S.search,
+            reset_on_submit=False,
+        ),
+        rx.box(
+            choice_select(
+                STATUSES,
+                rx.cond(S.filters.get("status", "") == "", "all", S.filters.get("status", "")),
+                lambda v: S.set_filter("status", v),
+            ),
+            width="150px",
+        ),
+        rx.box(
+            option_select(
+                S.departments,
+                rx.cond(
+                    S.filters.get("department_id", "") == "", NONE_VALUE, S.filters.get("department_id", "")
+                ),
+                lambda v: S.set_filter("department_id", v),
+                none_label="All departments",
+            ),
+            width="180px",
+        ),
+        rx.box(
+            option_select(
+                S.operators,
+                rx.cond(S.filters.get("operator_id", "") == "", NONE_VALUE, S.filters.get("operator_id", "")),
+                lambda v: S.set_filter("operator_id", v),
+                none_label="All operators",
+            ),
+            width="170px",
+        ),
+        rx.box(
+            choice_select(KINDS, S.filters.get("kind", "formal"), lambda v: S.set_filter("kind", v)),
+            width="170px",
+        ),
+        rx.box(
+            choice_select(SORTS, S.filters.get("sort", "newest"), lambda v: S.set_filter("sort", v)),
+            width="170px",
+        ),
+        rx.hstack(
+            rx.switch(
+                checked=S.filters.get("overdue", "") == "true", on_change=lambda v: S.set_filter("overdue", v)
+            ),
+            rx.text("Overdue", size="2"),
+            align="center",
+            spacing="2",
+        ),
+        rx.button("Clear", variant="ghost", on_click=S.clear_filters),
+        wrap="wrap",
+        gap="3",
+        align="center",
+        width="100%",
+    )
+
+
+def _row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link("#", row.id, on_click=S.open_task(row.id), cursor="pointer")),
+        rx.table.cell(row.order_number),
+        rx.table.cell(row.process),
+        rx.table.cell(row.department),
+        rx.table.cell(row.operator),
+        rx.table.cell(status_badge(row.status), class_name="row-status"),
+        rx.table.cell(priority_badge(row.priority)),
+        rx.table.cell(row.quantity_completed, " / ", row.production_quantity),
+        rx.table.cell(
+            rx.text(
+                row.due_at,
+                color=rx.cond(row.overdue, "var(--red-11)", "inherit"),
+                weight=rx.cond(row.overdue, "bold", "regular"),
+            )
+        ),
+        rx.table.cell(rx.text(row.updated_at, size="1", color_scheme="gray")),
+        on_click=S.open_task(row.id),
+        cursor="pointer",
+        class_name="board-row",
+        data_task_id=row.id,
+        key=row.id,
+    )
+
+
+def _drawer() -> rx.Component:
+    return rx.drawer.root(
+        rx.drawer.overlay(z_index="20"),
+        rx.drawer.portal(
+            rx.drawer.content(
+                rx.vstack(
+                    rx.hstack(
+                        rx.heading("Task #", S.drawer_task_id, size="5"),
+                        rx.spacer(),
+                        rx.icon_button(
+                            rx.icon("x"), variant="ghost", on_click=S.close_drawer, id="close-drawer"
+                        ),
+                        width="100%",
+                    ),
+                    rx.foreach(
+                        S.drawer_row,
+                        lambda r: rx.vstack(
+                            rx.hstack(
+                                rx.text(r.order_number, weight="bold"),
+                                rx.text(r.process),
+                                status_badge(r.status),
+                                priority_badge(r.priority),
+                                spacing="2",
+                                wrap="wrap",
+                            ),
+                            rx.text(
+                                r.department,
+                                " · ",
+                                rx.cond(r.operator != "", r.operator, "no operator"),
+                                " · ",
+                                r.quantity_completed,
+                                "/",
+                                r.production_quantity,
+                                size="2",
+                                color_scheme="gray",
+                            ),
+                            spacing="2",
+                        ),
+                    ),
+                    rx.cond(S.drawer_content != "", rx.text(S.drawer_content, size="2")),
+                    rx.separator(size="4"),
+                    rx.heading("History", size="3"),
+                    rx.vstack(
+                        rx.foreach(
+                            S.drawer_events,
+                            lambda e: rx.box(
+                                rx.hstack(
+                                    rx.badge(e.kind, variant="soft"),
+                                    rx.text(e.actor, weight="medium", size="2"),
+                                    rx.spacer(),
+                                    rx.text(e.at, size="1", color_scheme="gray"),
+                                    width="100%",
+                                    align="center",
+                                ),
+                                rx.text(e.summary, size="2", margin_top="4px"),
+                                rx.foreach(e.details, lambda d: rx.text(d, size="1", color_scheme="gray")),
+                                padding="8px 0",
+                                border_bottom="1px solid var(--gray-4)",
+                                width="100%",
+                                class_name="history-entry",
+                            ),
+                        ),
+                        width="100%",
+                        spacing="0",
+                        id="task-history",
+                    ),
+                    spacing="3",
+                    width="100%",
+                    padding="20px",
+                    overflow_y="auto",
+                    height="100%",
+                ),
+                width="min(520px, 100vw)",
+                height="100%",
+                right="0",
+                top="0",
+                position="fixed",
+                background="var(--color-panel-solid)",
+                z_index="30",
+                box_shadow="var(--shadow-5)",
+            ),
+        ),
+        open=S.drawer_task_id > 0,
+        direction="right",
+        on_open_change=S.drawer_changed,
+    )
+
+
+def board_page() -> rx.Component:
+    """Counters, filters, the rows and the drawer."""
+    return supervisor_shell(
+        rx.cond(
+            S.loaded,
+            rx.vstack(
+                rx.hstack(_counters(), live_indicator(has_connection_errors), width="100%", align="start"),
+                _filters(),
+                rx.cond(
+                    S.error != "",
+                    rx.callout(
+                        S.error, icon="triangle-alert", color_scheme="amber", width="100%", id="board-error"
+                    ),
+                ),
+                rx.card(
+                    rx.box(
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    *[
+                                        rx.table.column_header_cell(h)
+                                        for h in (
+                                            "Task",
+                                            "Order",
+                                            "Process",
+                                            "Department",
+                                            "Operator",
+                                            "Status",
+                                            "Priority",
+                                            "Quantity",
+                                            "Due",
+                                            "Updated",
+                                        )
+                                    ]
+                                )
+                            ),
+                            rx.table.body(rx.foreach(S.rows, _row)),
+                            size="1",
+                            width="100%",
+                            id="board-table",
+                        ),
+                        overflow_x="auto",
+                        width="100%",
+                    ),
+                    rx.cond(
+                        S.rows.length() == 0,
+                        rx.center(
+                            rx.text("No tasks match these filters.", color_scheme="gray"), padding="24px"
+                        ),
+                    ),
+                    width="100%",
+                ),
+                rx.hstack(
+                    rx.text(S.rows.length(), " rows on this page", size="2", color_scheme="gray"),
+                    rx.spacer(),
+                    rx.button(
+                        "Previous",
+                        variant="soft",
+                        on_click=S.previous_page,
+                        disabled=S.cursor_stack.length() == 0,
+                    ),
+                    rx.button(
+                        "Next",
+                        variant="soft",
+                        on_click=S.next_page,
+                        disabled=S.next_cursor == "",
+                        id="board-next",
+                    ),
+                    width="100%",
+                    align="center",
+                    spacing="3",
+                ),
+                _drawer(),
+                spacing="4",
+                width="100%",
+            ),
+            rx.center(rx.spinner(size="3"), padding="48px"),
+        ),
+        title="Live board",
+        current=ROUTE,
+        user_name=SessionState.display_name,
+        user_role=SessionState.role,
+        on_logout=SessionState.logout,
+    )

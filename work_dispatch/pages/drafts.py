@@ -1,0 +1,293 @@
+"""Supervisor: review drafts grouped by work order, edit them inline, split, merge, publish."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from work_dispatch.components.cards import priority_badge
+from work_dispatch.components.forms import NONE_VALUE, option_select
+from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.states.drafts import DraftBoardState
+from work_dispatch.states.session import SessionState
+
+ROUTE = "/supervisor/drafts"
+S = DraftBoardState
+
+
+def _key(row, name: str) -> rx.Var:
+    return row.id.to_string() + "-" + row.version.to_string() + "-" + name
+
+
+def _draft_row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.checkbox(
+                checked=S.selected.contains(row.id),
+                on_change=lambda c: S.toggle(row.id, c),
+                size="2",
+                class_name="draft-select",
+            )
+        ),
+        rx.table.cell(
+            rx.text("#", row.id, size="1", color_scheme="gray"), rx.text(row.process, weight="medium")
+        ),
+        rx.table.cell(
+            rx.input(
+                default_value=row.production_quantity.to_string(),
+                type="number",
+                min=1,
+                width="100px",
+                key=_key(row, "q"),
+                class_name="draft-quantity",
+                on_blur=lambda v: S.edit(row.id, row.version, "production_quantity", v),
+            )
+        ),
+        rx.table.cell(
+            rx.input(
+                default_value=row.work_content,
+                key=_key(row, "c"),
+                placeholder="Work content",
+                max_length=2000,
+                on_blur=lambda v: S.edit(row.id, row.version, "work_content", v),
+                min_width="160px",
+            )
+        ),
+        rx.table.cell(
+            rx.input(
+                default_value=row.requirements,
+                key=_key(row, "r"),
+                placeholder="Requirements",
+                max_length=2000,
+                on_blur=lambda v: S.edit(row.id, row.version, "requirements", v),
+                min_width="140px",
+            )
+        ),
+        rx.table.cell(
+            rx.box(
+                option_select(
+                    S.departments,
+                    rx.cond(row.department_id == 0, NONE_VALUE, row.department_id.to_string()),
+                    lambda v: S.edit(row.id, row.version, "department_id", v),
+                    none_label="By rule",
+                    size="1",
+                ),
+                width="150px",
+            )
+        ),
+        rx.table.cell(
+            rx.box(
+                option_select(
+                    S.operators,
+                    rx.cond(row.operator_id == 0, NONE_VALUE, row.operator_id.to_string()),
+                    lambda v: S.edit(row.id, row.version, "operator_id", v),
+                    none_label="By dispatch",
+                    size="1",
+                ),
+                width="150px",
+            )
+        ),
+        rx.table.cell(
+            rx.input(
+                type="datetime-local",
+                default_value=row.due_at,
+                key=_key(row, "d"),
+                on_blur=lambda v: S.edit(row.id, row.version, "due_at", v),
+                width="190px",
+            )
+        ),
+        rx.table.cell(
+            rx.button(
+                rx.icon("split", size=14),
+                "Split",
+                size="1",
+                variant="soft",
+                on_click=S.open_split(row.id, row.production_quantity),
+                class_name="split-button",
+            )
+        ),
+        class_name="draft-row",
+        data_task_id=row.id,
+    )
+
+
+def _group(group) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.checkbox(on_change=lambda c: S.toggle_group(group.work_order_id, c), size="2"),
+                rx.link(
+                    rx.heading(group.order_number, size="4"),
+                    href="/supervisor/work-orders/edit?id=" + group.work_order_id.to_string(),
+                ),
+                priority_badge(group.priority),
+                rx.text(group.drafts.length(), " drafts", size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("send", size=14),
+                    "Publish this work order",
+                    size="2",
+                    on_click=S.publish_work_order(group.work_order_id),
+                    class_name="publish-order",
+                ),
+                width="100%",
+                align="center",
+                spacing="3",
+            ),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in (
+                                    "",
+                                    "Process",
+                                    "Quantity",
+                                    "Content",
+                                    "Requirements",
+                                    "Department",
+                                    "Operator",
+                                    "Due",
+                                    "",
+                                )
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(group.drafts, _draft_row)),
+                    size="1",
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        class_name="draft-group",
+    )
+
+
+def _split_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Split draft #", S.split_task_id),
+            rx.dialog.description(
+                "Quantity now: ",
+                S.split_quantity,
+                ". How much stays on this draft? The rest goes to a new draft.",
+                margin_bottom="12px",
+            ),
+            rx.input(
+                value=S.split_keep,
+                on_change=S.set_split_keep,
+                type="number",
+                min=1,
+                size="3",
+                id="split-keep",
+                input_mode="numeric",
+            ),
+            rx.cond(
+                S.split_error != "", rx.text(S.split_error, color_scheme="red", size="2", id="split-error")
+            ),
+            rx.hstack(
+                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.close_split),
+                rx.button("Split", on_click=S.confirm_split, id="confirm-split"),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+            max_width="420px",
+        ),
+        open=S.split_task_id > 0,
+    )
+
+
+def drafts_page() -> rx.Component:
+    """Counts, bulk actions and the groups."""
+    toolbar = rx.hstack(
+        rx.badge(
+            S.total_drafts,
+            " drafts in ",
+            S.work_orders_with_drafts,
+            " work orders",
+            size="3",
+            variant="soft",
+            id="draft-counts",
+        ),
+        rx.cond(
+            S.only_work_order != "",
+            rx.button("Show all work orders", variant="ghost", size="2", on_click=S.show_all),
+        ),
+        rx.spacer(),
+        rx.text(S.selected.length(), " selected", size="2", color_scheme="gray"),
+        rx.button(
+            rx.icon("merge", size=14),
+            "Merge",
+            variant="soft",
+            on_click=S.merge_selected,
+            disabled=S.selected.length() < 2,
+        ),
+        rx.button(
+            rx.icon("trash-2", size=14),
+            "Delete",
+            variant="soft",
+            color_scheme="red",
+            on_click=S.delete_selected,
+            disabled=S.selected.length() == 0,
+        ),
+        rx.button(
+            rx.icon("send", size=14),
+            "Publish selected",
+            on_click=S.publish_selected,
+            disabled=S.selected.length() == 0,
+            id="publish-selected",
+        ),
+        width="100%",
+        align="center",
+        spacing="3",
+        wrap="wrap",
+    )
+    return supervisor_shell(
+        rx.cond(
+            S.loaded,
+            rx.vstack(
+                toolbar,
+                rx.cond(
+                    S.groups.length() == 0,
+                    rx.card(
+                        rx.center(
+                            rx.text(
+                                "No drafts to review. Approve a work order to generate some.",
+                                color_scheme="gray",
+                            ),
+                            padding="32px",
+                        ),
+                        width="100%",
+                    ),
+                ),
+                rx.foreach(S.groups, _group),
+                rx.hstack(
+                    rx.button(
+                        "Previous",
+                        variant="soft",
+                        on_click=S.previous_page,
+                        disabled=S.cursor_stack.length() == 0,
+                    ),
+                    rx.button("Next", variant="soft", on_click=S.next_page, disabled=S.next_cursor == 0),
+                    justify="end",
+                    width="100%",
+                    spacing="3",
+                ),
+                _split_dialog(),
+                spacing="4",
+                width="100%",
+            ),
+            rx.center(rx.spinner(size="3"), padding="48px"),
+        ),
+        title="Draft review",
+        current=ROUTE,
+        user_name=SessionState.display_name,
+        user_role=SessionState.role,
+        on_logout=SessionState.logout,
+    )

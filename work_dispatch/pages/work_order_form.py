@@ -1,0 +1,273 @@
+"""Supervisor: create or edit a work order and its process route."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from work_dispatch.components.cards import status_badge
+from work_dispatch.components.forms import NONE_VALUE, choice_select, field_block, option_select
+from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.states.session import SessionState
+from work_dispatch.states.work_orders import WorkOrderFormState
+
+ROUTE = "/supervisor/work-orders/edit"
+S = WorkOrderFormState
+PRIORITIES = [("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent")]
+
+
+def _error(name: str) -> rx.Var:
+    return S.field_errors.get(name, "")
+
+
+def _header_fields() -> rx.Component:
+    return rx.grid(
+        field_block(
+            "Customer",
+            option_select(
+                S.customers,
+                S.fields.get("customer_id", ""),
+                lambda v: S.set_field("customer_id", v),
+                id="customer",
+            ),
+            _error("customer_id"),
+        ),
+        field_block(
+            "Product",
+            option_select(S.products, S.fields.get("product_id", ""), S.set_product, id="product"),
+            _error("product_id"),
+            hint="Choosing a product fills in its default route.",
+        ),
+        field_block(
+            "Quantity",
+            rx.input(
+                value=S.fields.get("quantity", ""),
+                type="number",
+                min=1,
+                input_mode="numeric",
+                on_change=lambda v: S.set_field("quantity", v),
+                id="quantity",
+            ),
+            _error("quantity"),
+        ),
+        field_block(
+            "Unit",
+            rx.input(
+                value=S.fields.get("unit", ""),
+                max_length=16,
+                on_change=lambda v: S.set_field("unit", v),
+                id="unit",
+            ),
+            _error("unit"),
+        ),
+        field_block(
+            "Priority",
+            choice_select(
+                PRIORITIES,
+                S.fields.get("priority", "normal"),
+                lambda v: S.set_field("priority", v),
+                id="priority",
+            ),
+            _error("priority"),
+        ),
+        field_block(
+            "Delivery date",
+            rx.input(
+                type="date",
+                value=S.fields.get("delivery_date", ""),
+                on_change=lambda v: S.set_field("delivery_date", v),
+                id="delivery-date",
+            ),
+            _error("delivery_date"),
+        ),
+        columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _step(step, index) -> rx.Component:
+    return rx.hstack(
+        rx.badge((index + 1) * 10, variant="soft", size="2", min_width="40px", justify="center"),
+        rx.text(S.process_names.get(step["process_id"], "?"), weight="medium", min_width="180px", size="3"),
+        rx.box(
+            option_select(
+                S.departments,
+                rx.cond(step["department_id"] == "", NONE_VALUE, step["department_id"]),
+                lambda v: S.set_step(index, "department_id", v),
+                none_label="Any department (by rule)",
+            ),
+            width="220px",
+        ),
+        rx.input(
+            placeholder="Batch size",
+            type="number",
+            min=1,
+            value=step["batch_size"],
+            width="130px",
+            on_change=lambda v: S.set_step(index, "batch_size", v),
+            class_name="batch-size",
+        ),
+        rx.spacer(),
+        rx.icon_button(
+            rx.icon("arrow-up", size=16),
+            variant="soft",
+            on_click=S.move_step(index, -1),
+            disabled=index == 0,
+            aria_label="Move up",
+        ),
+        rx.icon_button(
+            rx.icon("arrow-down", size=16),
+            variant="soft",
+            on_click=S.move_step(index, 1),
+            disabled=index == S.route.length() - 1,
+            aria_label="Move down",
+        ),
+        rx.icon_button(
+            rx.icon("trash-2", size=16),
+            variant="soft",
+            color_scheme="red",
+            on_click=S.remove_step(index),
+            aria_label="Remove",
+        ),
+        width="100%",
+        align="center",
+        spacing="3",
+        padding="8px",
+        border_radius="8px",
+        background="var(--gray-2)",
+        class_name="route-step",
+        wrap="wrap",
+    )
+
+
+def _route() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Process route", size="4"),
+            rx.text("Split a process into batches with a batch size.", size="2", color_scheme="gray"),
+            align="baseline",
+            spacing="3",
+        ),
+        rx.cond(
+            S.route.length() == 0,
+            rx.text("No processes yet: choose a product or add processes.", color_scheme="gray"),
+        ),
+        rx.foreach(S.route, _step),
+        rx.hstack(
+            rx.box(
+                option_select(S.processes, S.add_process_id, S.set_add_process, placeholder="Add a process…"),
+                width="240px",
+            ),
+            rx.button(rx.icon("plus", size=16), "Add", variant="soft", on_click=S.add_step),
+            spacing="3",
+        ),
+        rx.cond(
+            _error("route") != "",
+            rx.text(_error("route"), color_scheme="red", size="2", class_name="field-error"),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def work_order_form_page() -> rx.Component:
+    """Header fields, route editor, notes and the actions."""
+    title = rx.cond(S.work_order_id > 0, "Work order " + S.order_number, "New work order")
+    return supervisor_shell(
+        rx.cond(
+            S.loaded,
+            rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.heading(title, size="5", id="form-title"),
+                        rx.cond(S.status != "", status_badge(S.status)),
+                        rx.spacer(),
+                        rx.cond(
+                            S.work_order_id > 0,
+                            rx.text(
+                                S.draft_count,
+                                " drafts · ",
+                                S.published_count,
+                                " published tasks",
+                                size="2",
+                                color_scheme="gray",
+                            ),
+                        ),
+                        width="100%",
+                        align="center",
+                    ),
+                    rx.cond(
+                        S.form_error != "",
+                        rx.callout(
+                            S.form_error,
+                            icon="triangle-alert",
+                            color_scheme="red",
+                            width="100%",
+                            id="form-error",
+                        ),
+                    ),
+                    _header_fields(),
+                    rx.separator(size="4"),
+                    _route(),
+                    rx.separator(size="4"),
+                    field_block(
+                        "Notes",
+                        rx.text_area(
+                            value=S.fields.get("notes", ""),
+                            max_length=2000,
+                            on_change=lambda v: S.set_field("notes", v),
+                            rows="3",
+                            width="100%",
+                        ),
+                        _error("notes"),
+                    ),
+                    rx.hstack(
+                        rx.link(rx.button("Back to list", variant="ghost"), href="/supervisor/work-orders"),
+                        rx.spacer(),
+                        rx.cond(
+                            (S.work_order_id > 0) & ~S.is_locked,
+                            rx.button(
+                                "Cancel order", color_scheme="red", variant="soft", on_click=S.cancel_order
+                            ),
+                        ),
+                        rx.cond(
+                            (S.work_order_id > 0) & ~S.is_locked,
+                            rx.button(
+                                rx.icon("list-checks", size=16),
+                                rx.cond(
+                                    S.status == "draft", "Approve & generate drafts", "Regenerate drafts"
+                                ),
+                                color_scheme="green",
+                                on_click=S.approve,
+                                id="approve",
+                            ),
+                        ),
+                        rx.cond(
+                            S.draft_count > 0,
+                            rx.link(
+                                rx.button("Review drafts", variant="soft"),
+                                href="/supervisor/drafts?work_order=" + S.work_order_id.to_string(),
+                            ),
+                        ),
+                        rx.button(
+                            rx.icon("save", size=16), "Save", on_click=S.save, disabled=S.is_locked, id="save"
+                        ),
+                        width="100%",
+                        spacing="3",
+                        wrap="wrap",
+                    ),
+                    spacing="4",
+                    width="100%",
+                ),
+                size="3",
+                width="100%",
+                max_width="1100px",
+            ),
+            rx.center(rx.spinner(size="3"), padding="48px"),
+        ),
+        title="Work orders",
+        current="/supervisor/work-orders",
+        user_name=SessionState.display_name,
+        user_role=SessionState.role,
+        on_logout=SessionState.logout,
+    )

@@ -1,0 +1,197 @@
+"""Supervisor: the list of work orders with filters and keyset paging."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from work_dispatch.components.cards import priority_badge, status_badge
+from work_dispatch.components.forms import choice_select, option_select
+from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.states.session import SessionState
+from work_dispatch.states.work_orders import ALL, WorkOrdersState
+
+ROUTE = "/supervisor/work-orders"
+S = WorkOrdersState
+
+STATUS_CHOICES = [
+    (ALL, "All statuses"),
+    ("draft", "Draft"),
+    ("approved", "Approved"),
+    ("in_progress", "In progress"),
+    ("completed", "Completed"),
+    ("cancelled", "Cancelled"),
+]
+PRIORITY_CHOICES = [
+    (ALL, "All priorities"),
+    ("low", "Low"),
+    ("normal", "Normal"),
+    ("high", "High"),
+    ("urgent", "Urgent"),
+]
+
+
+def _filters() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            rx.input(
+                name="search",
+                placeholder="Order number…",
+                max_length=16,
+                width="180px",
+                default_value=S.filters.get("search", ""),
+                id="wo-search",
+            ),
+            rx.box(
+                choice_select(
+                    STATUS_CHOICES, S.filters.get("status", ALL), lambda v: S.set_filter("status", v)
+                ),
+                width="170px",
+            ),
+            rx.box(
+                choice_select(
+                    PRIORITY_CHOICES, S.filters.get("priority", ALL), lambda v: S.set_filter("priority", v)
+                ),
+                width="160px",
+            ),
+            rx.box(
+                option_select(
+                    S.customers,
+                    S.filters.get("customer_id", ""),
+                    lambda v: S.set_filter("customer_id", v),
+                    placeholder="Any customer",
+                    none_label=None,
+                ),
+                width="200px",
+            ),
+            rx.hstack(
+                rx.text("Delivery", size="2", color_scheme="gray"),
+                rx.input(name="delivery_from", type="date", default_value=S.filters.get("delivery_from", "")),
+                rx.text("–"),
+                rx.input(name="delivery_to", type="date", default_value=S.filters.get("delivery_to", "")),
+                align="center",
+                spacing="2",
+            ),
+            rx.button(rx.icon("search", size=16), "Apply", type="submit", variant="soft"),
+            rx.button("Clear", type="button", variant="ghost", on_click=S.clear_filters),
+            wrap="wrap",
+            gap="3",
+            align="center",
+        ),
+        on_submit=S.apply_filters,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def _row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.link(row.order_number, href=f"/supervisor/work-orders/edit?id={row.id}", weight="bold")
+        ),
+        rx.table.cell(row.customer),
+        rx.table.cell(row.product),
+        rx.table.cell(row.quantity, " ", row.unit, text_align="right"),
+        rx.table.cell(priority_badge(row.priority)),
+        rx.table.cell(row.delivery_date),
+        rx.table.cell(status_badge(row.status)),
+        rx.table.cell(rx.text(row.task_count, " (", row.draft_count, " drafts)", size="2")),
+        rx.table.cell(
+            rx.hstack(
+                rx.cond(
+                    row.status == "draft",
+                    rx.button("Approve", size="1", on_click=S.approve(row.id), class_name="approve-button"),
+                ),
+                rx.cond(
+                    (row.status != "completed") & (row.status != "cancelled"),
+                    rx.button(
+                        "Cancel", size="1", variant="soft", color_scheme="red", on_click=S.cancel(row.id)
+                    ),
+                ),
+                spacing="2",
+            )
+        ),
+        class_name="work-order-row",
+    )
+
+
+def work_orders_page() -> rx.Component:
+    """Filters, the table and paging controls."""
+    return supervisor_shell(
+        rx.vstack(
+            rx.hstack(
+                _filters(),
+                rx.link(
+                    rx.button(
+                        rx.icon("plus", size=16), "New work order", id="new-work-order", white_space="nowrap"
+                    ),
+                    href="/supervisor/work-orders/edit",
+                ),
+                width="100%",
+                align="start",
+                spacing="3",
+            ),
+            rx.cond(
+                S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red", width="100%")
+            ),
+            rx.card(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in (
+                                    "Order",
+                                    "Customer",
+                                    "Product",
+                                    "Quantity",
+                                    "Priority",
+                                    "Delivery",
+                                    "Status",
+                                    "Tasks",
+                                    "",
+                                )
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(S.rows, _row)),
+                    width="100%",
+                    size="2",
+                ),
+                rx.cond(
+                    S.rows.length() == 0,
+                    rx.center(rx.text("No work orders match.", color_scheme="gray"), padding="24px"),
+                ),
+                width="100%",
+                overflow_x="auto",
+            ),
+            rx.hstack(
+                rx.button(
+                    rx.icon("chevron-left", size=16),
+                    "Previous",
+                    variant="soft",
+                    on_click=S.previous_page,
+                    disabled=S.cursor_stack.length() == 0,
+                ),
+                rx.text("Page ", S.cursor_stack.length() + 1, size="2", color_scheme="gray"),
+                rx.button(
+                    "Next",
+                    rx.icon("chevron-right", size=16),
+                    variant="soft",
+                    on_click=S.next_page,
+                    disabled=S.next_cursor == "",
+                    id="next-page",
+                ),
+                justify="end",
+                width="100%",
+                align="center",
+                spacing="3",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        title="Work orders",
+        current=ROUTE,
+        user_name=SessionState.display_name,
+        user_role=SessionState.role,
+        on_logout=SessionState.logout,
+    )

@@ -1,0 +1,501 @@
+"""The supervisor's live board: filtered, sorted keyset pages of tasks, counts, and a task's history.
+
+Every filter and cursor comes from the client, so each is validated: unknown values get a
+clear message, page sizes are clamped to 1..100, and a cursor that does not decode (or
+belongs to another sort) is refused. Every page query is a keyset query served by an
+index (see the ``ix_task_*`` indexes and ``tests/benchmarks``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, func, select
+
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskStatus
+from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.models import Department, Process, Task, TaskEvent, User, WorkOrder, utc_now
+from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.validation import as_int, as_text
+
+PAGE_SIZE_MAX = 100
+SORTS = ("newest", "updated", "due", "priority")
+KINDS = ("formal", "draft", "all")
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """Validated board filters."""
+
+    status: str = ""
+    department_id: int | None = None
+    operator_id: int | None = None
+    order_number: str = ""
+    kind: str = "formal"
+    overdue: bool = False
+    search: str = ""
+    sort: str = "newest"
+
+
+@dataclass
+class BoardRow:
+    """A task row of the board."""
+
+    id: int
+    order_number: str
+    process: str
+    department: str
+    operator: str
+    status: str
+    priority: str
+    quantity_completed: int
+    production_quantity: int
+    due_at: str
+    overdue: bool
+    updated_at: str
+
+
+@dataclass
+class BoardPage:
+    """Rows of one page and the cursor of the next."""
+
+    rows: list[BoardRow]
+    next_cursor: str | None
+
+
+@dataclass
+class CountRow:
+    """One count of the live counters."""
+
+    key: str
+    label: str
+    count: int
+
+
+@dataclass
+class BoardCounts:
+    """Live counters per status and per department (formal, open tasks)."""
+
+    by_status: list[CountRow]
+    by_department: list[CountRow]
+
+
+@dataclass
+class EventView:
+    """One entry of a task's history, phrased for people."""
+
+    id: int
+    kind: str
+    actor: str
+    at: str
+    summary: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TaskDetail:
+    """A task and its history for the drawer."""
+
+    row: BoardRow
+    work_content: str
+    requirements: str
+    events: list[EventView]
+
+
+def parse_filters(raw: Any) -> BoardFilters:
+    """Validate filters sent by a client.
+
+    Args:
+        raw: A dict of filter values (strings from the page).
+
+    Returns:
+        The filters.
+
+    Raises:
+        ValidationError: On an unknown status, sort or kind, or malformed ids.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ValidationError("Filters are malformed.")
+    status = str(raw.get("status") or "")
+    if status and status not in {s.value for s in TaskStatus}:
+        raise ValidationError(f"Unknown status {status[:20]!r}.", "status")
+    sort = str(raw.get("sort") or "newest")
+    if sort not in SORTS:
+        raise ValidationError(f"Unknown sort {sort[:20]!r}.", "sort")
+    kind = str(raw.get("kind") or "formal")
+    if kind not in KINDS:
+        raise ValidationError(f"Unknown kind {kind[:20]!r}.", "kind")
+    overdue = raw.get("overdue", False)
+    return BoardFilters(
+        status=status,
+        department_id=as_int(
+            raw.get("department_id"), "department_id", "Department", minimum=1, optional=True
+        ),
+        operator_id=as_int(raw.get("operator_id"), "operator_id", "Operator", minimum=1, optional=True),
+        order_number=as_text(raw.get("order_number"), "order_number", "Work order", max_length=16),
+        kind=kind,
+        overdue=overdue in (True, "true", "on", "1"),
+        search=as_text(raw.get("search"), "search", "Search", max_length=60),
+        sort=sort,
+    )
+
+
+def _encode(sort: str, value: Any, task_id: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps({"s": sort, "v": value, "id": task_id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode(cursor: Any, sort: str) -> tuple[Any, int] | None:
+    if cursor in (None, ""):
+        return None
+    bad = ValidationError("That page link is not valid any more; showing the first page.", "cursor")
+    if not isinstance(cursor, str) or len(cursor) > 200:
+        raise bad
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        task_id, value = data["id"], data["v"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise bad from error
+    if data.get("s") != sort or not isinstance(task_id, int) or isinstance(task_id, bool) or task_id < 1:
+        raise bad
+    if sort in ("updated", "due") and value is not None:
+        try:
+            value = datetime.fromisoformat(value)
+        except (TypeError, ValueError) as error:
+            raise bad from error
+    if sort == "priority" and (not isinstance(value, int) or isinstance(value, bool)):
+        raise bad
+    return value, task_id
+
+
+def _conditions(db: Session, filters: BoardFilters, now: datetime) -> list:
+    conditions: list = []
+    if filters.kind == "formal":
+        conditions.append(Task.is_draft.is_(False))
+    elif filters.kind == "draft":
+        conditions.append(Task.is_draft.is_(True))
+    if filters.status:
+        conditions.append(Task.status == filters.status)
+    elif filters.kind == "draft":
+        conditions.append(Task.status == TaskStatus.DRAFT)
+    if filters.department_id:
+        conditions.append(Task.assigned_department_id == filters.department_id)
+    if filters.operator_id:
+        conditions.append(Task.assigned_operator_id == filters.operator_id)
+    if filters.overdue:
+        conditions += [Task.due_at < now, Task.status.in_(OPEN_TASK_STATUSES)]
+    number = filters.order_number or (filters.search if filters.search.isdigit() else "")
+    if number:
+        order_id = db.exec(select(WorkOrder.id).where(WorkOrder.order_number == number)).first()
+        conditions.append(Task.work_order_id == (order_id or -1))
+    elif filters.search:
+        process_ids = db.exec(select(Process.id).where(Process.name.ilike(f"%{filters.search}%"))).all()
+        conditions.append(Task.process_id.in_(process_ids or [-1]))
+    return conditions
+
+
+def _order_and_after(filters: BoardFilters, after: tuple[Any, int] | None):
+    if filters.sort == "newest":
+        order = [Task.id.desc()]
+        where = [Task.id < after[1]] if after else []
+    elif filters.sort == "updated":
+        order = [Task.updated_at.desc(), Task.id.desc()]
+        where = (
+            [or_(Task.updated_at < after[0], and_(Task.updated_at == after[0], Task.id < after[1]))]
+            if after
+            else []
+        )
+    elif filters.sort == "priority":
+        order = [Task.priority_rank.desc(), Task.id.desc()]
+        where = (
+            [or_(Task.priority_rank < after[0], and_(Task.priority_rank == after[0], Task.id < after[1]))]
+            if after
+            else []
+        )
+    else:
+        order = [Task.due_at.asc().nulls_last(), Task.id.asc()]
+        if after is None:
+            where = []
+        elif after[0] is None:
+            where = [Task.due_at.is_(None), Task.id > after[1]]
+        else:
+            where = [
+                or_(
+                    Task.due_at > after[0],
+                    and_(Task.due_at == after[0], Task.id > after[1]),
+                    Task.due_at.is_(None),
+                )
+            ]
+    return order, where
+
+
+def _cursor_value(task: Task, sort: str) -> Any:
+    return {"newest": None, "updated": task.updated_at, "priority": task.priority_rank, "due": task.due_at}[
+        sort
+    ]
+
+
+def _rows(db: Session, tasks: list[Task], now: datetime) -> list[BoardRow]:
+    if not tasks:
+        return []
+    order_numbers = dict(
+        db.exec(
+            select(WorkOrder.id, WorkOrder.order_number).where(
+                WorkOrder.id.in_({t.work_order_id for t in tasks})
+            )
+        ).all()
+    )
+    processes = dict(db.exec(select(Process.id, Process.name)).all())
+    departments = dict(db.exec(select(Department.id, Department.name)).all())
+    operator_ids = {t.assigned_operator_id for t in tasks if t.assigned_operator_id}
+    operators = (
+        dict(db.exec(select(User.id, User.display_name).where(User.id.in_(operator_ids))).all())
+        if operator_ids
+        else {}
+    )
+    return [
+        BoardRow(
+            id=t.id,
+            order_number=order_numbers.get(t.work_order_id, ""),
+            process=processes.get(t.process_id, ""),
+            department=departments.get(t.assigned_department_id, "") if t.assigned_department_id else "",
+            operator=operators.get(t.assigned_operator_id, "") if t.assigned_operator_id else "",
+            status=t.status,
+            priority=t.priority,
+            quantity_completed=t.quantity_completed,
+            production_quantity=t.production_quantity,
+            due_at=t.due_at.strftime("%b %d %H:%M") if t.due_at else "",
+            overdue=bool(t.due_at and t.due_at < now and t.status in OPEN_TASK_STATUSES),
+            updated_at=t.updated_at.strftime("%H:%M:%S"),
+        )
+        for t in tasks
+    ]
+
+
+def page_statement(
+    db: Session, filters: BoardFilters, cursor: Any = None, page_size: int = 50, now: datetime | None = None
+):
+    """The page query (exposed for EXPLAIN in the benchmark).
+
+    Args:
+        db: Open session.
+        filters: Validated filters.
+        cursor: Opaque cursor from the previous page.
+        page_size: Rows, already clamped.
+        now: The current time.
+
+    Returns:
+        A select of up to ``page_size + 1`` tasks.
+    """
+    now = now or utc_now()
+    order, after_where = _order_and_after(filters, _decode(cursor, filters.sort))
+    return (
+        select(Task).where(*_conditions(db, filters, now), *after_where).order_by(*order).limit(page_size + 1)
+    )
+
+
+def query_page(
+    db: Session, actor: Actor | None, raw_filters: Any = None, cursor: Any = None, page_size: Any = 50
+) -> BoardPage:
+    """One page of the board.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        raw_filters: Filters as sent by the page.
+        cursor: Opaque cursor of the page to show (None for the first).
+        page_size: Rows per page, clamped to 1..100.
+
+    Returns:
+        The rows and the next page's cursor.
+    """
+    require_supervisor(actor)
+    filters = parse_filters(raw_filters)
+    size = as_int(page_size, "page_size", "Page size", minimum=-(10**9), maximum=10**9) or 50
+    size = min(max(size, 1), PAGE_SIZE_MAX)
+    now = utc_now()
+    tasks = list(db.exec(page_statement(db, filters, cursor, size, now)).all())
+    page = tasks[:size]
+    next_cursor = (
+        _encode(filters.sort, _cursor_value(page[-1], filters.sort), page[-1].id)
+        if len(tasks) > size
+        else None
+    )
+    return BoardPage(rows=_rows(db, page, now), next_cursor=next_cursor)
+
+
+def rows_by_ids(db: Session, actor: Actor | None, task_ids: list[int]) -> list[BoardRow]:
+    """Fresh rows of specific tasks (for updating rows in place).
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        task_ids: At most 200 ids.
+
+    Returns:
+        The rows that exist.
+    """
+    require_supervisor(actor)
+    ids = [int(i) for i in task_ids][:200]
+    tasks = list(db.exec(select(Task).where(Task.id.in_(ids))).all()) if ids else []
+    return _rows(db, tasks, utc_now())
+
+
+def counts(db: Session, actor: Actor | None) -> BoardCounts:
+    """Counters per status (formal tasks) and open tasks per department.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+
+    Returns:
+        The counters.
+    """
+    require_supervisor(actor)
+    by_status = dict(
+        db.exec(select(Task.status, func.count()).where(Task.is_draft.is_(False)).group_by(Task.status)).all()
+    )
+    drafts = db.exec(
+        select(func.count()).select_from(Task).where(Task.is_draft.is_(True), Task.status == TaskStatus.DRAFT)
+    ).one()
+    by_department = dict(
+        db.exec(
+            select(Task.assigned_department_id, func.count())
+            .where(Task.status.in_(OPEN_TASK_STATUSES), Task.is_draft.is_(False))
+            .group_by(Task.assigned_department_id)
+        ).all()
+    )
+    departments = db.exec(
+        select(Department).where(Department.is_active).order_by(Department.sort_order)
+    ).all()
+    statuses = [CountRow("draft", "Draft", drafts)] + [
+        CountRow(s.value, s.value.replace("_", " ").capitalize(), by_status.get(s.value, 0))
+        for s in TaskStatus
+        if s != TaskStatus.DRAFT
+    ]
+    return BoardCounts(
+        by_status=statuses,
+        by_department=[CountRow(str(d.id), d.name, by_department.get(d.id, 0)) for d in departments],
+    )
+
+
+def _describe(event: TaskEvent, names: dict[int, str], departments: dict[int, str]) -> tuple[str, list[str]]:
+    data = event.data or {}
+    kind = event.kind
+    details: list[str] = []
+    if kind == "dispatched":
+        outcome = data.get("outcome", "")
+        if outcome == "assigned":
+            summary = (
+                f"Assigned to {names.get(data.get('chosen_operator_id'), '?')}: {data.get('reason', '')}"
+            )
+        else:
+            pool = departments.get(data.get("department_id"), "the pool")
+            summary = f"Queued in {pool}: {data.get('reason', '')}"
+        if data.get("rule_id"):
+            details.append(
+                f"Rule #{data['rule_id']} (priority {data.get('rule_priority')}, "
+                f"strategy {data.get('strategy')})"
+            )
+        if data.get("candidates"):
+            details.append(
+                "Candidates: "
+                + ", ".join(
+                    f"{c.get('name')} ({c.get('load')}/{c.get('wip_limit')} open)" for c in data["candidates"]
+                )
+            )
+        if data.get("skipped_rules"):
+            details.append(f"Skipped rules without operators: {data['skipped_rules']}")
+        return summary, details
+    if kind == "reported":
+        return (
+            f"Reported {data.get('completed', 0)} good, {data.get('defective', 0)} defective "
+            f"(total {data.get('total_completed', '?')})",
+            details,
+        )
+    if kind in ("paused", "cancelled", "unassigned", "reassigned") and data.get("reason"):
+        summary = kind.capitalize() + f": {data['reason']}"
+        if kind == "reassigned":
+            summary = (
+                f"Reassigned to {names.get(data.get('to_operator_id'), '?')}: {data.get('reason') or '—'}"
+            )
+        return summary, details
+    if kind == "edited":
+        changes = ", ".join(f"{k} → {v}" for k, v in (data.get("after") or {}).items())
+        return f"Edited: {changes}", details
+    if kind == "split":
+        if "new_task_id" in data:
+            return f"Split: kept {data.get('kept')}, new draft #{data['new_task_id']}", details
+        return f"Split off from #{data.get('from_task_id')} with {data.get('quantity')}", details
+    summary = kind.replace("_", " ").capitalize()
+    if data:
+        details.append(", ".join(f"{k}: {v}" for k, v in data.items() if not isinstance(v, list | dict)))
+    return summary, details
+
+
+def task_detail(db: Session, actor: Actor | None, task_id: Any) -> TaskDetail:
+    """A task with its full history (who, what, when, why).
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        task_id: The task.
+
+    Returns:
+        The detail for the drawer.
+    """
+    require_supervisor(actor)
+    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    task = db.get(Task, task_id)
+    if task is None:
+        raise NotFoundError(f"Task #{task_id} does not exist.")
+    events = db.exec(
+        select(TaskEvent)
+        .where(TaskEvent.task_id == task_id)
+        .order_by(TaskEvent.created_at, TaskEvent.id)
+        .limit(200)
+    ).all()
+    actor_alias = aliased(User)
+    user_ids = {e.actor_id for e in events if e.actor_id}
+    for event in events:
+        data = event.data or {}
+        user_ids |= {v for k, v in data.items() if k.endswith("operator_id") and isinstance(v, int)}
+    names = (
+        dict(
+            db.exec(
+                select(actor_alias.id, actor_alias.display_name).where(actor_alias.id.in_(user_ids))
+            ).all()
+        )
+        if user_ids
+        else {}
+    )
+    departments = dict(db.exec(select(Department.id, Department.name)).all())
+    views = []
+    for event in events:
+        summary, details = _describe(event, names, departments)
+        views.append(
+            EventView(
+                event.id,
+                event.kind,
+                names.get(event.actor_id, "System") if event.actor_id else "System",
+                event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                summary,
+                details,
+            )
+        )
+    return TaskDetail(
+        row=_rows(db, [task], utc_now())[0],
+        work_content=task.work_content,
+        requirements=task.requirements,
+        events=views,
+    )

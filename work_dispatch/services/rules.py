@@ -1,0 +1,224 @@
+"""Assignment rules: process → department, priority, strategy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from work_dispatch.domain.enums import Strategy
+from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
+from work_dispatch.models import (
+    REASON_LENGTH,
+    AssignmentRule,
+    Department,
+    Process,
+    Task,
+    User,
+    WorkOrder,
+    utc_now,
+)
+from work_dispatch.services import dispatch
+from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.validation import as_choice, as_int, as_text
+
+
+@dataclass
+class RuleRow:
+    """A rule as the rules page lists it."""
+
+    id: int
+    process_id: int
+    process: str
+    department_id: int
+    department: str
+    priority: int
+    strategy: str
+    is_active: bool
+    notes: str
+
+
+@dataclass
+class PreviewRow:
+    """What dispatch would do with one pending task, and why."""
+
+    task_id: int
+    order_number: str
+    process: str
+    outcome: str
+    department: str
+    operator: str
+    reason: str
+
+
+def list_rules(db: Session, actor: Actor | None) -> list[RuleRow]:
+    """Every rule (a few per process), by process then priority.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+
+    Returns:
+        The rules.
+    """
+    require_supervisor(actor)
+    rows = db.exec(
+        select(AssignmentRule, Process.name, Department.name)
+        .join(Process, Process.id == AssignmentRule.process_id)
+        .join(Department, Department.id == AssignmentRule.department_id)
+        .order_by(Process.name, AssignmentRule.priority.desc(), AssignmentRule.id)
+    ).all()
+    return [
+        RuleRow(
+            r.id,
+            r.process_id,
+            process,
+            r.department_id,
+            department,
+            r.priority,
+            r.strategy,
+            r.is_active,
+            r.notes,
+        )
+        for r, process, department in rows
+    ]
+
+
+def _parse(db: Session, raw: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ValidationError("The form is malformed.")
+    process_id = as_int(raw.get("process_id"), "process_id", "Process", minimum=1)
+    department_id = as_int(raw.get("department_id"), "department_id", "Department", minimum=1)
+    process = db.get(Process, process_id)
+    if process is None or not process.is_active:
+        raise NotFoundError("Unknown or inactive process.", "process_id")
+    department = db.get(Department, department_id)
+    if department is None or not department.is_active:
+        raise NotFoundError("Unknown or inactive department.", "department_id")
+    active = raw.get("is_active", True)
+    if not isinstance(active, bool):
+        raise ValidationError("Active must be yes or no.", "is_active")
+    return {
+        "process_id": process_id,
+        "department_id": department_id,
+        "priority": as_int(raw.get("priority"), "priority", "Priority", minimum=0, maximum=100),
+        "strategy": as_choice(raw.get("strategy"), Strategy, "strategy", "Strategy"),
+        "notes": as_text(raw.get("notes"), "notes", "Notes", max_length=REASON_LENGTH),
+        "is_active": active,
+    }
+
+
+def _duplicate(department: str, process: str) -> ConflictError:
+    return ConflictError(
+        f"A rule for {process} → {department} already exists; edit that one.", "department_id"
+    )
+
+
+def save_rule(db: Session, actor: Actor | None, raw: dict[str, Any], rule_id: Any = None) -> int:
+    """Create a rule, or update one when ``rule_id`` is given.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        raw: ``process_id``, ``department_id``, ``priority`` (0-100), ``strategy``, ``notes``, ``is_active``.
+        rule_id: The rule to update.
+
+    Returns:
+        The rule id.
+
+    Raises:
+        ValidationError: On invalid input; ConflictError when (process, department) exists.
+    """
+    require_supervisor(actor)
+    values = _parse(db, raw)
+    if rule_id not in (None, "", 0):
+        rule = db.get(AssignmentRule, as_int(rule_id, "rule_id", "Rule", minimum=1))
+        if rule is None:
+            raise NotFoundError("Unknown rule.")
+    else:
+        rule = AssignmentRule(**values)
+    for key, value in values.items():
+        setattr(rule, key, value)
+    rule.updated_at = utc_now()
+    db.add(rule)
+    try:
+        db.commit()
+    except IntegrityError as error:
+        db.rollback()
+        process = db.get(Process, values["process_id"]).name
+        department = db.get(Department, values["department_id"]).name
+        raise _duplicate(department, process) from error
+    return rule.id
+
+
+def set_active(db: Session, actor: Actor | None, rule_id: Any, active: Any) -> None:
+    """Activate or deactivate a rule.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        rule_id: The rule.
+        active: True or False.
+    """
+    require_supervisor(actor)
+    if not isinstance(active, bool):
+        raise ValidationError("Active must be yes or no.")
+    rule = db.get(AssignmentRule, as_int(rule_id, "rule_id", "Rule", minimum=1))
+    if rule is None:
+        raise NotFoundError("Unknown rule.")
+    rule.is_active = active
+    rule.updated_at = utc_now()
+    db.add(rule)
+    db.commit()
+
+
+def preview(
+    db: Session, actor: Actor | None, limit: int = 100
+) -> tuple[list[PreviewRow], dispatch.DispatchReport]:
+    """What a dispatch would do now for the first pending tasks, with names; changes nothing.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        limit: How many pending tasks to show.
+
+    Returns:
+        Rows for the page and the report's counts.
+    """
+    report = dispatch.preview(db, actor, limit=limit)
+    ids = [d.task_id for d in report.decisions]
+    info = (
+        {
+            task_id: (order_number, process)
+            for task_id, order_number, process in db.exec(
+                select(Task.id, WorkOrder.order_number, Process.name)
+                .join(WorkOrder, WorkOrder.id == Task.work_order_id)
+                .join(Process, Process.id == Task.process_id)
+                .where(Task.id.in_(ids))
+            ).all()
+        }
+        if ids
+        else {}
+    )
+    departments = dict(db.exec(select(Department.id, Department.name)).all())
+    operator_ids = {d.operator_id for d in report.decisions if d.operator_id}
+    operators = (
+        dict(db.exec(select(User.id, User.display_name).where(User.id.in_(operator_ids))).all())
+        if operator_ids
+        else {}
+    )
+    rows = [
+        PreviewRow(
+            task_id=d.task_id,
+            order_number=info.get(d.task_id, ("", ""))[0],
+            process=info.get(d.task_id, ("", ""))[1],
+            outcome=d.outcome,
+            department=departments.get(d.department_id, "") if d.department_id else "",
+            operator=operators.get(d.operator_id, "") if d.operator_id else "",
+            reason=d.explanation.get("reason", ""),
+        )
+        for d in report.decisions
+    ]
+    return rows, report

@@ -1,0 +1,253 @@
+"""Supervisor live board: keyset pages, filters, live counters, rows updated in place, history drawer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from work_dispatch.domain.errors import DomainError
+from work_dispatch.realtime.bus import BusEvent
+from work_dispatch.realtime.registry import BOARD_VIEW, Watcher
+from work_dispatch.services import auth, board, reference, runner
+from work_dispatch.services.board import BoardRow, CountRow, EventView
+from work_dispatch.services.reference import Option
+from work_dispatch.states.live import REGISTRY, register_supervisor_pusher
+from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
+
+FILTER_KEYS = ("status", "department_id", "operator_id", "order_number", "kind", "overdue", "search", "sort")
+DEFAULT_FILTERS = {"kind": "formal", "sort": "newest"}
+
+
+class BoardCountsState(rx.State):
+    """Live counters: a handful of numbers, pushed on every change."""
+
+    by_status: list[CountRow] = []
+    by_department: list[CountRow] = []
+
+
+class BoardState(rx.State):
+    """The board's current page (≤ 100 rows), filters, paging and the drawer."""
+
+    rows: list[BoardRow] = []
+    filters: dict[str, str] = dict(DEFAULT_FILTERS)
+    page_size: int = 50
+    cursor_stack: list[str] = []
+    next_cursor: str = ""
+    error: str = ""
+    departments: list[Option] = []
+    operators: list[Option] = []
+    drawer_task_id: int = 0
+    drawer_row: list[BoardRow] = []
+    drawer_events: list[EventView] = []
+    drawer_content: str = ""
+    loaded: bool = False
+    updates: int = 0
+
+    def _register(self) -> None:
+        department = self.filters.get("department_id", "")
+        REGISTRY.update_visible(
+            self.router.session.client_token,
+            frozenset(row.id for row in self.rows),
+            frozenset({int(department)}) if department.isdigit() else frozenset(),
+            {
+                "filters": dict(self.filters),
+                "cursor": self.cursor_stack[-1] if self.cursor_stack else "",
+                "page_size": self.page_size,
+            },
+        )
+
+    async def _fetch(self, actor) -> None:
+        cursor = self.cursor_stack[-1] if self.cursor_stack else None
+        try:
+            page = await runner.run(board.query_page, actor, dict(self.filters), cursor, self.page_size)
+            self.error = ""
+        except DomainError as error:
+            self.error = error.message
+            self.cursor_stack = []
+            if error.field not in ("cursor", None):
+                self.filters = dict(DEFAULT_FILTERS)
+            page = await runner.run(board.query_page, actor, dict(self.filters), None, self.page_size)
+        self.rows = page.rows
+        self.next_cursor = page.next_cursor or ""
+        self._register()
+
+    @rx.event
+    async def load(self):
+        """Guard the page, read filters from the URL, load the first page and the counters."""
+        actor, redirect = await page_actor(self, supervisor=True)
+        if redirect:
+            return redirect
+        lists = await runner.run(reference.lists, actor)
+        self.departments, self.operators = lists.departments, lists.operators
+        query = self.router.url.query_parameters
+        self.filters = {**DEFAULT_FILTERS, **{k: query[k][:60] for k in FILTER_KEYS if query.get(k)}}
+        self.cursor_stack = [query["cursor"][:200]] if query.get("cursor") else []
+        size = query.get("size", "")
+        self.page_size = min(max(int(size), 1), board.PAGE_SIZE_MAX) if size.isdigit() else 50
+        REGISTRY.register(
+            Watcher(token=self.router.session.client_token, view=BOARD_VIEW, user_id=actor.user_id)
+        )
+        await self._fetch(actor)
+        counts = await runner.run(board.counts, actor)
+        counters = await self.get_state(BoardCountsState)
+        counters.by_status, counters.by_department = counts.by_status, counts.by_department
+        self.loaded = True
+        return None
+
+    async def _actor(self):
+        actor = await current_actor(self)
+        if actor is None:
+            REGISTRY.drop(self.router.session.client_token)
+        return actor
+
+    @rx.event
+    async def set_filter(self, key: str, value: Any):
+        """Change one filter and go back to the first page."""
+        actor = await self._actor()
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        if key not in FILTER_KEYS:
+            self.error = "Unknown filter."
+            return None
+        text = "" if value in (None, "all", "none") else str(value)[:60]
+        if key == "overdue":
+            text = "true" if value in (True, "true", "on") else ""
+        self.filters = {**self.filters, key: text}
+        self.cursor_stack = []
+        await self._fetch(actor)
+        return None
+
+    @rx.event
+    async def search(self, form_data: dict[str, Any]):
+        """Apply the search box."""
+        data = form_data if isinstance(form_data, dict) else {}
+        return await self.set_filter("search", data.get("search", ""))
+
+    @rx.event
+    async def clear_filters(self):
+        """Back to all formal tasks, newest first."""
+        actor = await self._actor()
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        self.filters = dict(DEFAULT_FILTERS)
+        self.cursor_stack = []
+        await self._fetch(actor)
+        return None
+
+    @rx.event
+    async def next_page(self):
+        """Next keyset page."""
+        actor = await self._actor()
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        if self.next_cursor:
+            self.cursor_stack = [*self.cursor_stack, self.next_cursor]
+            await self._fetch(actor)
+        return None
+
+    @rx.event
+    async def previous_page(self):
+        """Previous page."""
+        actor = await self._actor()
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        self.cursor_stack = self.cursor_stack[:-1]
+        await self._fetch(actor)
+        return None
+
+    @rx.event
+    async def open_task(self, task_id: int):
+        """Open the drawer with a task's history."""
+        actor = await self._actor()
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        try:
+            detail = await runner.run(board.task_detail, actor, task_id)
+        except DomainError as error:
+            return rx.toast.error(error.message)
+        self.drawer_task_id = detail.row.id
+        self.drawer_row = [detail.row]
+        self.drawer_events = detail.events
+        self.drawer_content = " · ".join(x for x in (detail.work_content, detail.requirements) if x)
+        return None
+
+    @rx.event
+    def drawer_changed(self, is_open: bool):
+        """The drawer was dismissed (overlay click, Escape or swipe)."""
+        if not is_open:
+            self._close_drawer()
+
+    @rx.event
+    def close_drawer(self):
+        """Close the drawer."""
+        self._close_drawer()
+
+    def _close_drawer(self) -> None:
+        self.drawer_task_id = 0
+        self.drawer_events = []
+        self.drawer_row = []
+
+
+def _board_refresh(db, watchers: list[Watcher], changed: list[int]) -> dict[str, Any]:
+    actors = auth.active_actors(db, list({w.user_id for w in watchers}))
+    if not actors:
+        return {"actors": {}}
+    some_actor = next(iter(actors.values()))
+    result: dict[str, Any] = {
+        "actors": actors,
+        "counts": board.counts(db, some_actor),
+        "pages": {},
+        "rows": {},
+    }
+    fresh = {row.id: row for row in board.rows_by_ids(db, some_actor, changed[:200])}
+    for watcher in watchers:
+        actor = actors.get(watcher.user_id)
+        if actor is None:
+            continue
+        params = watcher.params or {}
+        new_ids = set(changed) - watcher.visible_task_ids
+        if not params.get("cursor") and new_ids:
+            try:
+                result["pages"][watcher.token] = board.query_page(
+                    db, actor, params.get("filters"), None, params.get("page_size", 50)
+                )
+            except Exception:
+                continue
+        else:
+            result["rows"][watcher.token] = {i: fresh[i] for i in watcher.visible_task_ids & fresh.keys()}
+    return result
+
+
+async def push_board(fanout, watchers: list[Watcher], event: BusEvent) -> None:
+    """Fan-out handler of board sessions: counters for all, rows updated in place or first page reloaded."""
+    data = await runner.run(_board_refresh, watchers, list(event.task_ids))
+    actors = data["actors"]
+    for watcher in watchers:
+        if watcher.user_id not in actors:
+            REGISTRY.drop(watcher.token)
+            continue
+        counts = data["counts"]
+
+        def set_counts(state, counts=counts) -> None:
+            state.by_status, state.by_department = counts.by_status, counts.by_department
+
+        await fanout.push_state(watcher.token, BoardCountsState, set_counts)
+        page = data["pages"].get(watcher.token)
+        rows = data["rows"].get(watcher.token)
+        if page is None and not rows:
+            continue
+
+        def set_rows(state, page=page, rows=rows) -> None:
+            if page is not None:
+                state.rows = page.rows
+                state.next_cursor = page.next_cursor or ""
+            else:
+                state.rows = [rows.get(row.id, row) for row in state.rows]
+            state.updates += 1
+            state._register()
+
+        await fanout.push_state(watcher.token, BoardState, set_rows)
+
+
+register_supervisor_pusher(BOARD_VIEW, push_board)
