@@ -54,8 +54,9 @@ def option_select(
         The select.
     """
     items = [rx.select.item(none_label, value=NONE_VALUE)] if none_label else []
+    trigger_id = {"id": props.pop("id")} if "id" in props else {}
     return rx.select.root(
-        rx.select.trigger(placeholder=placeholder, width="100%"),
+        rx.select.trigger(placeholder=placeholder, width="100%", **trigger_id),
         rx.select.content(*items, rx.foreach(options, lambda o: rx.select.item(o.label, value=o.value))),
         value=value,
         on_change=on_change,
@@ -75,8 +76,9 @@ def choice_select(choices: list[tuple[str, str]], value: rx.Var | str, on_change
     Returns:
         The select.
     """
+    trigger_id = {"id": props.pop("id")} if "id" in props else {}
     return rx.select.root(
-        rx.select.trigger(width="100%"),
+        rx.select.trigger(width="100%", **trigger_id),
         rx.select.content(*[rx.select.item(label, value=v) for v, label in choices]),
         value=value,
         on_change=on_change,

@@ -116,8 +116,10 @@ def supervisor_shell(
     sidebar = rx.vstack(
         rx.box(
             rx.box(brand_mark("4"), display=rx.breakpoints(initial="none", md="block")),
-            rx.box(rx.icon("workflow", size=22, color="var(--accent-9)"),
-                   display=rx.breakpoints(initial="block", md="none")),
+            rx.box(
+                rx.icon("workflow", size=22, color="var(--accent-9)"),
+                display=rx.breakpoints(initial="block", md="none"),
+            ),
             padding="20px 12px 24px 12px",
         ),
         *[_nav_link(item, current) for item in SUPERVISOR_NAV],
