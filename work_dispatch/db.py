@@ -22,13 +22,14 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 10) -> Engine:
     """Create an engine for ``url`` with the connection settings we rely on.
 
     SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL a pre-ping pool.
 
     Args:
         url: SQLAlchemy database URL.
+        pool_size: Persistent PostgreSQL connections (twice as many may overflow).
 
     Returns:
         A new engine.
@@ -40,7 +41,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2)
 
 
 @lru_cache(maxsize=8)

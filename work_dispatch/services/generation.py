@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import PRIORITY_RANK, TaskStatus
@@ -24,6 +24,7 @@ from work_dispatch.domain.generation import PlannedTask, RouteStep, plan_work_or
 from work_dispatch.models import Task, WorkOrder, WorkOrderProcess, utc_now
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import record_events
+from work_dispatch.services.sql import copy_insert_returning, id_in, is_postgres
 from work_dispatch.services.validation import as_id_list
 
 BULK_MAX_WORK_ORDERS = 20_000
@@ -56,11 +57,6 @@ def _due_at(delivery: date | None) -> datetime | None:
     return datetime.combine(delivery, time(17, 0), tzinfo=UTC) if delivery else None
 
 
-def _insert_statement(db: Session):
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(Task.__table__)
-
-
 def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dict[int, GenerationReport]:
     """Make the drafts of the given work orders match their plans (no commit).
 
@@ -78,20 +74,30 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
     reports = {wo_id: GenerationReport() for wo_id in work_order_ids}
     if not work_order_ids:
         return reports
-    orders = {wo.id: wo for wo in db.exec(select(WorkOrder).where(WorkOrder.id.in_(work_order_ids))).all()}
+    orders = {
+        row.id: row
+        for row in db.exec(
+            select(
+                WorkOrder.id,
+                WorkOrder.order_number,
+                WorkOrder.quantity,
+                WorkOrder.priority,
+                WorkOrder.delivery_date,
+            ).where(id_in(db, WorkOrder.id, work_order_ids))
+        ).all()
+    }
     routes: dict[int, list[RouteStep]] = defaultdict(list)
-    for wop in db.exec(
-        select(WorkOrderProcess).where(WorkOrderProcess.work_order_id.in_(work_order_ids))
+    for wop_id, wo_id, process_id, sequence, department_id, batch_size in db.exec(
+        select(
+            WorkOrderProcess.id,
+            WorkOrderProcess.work_order_id,
+            WorkOrderProcess.process_id,
+            WorkOrderProcess.sequence,
+            WorkOrderProcess.department_id,
+            WorkOrderProcess.batch_size,
+        ).where(id_in(db, WorkOrderProcess.work_order_id, work_order_ids))
     ).all():
-        routes[wop.work_order_id].append(
-            RouteStep(
-                work_order_process_id=wop.id,
-                process_id=wop.process_id,
-                sequence=wop.sequence,
-                department_id=wop.department_id,
-                batch_size=wop.batch_size,
-            )
-        )
+        routes[wo_id].append(RouteStep(wop_id, process_id, sequence, department_id, batch_size))
     plans: list[PlannedTask] = []
     for wo_id in work_order_ids:
         order = orders.get(wo_id)
@@ -120,7 +126,7 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
             Task.production_quantity,
             Task.priority,
             Task.due_at,
-        ).where(Task.work_order_id.in_(work_order_ids))
+        ).where(id_in(db, Task.work_order_id, work_order_ids))
     ).all()
     existing_by_key = {row.generation_key: row for row in existing}
     planned_keys = {plan.generation_key for plan in plans}
@@ -167,15 +173,9 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
             reports[row.work_order_id].published_untouched.append(row.id)
 
     if new_rows:
-        statement = (
-            _insert_statement(db)
-            .on_conflict_do_nothing(index_elements=["generation_key"])
-            .returning(Task.__table__.c.id, Task.__table__.c.work_order_id)
-        )
-        inserted = [(r[0], r[1]) for r in db.connection().execute(statement, new_rows).all()]
+        inserted = _insert_drafts(db, new_rows, actor.user_id)
         for task_id, wo_id in inserted:
             reports[wo_id].created.append(task_id)
-        record_events(db, actor.user_id, "generated", [task_id for task_id, _ in inserted])
     if changed_rows:
         db.connection().execute(
             update(Task.__table__)
@@ -207,6 +207,38 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
         )
         record_events(db, actor.user_id, "deleted", stale_drafts, {"reason": "no longer in the plan"})
     return reports
+
+
+def _insert_drafts(db: Session, rows: list[dict[str, Any]], actor_id: int) -> list[tuple[int, int]]:
+    """Insert new drafts and their ``generated`` events; returns (task id, work order id) pairs.
+
+    PostgreSQL: COPY into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING`` whose CTE also writes the events. SQLite: one multi-row insert per batch.
+    """
+    if is_postgres(db):
+        columns = list(rows[0])
+        return [
+            (task_id, wo_id)
+            for task_id, wo_id in copy_insert_returning(
+                db,
+                "task",
+                columns,
+                ([row[c] for c in columns] for row in rows),
+                "generation_key",
+                ("id", "work_order_id"),
+                then=", ev AS (INSERT INTO task_event (task_id, actor_id, kind, data, created_at) "
+                "SELECT id, %(actor)s, 'generated', '{}', now() FROM ins)",
+                then_params={"actor": actor_id},
+            )
+        ]
+    statement = (
+        sqlite.insert(Task.__table__)
+        .on_conflict_do_nothing(index_elements=["generation_key"])
+        .returning(Task.__table__.c.id, Task.__table__.c.work_order_id)
+    )
+    inserted = [(r[0], r[1]) for r in db.connection().execute(statement, rows).all()]
+    record_events(db, actor_id, "generated", [task_id for task_id, _ in inserted])
+    return inserted
 
 
 def _task_row(plan: PlannedTask, now: datetime) -> dict[str, Any]:
@@ -254,7 +286,7 @@ def generate_for_work_orders(
     """
     actor = require_supervisor(actor)
     ids = as_id_list(work_order_ids, "work_order_ids", "Work orders", max_items=BULK_MAX_WORK_ORDERS)
-    statuses = dict(db.exec(select(WorkOrder.id, WorkOrder.status).where(WorkOrder.id.in_(ids))).all())
+    statuses = dict(db.exec(select(WorkOrder.id, WorkOrder.status).where(id_in(db, WorkOrder.id, ids))).all())
     for wo_id in ids:
         status = statuses.get(wo_id)
         if status is None:

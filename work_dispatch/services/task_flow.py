@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import (
@@ -124,7 +125,9 @@ def _own_task(actor: Actor, task: Task) -> None:
         raise PermissionDeniedError(f"Task #{task.id} is not assigned to you.")
 
 
-def _announce(task: Task, *, operator_ids=(), extra_task_ids=(), kind: str = "task_changed") -> None:
+def _announce(
+    task: Task | TaskRef, *, operator_ids=(), extra_task_ids=(), kind: str = "task_changed"
+) -> None:
     operators = {task.assigned_operator_id, *operator_ids} - {None}
     publish(
         BusEvent(
@@ -144,6 +147,54 @@ def operator_load(db: Session, operator_id: int) -> int:
         .select_from(Task)
         .where(Task.assigned_operator_id == operator_id, Task.status.in_(OPERATOR_LOAD_STATUSES))
     ).one()
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """The columns of a task that follow-up steps need, as returned by a fast update."""
+
+    id: int
+    work_order_process_id: int
+    work_order_id: int
+    sequence: int
+    assigned_operator_id: int | None
+    assigned_department_id: int | None
+    quantity_completed: int
+    quantity_defective: int
+
+
+def _fast_update(db: Session, conditions: tuple, **values: Any) -> TaskRef | None:
+    """One compare-and-set UPDATE ... RETURNING; None when the conditions did not hold."""
+    row = db.execute(
+        update(Task)
+        .where(*conditions)
+        .values(version=Task.version + 1, updated_at=utc_now(), **values)
+        .returning(
+            Task.id,
+            Task.work_order_process_id,
+            Task.work_order_id,
+            Task.sequence,
+            Task.assigned_operator_id,
+            Task.assigned_department_id,
+            Task.quantity_completed,
+            Task.quantity_defective,
+        )
+    ).first()
+    return TaskRef(*row) if row else None
+
+
+def _lock_operator_load(db: Session, operator_id: int) -> tuple[int, int]:
+    """Lock the operator's row (PostgreSQL) and return (WIP limit, open tasks) in one round trip."""
+    load = (
+        select(func.count())
+        .select_from(Task)
+        .where(Task.assigned_operator_id == operator_id, Task.status.in_(OPERATOR_LOAD_STATUSES))
+        .scalar_subquery()
+    )
+    statement = select(User.wip_limit, load).where(User.id == operator_id)
+    if _is_pg(db):
+        statement = statement.with_for_update(of=User)
+    return tuple(db.execute(statement).one())
 
 
 def _lock_operator(db: Session, operator_id: int) -> User:
@@ -170,23 +221,36 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         ValidationError: When the operator is at their WIP limit.
     """
     actor = require_operator(actor)
-    task = _load(db, task_id)
-    if task.assigned_department_id not in actor.department_ids:
-        raise PermissionDeniedError("This task belongs to another department's pool.")
-    if task.status == TaskStatus.ASSIGNED and task.assigned_operator_id != actor.user_id:
-        raise ConflictError("Already taken: someone else claimed this task first.")
-    target = next_status(TaskAction.CLAIM, task.status)
-    user = _lock_operator(db, actor.user_id)
-    if operator_load(db, actor.user_id) >= user.wip_limit:
+    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    wip_limit, load = _lock_operator_load(db, actor.user_id)
+    if load >= wip_limit:
         db.rollback()
         raise ValidationError(
-            f"You already have {user.wip_limit} open tasks (your WIP limit). Finish one before claiming more."
+            f"You already have {wip_limit} open tasks (your WIP limit). Finish one before claiming more."
         )
-    _cas(db, task, target, assigned_operator_id=actor.user_id)
-    record_events(db, actor.user_id, "claimed", [task.id])
+    ref = _fast_update(
+        db,
+        (
+            Task.id == task_id,
+            Task.status == TaskStatus.QUEUED,
+            Task.assigned_department_id.in_(actor.department_ids or [-1]),
+        ),
+        status=TaskStatus.ASSIGNED,
+        assigned_operator_id=actor.user_id,
+    )
+    if ref is None:
+        task = _load(db, task_id)
+        db.rollback()
+        if task.assigned_department_id not in actor.department_ids:
+            raise PermissionDeniedError("This task belongs to another department's pool.")
+        if task.status == TaskStatus.ASSIGNED:
+            raise ConflictError("Already taken: someone else claimed this task first.")
+        next_status(TaskAction.CLAIM, task.status)
+        raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
+    record_events(db, actor.user_id, "claimed", [ref.id])
     db.commit()
-    _announce(task, operator_ids=(actor.user_id,))
-    return TransitionResult(task.id, target)
+    _announce(ref, operator_ids=(actor.user_id,))
+    return TransitionResult(ref.id, TaskStatus.ASSIGNED)
 
 
 def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
@@ -201,21 +265,45 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         The task, now in progress.
     """
     actor = require_operator(actor)
-    task = _load(db, task_id)
-    _own_task(actor, task)
-    target = next_status(TaskAction.START, task.status)
-    reason = blocking_reason(db, task)
-    if reason:
-        raise IllegalTransitionError(f"Task #{task.id} is blocked. {reason}")
-    _cas(db, task, target, started_at=task.started_at or utc_now())
-    record_events(db, actor.user_id, "started", [task.id])
-    _mark_process_started(db, task)
+    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    predecessor = aliased(Task)
+    unfinished_before = (
+        select(predecessor.id)
+        .where(
+            predecessor.work_order_id == Task.work_order_id,
+            predecessor.sequence < Task.sequence,
+            predecessor.status.not_in([TaskStatus.COMPLETED, TaskStatus.CANCELLED]),
+        )
+        .exists()
+    )
+    ref = _fast_update(
+        db,
+        (
+            Task.id == task_id,
+            Task.status == TaskStatus.ASSIGNED,
+            Task.assigned_operator_id == actor.user_id,
+            ~unfinished_before,
+        ),
+        status=TaskStatus.IN_PROGRESS,
+        started_at=func.coalesce(Task.started_at, utc_now()),
+    )
+    if ref is None:
+        task = _load(db, task_id)
+        db.rollback()
+        _own_task(actor, task)
+        next_status(TaskAction.START, task.status)
+        reason = blocking_reason(db, task)
+        if reason:
+            raise IllegalTransitionError(f"Task #{task.id} is blocked. {reason}")
+        raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
+    record_events(db, actor.user_id, "started", [ref.id])
+    _mark_process_started(db, ref)
     db.commit()
-    _announce(task)
-    return TransitionResult(task.id, target)
+    _announce(ref)
+    return TransitionResult(ref.id, TaskStatus.IN_PROGRESS)
 
 
-def _mark_process_started(db: Session, task: Task) -> None:
+def _mark_process_started(db: Session, task: TaskRef) -> None:
     db.execute(
         update(WorkOrderProcess)
         .where(
@@ -363,25 +451,38 @@ def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult
         The task and whether its process and work order completed.
     """
     actor = require_operator(actor)
-    task = _load(db, task_id)
-    _own_task(actor, task)
-    target = next_status(TaskAction.COMPLETE, task.status)
-    _cas(db, task, target, completed_at=utc_now())
+    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    ref = _fast_update(
+        db,
+        (
+            Task.id == task_id,
+            Task.status == TaskStatus.IN_PROGRESS,
+            Task.assigned_operator_id == actor.user_id,
+        ),
+        status=TaskStatus.COMPLETED,
+        completed_at=utc_now(),
+    )
+    if ref is None:
+        task = _load(db, task_id)
+        db.rollback()
+        _own_task(actor, task)
+        next_status(TaskAction.COMPLETE, task.status)
+        raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
     record_events(
         db,
         actor.user_id,
         "completed",
-        [task.id],
-        {"quantity_completed": task.quantity_completed, "quantity_defective": task.quantity_defective},
+        [ref.id],
+        {"quantity_completed": ref.quantity_completed, "quantity_defective": ref.quantity_defective},
     )
-    result = TransitionResult(task.id, target)
-    next_operators = _close_process_if_done(db, task, result)
+    result = TransitionResult(ref.id, TaskStatus.COMPLETED)
+    next_operators = _close_process_if_done(db, ref, result)
     db.commit()
-    _announce(task, operator_ids=next_operators)
+    _announce(ref, operator_ids=next_operators)
     return result
 
 
-def _close_process_if_done(db: Session, task: Task, result: TransitionResult) -> set[int]:
+def _close_process_if_done(db: Session, task: Task | TaskRef, result: TransitionResult) -> set[int]:
     lock = select(WorkOrderProcess).where(WorkOrderProcess.id == task.work_order_process_id)
     if _is_pg(db):
         lock = lock.with_for_update()

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): figures side by side with a naive baseline; not part of ``make test``."""

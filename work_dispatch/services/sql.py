@@ -1,0 +1,87 @@
+"""Small SQL helpers shared by services (dialect-aware bulk operations)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Integer, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Session
+
+
+def is_postgres(db: Session) -> bool:
+    """Whether the session talks to PostgreSQL."""
+    return db.get_bind().dialect.name == "postgresql"
+
+
+def id_in(db: Session, column, ids: Sequence[int]):
+    """``column IN ids`` that stays one bind parameter on PostgreSQL (``= ANY(:array)``).
+
+    Thousands of ids would otherwise become thousands of placeholders to parse.
+
+    Args:
+        db: The session (to pick the dialect).
+        column: An integer column.
+        ids: The ids.
+
+    Returns:
+        A SQL condition.
+    """
+    if is_postgres(db):
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(list(ids))
+
+
+def copy_insert_returning(
+    db: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    conflict_column: str,
+    returning: Sequence[str],
+    then: str = "",
+    then_params: dict[str, Any] | None = None,
+) -> list[tuple]:
+    """PostgreSQL bulk insert: COPY into a temporary table, then one INSERT ... SELECT.
+
+    The INSERT skips rows whose ``conflict_column`` already exists (so a concurrent
+    duplicate is skipped, not an error) and returns the inserted rows. ``then`` may add
+    a data-modifying CTE reading from ``ins`` (the inserted rows), e.g. their events.
+
+    Args:
+        db: An open PostgreSQL session (the caller commits).
+        table: Target table.
+        columns: Columns given for every row (in order).
+        rows: Row tuples.
+        conflict_column: Unique column for ``ON CONFLICT DO NOTHING``.
+        returning: Columns to return from the inserted rows.
+        then: Extra CTE SQL after ``ins`` (``, name AS (...)``).
+        then_params: Parameters of ``then`` (psycopg ``%(name)s`` style).
+
+    Returns:
+        The returned column values of the inserted rows.
+    """
+    raw = db.connection().connection.dbapi_connection
+    column_list = ", ".join(columns)
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS _bulk_{table} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE _bulk_{table}")
+        with cursor.copy(f"COPY _bulk_{table} ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"WITH ins AS (INSERT INTO {table} ({column_list}) SELECT {column_list} FROM _bulk_{table} "
+            f"ON CONFLICT ({conflict_column}) DO NOTHING RETURNING {', '.join(returning)}){then} "
+            f"SELECT {', '.join(returning)} FROM ins",
+            then_params or {},
+        )
+        return [tuple(r) for r in cursor.fetchall()]
+
+
+def json_text(value: Any) -> str:
+    """JSON for a ``json`` column written by raw SQL."""
+    return json.dumps(value, separators=(",", ":"))
