@@ -193,6 +193,11 @@ class Task(SQLModel, table=True):
         Index("ix_task_operator_status_updated", "assigned_operator_id", "status", "updated_at"),
         Index("ix_task_work_order_sequence", "work_order_id", "sequence"),
         Index("ix_task_status_id", "status", "id"),
+        # Keyset pages of the live board: every sort ends with id as the tie-breaker.
+        Index("ix_task_board_updated", "updated_at", "id"),
+        Index("ix_task_board_due", "due_at", "id"),
+        Index("ix_task_board_priority", "priority_rank", "id"),
+        Index("ix_task_board_department_status", "assigned_department_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

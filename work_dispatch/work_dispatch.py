@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from work_dispatch.health import health_app
 from work_dispatch.lifespan import worker_lifespan
 from work_dispatch.pages import (
     board,
@@ -25,7 +26,10 @@ from work_dispatch.states.session import SessionState
 from work_dispatch.states.task_center import TaskCenterState
 from work_dispatch.states.work_orders import WorkOrderFormState, WorkOrdersState
 
-app = rx.App(head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")])
+app = rx.App(
+    api_transformer=health_app,
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+)
 app.add_page(home.home_page, route=home.ROUTE, title="work_dispatch", on_load=SessionState.route_home)
 app.add_page(
     login.login_page,

@@ -12,12 +12,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks import bench_dispatch, bench_generation
+from tests.benchmarks import bench_board, bench_browser, bench_dispatch, bench_generation, bench_push
 from tests.benchmarks.common import SCALE, Results
 
 SUITES = {
     "generation": bench_generation.run,
     "dispatch": bench_dispatch.run,
+    "board": bench_board.run,
+    "push": bench_push.run,
+    "browser": bench_browser.run,
 }
 
 

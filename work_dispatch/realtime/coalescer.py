@@ -38,7 +38,11 @@ def merge_events(events: list[BusEvent]) -> BusEvent:
 
 
 class Coalescer:
-    """Collects events for ``window_s`` after the first one, then flushes them merged.
+    """Throttles a stream of events into at most one flush per window.
+
+    The first event after a quiet period is flushed at once; events arriving while that
+    flush runs or during the following ``window_s`` are merged into the next flush. An
+    isolated change reaches screens without waiting; a burst costs one flush per window.
 
     Args:
         flush: Coroutine called with the merged event.
@@ -56,20 +60,19 @@ class Coalescer:
         """Queue an event; must be called on the event loop."""
         self._pending.append(event)
         if self._timer is None or self._timer.done():
-            self._timer = asyncio.get_running_loop().create_task(self._after_window())
+            self._timer = asyncio.get_running_loop().create_task(self._run())
 
-    async def _after_window(self) -> None:
-        await asyncio.sleep(self._window_s)
-        events, self._pending = self._pending, []
-        if not events:
-            return
-        self.flushes += 1
-        try:
-            await self._flush(merge_events(events))
-        except Exception:
-            logger.exception("Flushing %d coalesced events failed", len(events))
+    async def _run(self) -> None:
+        while self._pending:
+            events, self._pending = self._pending, []
+            self.flushes += 1
+            try:
+                await self._flush(merge_events(events))
+            except Exception:
+                logger.exception("Flushing %d coalesced events failed", len(events))
+            await asyncio.sleep(self._window_s)
 
     async def drain(self) -> None:
-        """Wait for the current window (tests and shutdown)."""
-        if self._timer is not None:
+        """Wait until every queued event has been flushed (tests and shutdown)."""
+        while self._timer is not None and not self._timer.done():
             await self._timer
