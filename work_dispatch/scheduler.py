@@ -23,7 +23,6 @@ from work_dispatch.settings import settings
 
 logger = logging.getLogger("work_dispatch.scheduler")
 
-LEASE_KEY = "work_dispatch:dispatcher"
 _RENEW = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
     "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
@@ -40,9 +39,10 @@ class RedisLease:
         ttl_s: Lease lifetime; the holder renews it every ``ttl_s / 3``.
     """
 
-    def __init__(self, url: str, identity: str, ttl_s: float = 10.0) -> None:
+    def __init__(self, url: str, identity: str, ttl_s: float = 10.0, key: str | None = None) -> None:
         import redis.asyncio as aioredis
 
+        self.key = key or f"{settings.namespace}:dispatcher"
         self._client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.identity = identity
         self.ttl_ms = int(ttl_s * 1000)
@@ -56,9 +56,9 @@ class RedisLease:
         """
         try:
             if self.held:
-                self.held = bool(await self._client.eval(_RENEW, 1, LEASE_KEY, self.identity, self.ttl_ms))
+                self.held = bool(await self._client.eval(_RENEW, 1, self.key, self.identity, self.ttl_ms))
             if not self.held:
-                self.held = bool(await self._client.set(LEASE_KEY, self.identity, nx=True, px=self.ttl_ms))
+                self.held = bool(await self._client.set(self.key, self.identity, nx=True, px=self.ttl_ms))
         except Exception as error:
             if self.held:
                 logger.error("Redis unreachable (%s): giving up dispatcher leadership", error)
@@ -69,7 +69,7 @@ class RedisLease:
         """Give the lease up (on shutdown) so another worker takes over at once."""
         try:
             if self.held:
-                await self._client.eval(_RELEASE, 1, LEASE_KEY, self.identity)
+                await self._client.eval(_RELEASE, 1, self.key, self.identity)
         except Exception:
             logger.warning("Could not release the dispatcher lease; it expires by itself")
         finally:

@@ -7,6 +7,7 @@ several workers) differ only by environment.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,12 @@ class Settings:
     session_ttl_hours: int = 12
     login_max_failures: int = 5
     login_window_s: int = 300
+
+    @property
+    def namespace(self) -> str:
+        """Redis key prefix of this deployment: one per database, so deployments can share a Redis."""
+        digest = hashlib.sha1(self.database_url.encode(), usedforsecurity=False).hexdigest()[:10]
+        return f"work_dispatch:{digest}"
 
     @property
     def is_sqlite(self) -> bool:

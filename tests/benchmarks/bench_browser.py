@@ -18,7 +18,7 @@ from tests.benchmarks.bench_dispatch import copy_tasks
 from tests.benchmarks.common import Results, median, percentile, pg_database, scaled
 from tests.conftest import REDIS_TEST_URL, actor_for
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TABLET, login, serve_app
-from tests.e2e.seed import approved_order, one_person_department
+from tests.e2e.seed import approved_order, one_person_department, redis_bus_for
 from work_dispatch.db import make_engine
 from work_dispatch.models import Task
 from work_dispatch.settings import PROJECT_ROOT
@@ -33,18 +33,6 @@ WATCH_FOR_CARD = """(selector) => {
     check();
 }"""
 """Records the wall-clock moment a card enters the DOM (no polling delay in the measurement)."""
-
-
-def _publisher_env(url: str) -> None:
-    """Make this process's services use the app's database and the Redis bus."""
-    os.environ["WD_DATABASE_URL"] = url
-    os.environ["REFLEX_REDIS_URL"] = REDIS_TEST_URL
-    from work_dispatch import settings as settings_module
-    from work_dispatch.realtime import bus as bus_module
-
-    settings_module.settings = settings_module.load_settings()
-    bus_module.settings = settings_module.settings
-    bus_module._bus = None
 
 
 def run(results: Results, tmp) -> None:
@@ -68,7 +56,6 @@ def run(results: Results, tmp) -> None:
         engine = make_engine(url)
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM task WHERE work_order_id = :wo"), {"wo": order_id})
-        _publisher_env(url)
         from work_dispatch.services import drafts, generation
         from work_dispatch.services.auth import active_actors
 
@@ -106,7 +93,7 @@ def run(results: Results, tmp) -> None:
                 tablet.wait_for_selector("#my-tasks-empty")
                 time.sleep(1.0)
                 latencies = []
-                with Session(engine, expire_on_commit=False) as db:
+                with redis_bus_for(url, REDIS_TEST_URL), Session(engine, expire_on_commit=False) as db:
                     for task_id in draft_ids[:rounds]:
                         time.sleep(0.3)
                         tablet.evaluate(WATCH_FOR_CARD, f'.my-task[data-task-id="{task_id}"]')

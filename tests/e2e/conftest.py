@@ -62,6 +62,23 @@ class ServedApp:
         self.process = process
         self.log = log
 
+    def kill(self) -> None:
+        """Crash the server: SIGKILL to the process group we started."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+    def health(self) -> dict:
+        """The server's /health body (also when it answers 503)."""
+        import json
+        import urllib.error
+
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/health", timeout=5) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return json.loads(error.read())
+
     def stop(self) -> None:
         """End the process group we started, by its PID."""
         if self.process.poll() is None:
@@ -73,13 +90,21 @@ class ServedApp:
                 self.process.wait(timeout=10)
 
 
-def serve_app(tmp_dir: Path, database_url: str, extra_env: dict[str, str] | None = None) -> ServedApp:
+def serve_app(
+    tmp_dir: Path,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+    root: Path = PROJECT_ROOT,
+    load_demo: bool = True,
+) -> ServedApp:
     """Migrate, load the demo shop and start the production server on a free port.
 
     Args:
         tmp_dir: Where the log goes.
         database_url: The database the app uses.
         extra_env: More environment for the server.
+        root: Project directory to serve from (a copy lets two servers build side by side).
+        load_demo: Migrate and load the demo shop first.
 
     Returns:
         The running app.
@@ -144,6 +169,29 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def project_copy(tmp_dir: Path) -> Path:
+    """A copy of the project (with its built frontend) that a second server can build in."""
+    target = tmp_dir / "project-copy"
+    if not target.exists():
+        shutil.copytree(
+            PROJECT_ROOT,
+            target,
+            symlinks=True,
+            ignore=shutil.ignore_patterns(
+                ".venv",
+                ".git",
+                "artifacts",
+                "data",
+                ".states",
+                "__pycache__",
+                ".pytest_cache",
+                ".ruff_cache",
+                ".hypothesis",
+            ),
+        )
+    return target
 
 
 def login(page, base_url: str, username: str, password: str = "demo1234") -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from contextlib import contextmanager
+
 from sqlmodel import Session, select
 
 from tests.conftest import actor_for
@@ -96,3 +99,19 @@ def tasks_of(url: str, order_id: int) -> list[Task]:
         )
     engine.dispose()
     return tasks
+
+
+@contextmanager
+def redis_bus_for(database_url: str, redis_url: str):
+    """Make this process's services publish on the Redis bus of the app serving ``database_url``."""
+    from work_dispatch import settings as settings_module
+    from work_dispatch.realtime import bus as bus_module
+
+    saved = (settings_module.settings, bus_module.settings, bus_module._bus)
+    configured = dataclasses.replace(settings_module.settings, database_url=database_url, redis_url=redis_url)
+    settings_module.settings = bus_module.settings = configured
+    bus_module._bus = None
+    try:
+        yield
+    finally:
+        settings_module.settings, bus_module.settings, bus_module._bus = saved

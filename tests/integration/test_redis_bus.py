@@ -1,19 +1,19 @@
 """The Redis bus carries events between processes' listeners."""
 
 import asyncio
+import uuid
 
 import pytest
 
-from work_dispatch.realtime import bus as bus_module
 from work_dispatch.realtime.bus import BusEvent, RedisBus
 
 
-def test_events_published_on_one_bus_reach_another_over_redis(redis_url, monkeypatch):
-    monkeypatch.setattr(bus_module, "CHANNEL", f"work_dispatch:test:{id(object())}")
+def test_events_published_on_one_bus_reach_another_over_redis(redis_url):
+    channel = f"work_dispatch:test:{uuid.uuid4().hex}"
     received = []
 
     async def scenario():
-        sender, receiver = RedisBus(redis_url), RedisBus(redis_url)
+        sender, receiver = RedisBus(redis_url, channel), RedisBus(redis_url, channel)
         receiver.subscribe(received.append)
         stop = asyncio.Event()
         listener = asyncio.create_task(receiver.listen(stop))
@@ -42,3 +42,26 @@ def test_publish_without_redis_falls_back_to_this_worker(monkeypatch):
 @pytest.mark.parametrize("raw", ['{"kind": "x", "task_ids": ["1", 2]}'])
 def test_events_parse_ids_as_integers(raw):
     assert BusEvent.from_json(raw).task_ids == (1, 2)
+
+
+def test_only_one_of_two_workers_holds_the_dispatcher_lease(redis_url):
+    from work_dispatch.scheduler import RedisLease
+
+    key = f"work_dispatch:test-lease:{uuid.uuid4().hex}"
+
+    async def scenario():
+        first = RedisLease(redis_url, "worker-a", ttl_s=0.6, key=key)
+        second = RedisLease(redis_url, "worker-b", ttl_s=0.6, key=key)
+        assert await first.refresh() is True
+        assert await second.refresh() is False
+        assert await first.refresh() is True
+        await asyncio.sleep(0.8)
+        assert await second.refresh() is True
+        assert await first.refresh() is False
+        await second.release()
+        third = RedisLease(redis_url, "worker-c", ttl_s=0.6, key=key)
+        assert await third.refresh() is True
+        await third.release()
+        await first.release()
+
+    asyncio.run(scenario())

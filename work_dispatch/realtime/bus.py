@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from work_dispatch.settings import settings
 
 logger = logging.getLogger(__name__)
-CHANNEL = "work_dispatch:events"
 
 
 @dataclass(frozen=True)
@@ -109,10 +108,11 @@ def _safe_call(callback: Subscriber, event: BusEvent) -> None:
 class RedisBus(InProcessBus):
     """Publishes through Redis pub/sub; a listener task delivers to local subscribers."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str | None = None) -> None:
         super().__init__()
         import redis
 
+        self.channel = channel or f"{settings.namespace}:events"
         self._url = url
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
@@ -123,7 +123,7 @@ class RedisBus(InProcessBus):
             event: The event to publish.
         """
         try:
-            self._client.publish(CHANNEL, event.to_json())
+            self._client.publish(self.channel, event.to_json())
         except Exception:
             logger.warning("Redis publish failed; delivering %s to this worker only", event.kind)
             self._deliver(event)
@@ -142,7 +142,7 @@ class RedisBus(InProcessBus):
             try:
                 client = aioredis.Redis.from_url(self._url)
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self.channel)
                     while not stop.is_set():
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                         if message and message.get("type") == "message":
