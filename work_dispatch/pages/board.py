@@ -165,6 +165,50 @@ def _row(row) -> rx.Component:
     )
 
 
+def _reassign_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text("Reassign or return to the pool", size="2", weight="medium"),
+            rx.hstack(
+                rx.el.select(
+                    rx.el.option("Choose an operator…", value=""),
+                    rx.foreach(S.operators, lambda o: rx.el.option(o.label, value=o.value)),
+                    name="operator_id",
+                    id="reassign-operator",
+                    style={
+                        "height": "32px",
+                        "border_radius": "6px",
+                        "padding": "0 8px",
+                        "border": "1px solid var(--gray-7)",
+                        "background": "var(--color-surface)",
+                    },
+                ),
+                rx.input(name="reason", placeholder="Reason", max_length=500, id="reassign-reason"),
+                spacing="2",
+                width="100%",
+                wrap="wrap",
+            ),
+            rx.hstack(
+                rx.button("Reassign", type="submit", size="2", id="reassign-submit"),
+                rx.button(
+                    "Unassign",
+                    type="button",
+                    size="2",
+                    variant="soft",
+                    color_scheme="orange",
+                    on_click=S.unassign({"reason": "Returned to the pool from the board"}),
+                ),
+                spacing="2",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=S.reassign,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
 def _drawer() -> rx.Component:
     return rx.drawer.root(
         rx.drawer.overlay(z_index="20"),
@@ -205,6 +249,7 @@ def _drawer() -> rx.Component:
                         ),
                     ),
                     rx.cond(S.drawer_content != "", rx.text(S.drawer_content, size="2")),
+                    _reassign_form(),
                     rx.separator(size="4"),
                     rx.heading("History", size="3"),
                     rx.vstack(

@@ -9,7 +9,7 @@ import reflex as rx
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.registry import BOARD_VIEW, Watcher
-from work_dispatch.services import auth, board, reference, runner
+from work_dispatch.services import auth, board, reference, runner, task_flow
 from work_dispatch.services.board import BoardRow, CountRow, EventView
 from work_dispatch.services.reference import Option
 from work_dispatch.states.live import REGISTRY, register_supervisor_pusher
@@ -171,6 +171,32 @@ class BoardState(rx.State):
         self.drawer_events = detail.events
         self.drawer_content = " · ".join(x for x in (detail.work_content, detail.requirements) if x)
         return None
+
+    @rx.event
+    async def reassign(self, form_data: dict[str, Any]):
+        """Give the drawer's task to another operator, with a reason."""
+        data = form_data if isinstance(form_data, dict) else {}
+        return await self._supervise(task_flow.reassign, data.get("operator_id"), data.get("reason", ""))
+
+    @rx.event
+    async def unassign(self, form_data: dict[str, Any]):
+        """Put the drawer's task back in its department pool, with a reason."""
+        data = form_data if isinstance(form_data, dict) else {}
+        return await self._supervise(task_flow.unassign, data.get("reason", ""))
+
+    async def _supervise(self, action, *args):
+        actor = await self._actor()
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        try:
+            await runner.run(action, actor, self.drawer_task_id, *args)
+        except DomainError as error:
+            return rx.toast.error(error.message)
+        detail = await runner.run(board.task_detail, actor, self.drawer_task_id)
+        self.drawer_row = [detail.row]
+        self.drawer_events = detail.events
+        await self._fetch(actor)
+        return rx.toast.success("Done.")
 
     @rx.event
     def drawer_changed(self, is_open: bool):

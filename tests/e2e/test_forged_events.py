@@ -1,0 +1,190 @@
+"""Forged websocket events: an operator and an anonymous client call handlers they must not use.
+
+A real browser page keeps Reflex's websocket open; Playwright proxies it and injects raw socket.io
+frames, exactly as a hostile client could. Nothing in the database may change.
+"""
+
+import json
+import time
+import urllib.request
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from tests.e2e.conftest import login
+from tests.e2e.seed import engine_for
+from work_dispatch.models import Notification, Task, User, WorkOrder
+from work_dispatch.states.board import BoardState
+from work_dispatch.states.drafts import DraftBoardState
+from work_dispatch.states.rules import RulesState
+from work_dispatch.states.task_center import TaskCenterState
+from work_dispatch.states.work_orders import WorkOrderFormState, WorkOrdersState
+
+pytestmark = pytest.mark.e2e
+
+SNAPSHOT_SQL = {
+    "task": "SELECT id, status, is_draft, assigned_operator_id, assigned_department_id, production_quantity, "
+    "quantity_completed, quantity_defective, version FROM task ORDER BY id",
+    "rules": "SELECT id, process_id, department_id, priority, strategy, is_active FROM assignment_rule "
+    "ORDER BY id",
+    "settings": "SELECT key, value FROM app_setting ORDER BY key",
+    "work_orders": "SELECT id, status, quantity, version FROM work_order ORDER BY id",
+    "events": "SELECT count(*) FROM task_event",
+    "notifications": "SELECT id, is_read FROM notification ORDER BY id",
+    "processes": "SELECT count(*), max(sequence) FROM work_order_process",
+}
+
+
+def _snapshot(url):
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        snapshot = {
+            name: [tuple(map(str, r)) for r in connection.execute(text(sql))]
+            for name, sql in SNAPSHOT_SQL.items()
+        }
+    engine.dispose()
+    return snapshot
+
+
+def _targets(url):
+    engine = engine_for(url)
+    with Session(engine) as db:
+        print1 = db.exec(select(User.id).where(User.username == "print1")).one()
+        others = db.exec(
+            select(Task).where(Task.assigned_operator_id.is_not(None), Task.assigned_operator_id != print1)
+        ).all()
+        queued = db.exec(select(Task).where(Task.status == "queued")).all()
+        draft = db.exec(select(Task).where(Task.status == "draft")).first()
+        draft_order = db.exec(select(WorkOrder.id).where(WorkOrder.status == "draft")).first()
+        live_order = db.exec(select(WorkOrder.id).where(WorkOrder.status == "in_progress")).first()
+        notice = db.exec(select(Notification.id).where(Notification.recipient_id != print1)).first()
+    engine.dispose()
+    return {
+        "other_task": others[0].id,
+        "other_in_progress": next(t.id for t in others if t.status == "in_progress"),
+        "foreign_pool": next(t.id for t in queued if t.assigned_department_id != 3),
+        "draft": draft.id,
+        "draft_order": draft_order,
+        "live_order": live_order,
+        "notice": notice or 1,
+    }
+
+
+def _events(t):
+    rules, drafts_, orders, form = (
+        RulesState.get_full_name(),
+        DraftBoardState.get_full_name(),
+        WorkOrdersState.get_full_name(),
+        WorkOrderFormState.get_full_name(),
+    )
+    board, center = BoardState.get_full_name(), TaskCenterState.get_full_name()
+    return [
+        (f"{rules}.set_auto_dispatch", {"enabled": False}),
+        (f"{rules}.dispatch_now", {}),
+        (f"{rules}.set_form", {"field": "process_id", "value": "1"}),
+        (f"{rules}.set_form", {"field": "department_id", "value": "2"}),
+        (f"{rules}.save", {}),
+        (f"{rules}.toggle_active", {"rule_id": 1, "active": False}),
+        (f"{drafts_}.publish_work_order", {"work_order_id": t["live_order"]}),
+        (f"{drafts_}.toggle", {"task_id": t["draft"], "checked": True}),
+        (f"{drafts_}.publish_selected", {}),
+        (f"{drafts_}.toggle", {"task_id": t["draft"], "checked": True}),
+        (f"{drafts_}.delete_selected", {}),
+        (
+            f"{drafts_}.edit",
+            {"task_id": t["draft"], "version": 1, "field": "production_quantity", "value": "1"},
+        ),
+        (f"{drafts_}.open_split", {"task_id": t["draft"], "quantity": 10}),
+        (f"{drafts_}.confirm_split", {}),
+        (f"{orders}.approve", {"work_order_id": t["draft_order"]}),
+        (f"{orders}.cancel", {"work_order_id": t["live_order"]}),
+        (f"{form}.save", {}),
+        (f"{form}.cancel_order", {}),
+        (f"{board}.open_task", {"task_id": t["other_task"]}),
+        (f"{board}.reassign", {"form_data": {"operator_id": "5", "reason": "forged"}}),
+        (f"{board}.unassign", {"form_data": {"reason": "forged"}}),
+        (f"{board}.set_filter", {"key": "status", "value": "'; DROP TABLE task; --"}),
+        (f"{center}.start", {"task_id": t["other_task"]}),
+        (f"{center}.complete", {"task_id": t["other_in_progress"]}),
+        (f"{center}.claim", {"task_id": t["foreign_pool"]}),
+        (f"{center}.open_pause", {"task_id": t["other_in_progress"]}),
+        (f"{center}.set_pause_reason", {"reason": "y" * 100_000}),
+        (f"{center}.confirm_pause", {}),
+        (f"{center}.open_report", {"task_id": t["other_in_progress"]}),
+        (f"{center}.submit_report", {"form_data": {"completed": "5", "defective": "-3"}}),
+        (f"{center}.submit_report", {"form_data": "x" * 200_000}),
+        (f"{center}.mark_read", {"notification_id": t["notice"]}),
+        (f"{center}.mark_read", {"notification_id": "1 OR 1=1"}),
+        (f"{center}.start", {"task_id": "abc"}),
+        (f"{center}.start", {"task_id": None}),
+        (f"{center}.start", {"task_id": {"$gt": 0}}),
+        (f"{center}.claim", {"task_id": [1, 2, 3]}),
+        (f"{center}._apply", {"data": {}}),
+        (f"{center}.no_such_handler", {}),
+        ("reflex___state____state.no.such.state", {}),
+    ]
+
+
+def _forge(page, server, events, pathname):
+    for name, payload in events:
+        frame = json.dumps(
+            [
+                "event",
+                {"name": name, "payload": payload, "router_data": {"pathname": pathname, "asPath": pathname}},
+            ]
+        )
+        server.send(f"42/_event,{frame}")
+        time.sleep(0.05)
+    page.wait_for_timeout(2500)
+
+
+def _open_proxied(browser, base_url):
+    page = browser.new_context().new_page()
+    holder = {}
+
+    def route(ws):
+        server = ws.connect_to_server()
+        holder["server"] = server
+        ws.on_message(server.send)
+        server.on_message(ws.send)
+
+    page.route_web_socket("**/_event/**", route)
+    return page, holder
+
+
+def test_forged_events_from_an_operator_and_from_nobody_change_nothing(served_app, browser):
+    url = served_app.database_url
+    targets = _targets(url)
+
+    page, holder = _open_proxied(browser, served_app.base_url)
+    login(page, served_app.base_url, "print1")
+    page.wait_for_selector("#page-title")
+    before = _snapshot(url)
+    _forge(page, holder["server"], _events(targets), "/operator")
+    assert _snapshot(url) == before
+    assert page.locator("#page-title").is_visible()
+
+    anonymous, anon_holder = _open_proxied(browser, served_app.base_url)
+    anonymous.goto(f"{served_app.base_url}/login")
+    anonymous.wait_for_selector("#login-submit")
+    _forge(anonymous, anon_holder["server"], _events(targets), "/login")
+    forged_token = [
+        (
+            f"{TaskCenterState.get_full_name().rsplit('.', 1)[0]}.work_dispatch___states___session"
+            "____session_state.logout",
+            {},
+        )
+    ]
+    _forge(anonymous, anon_holder["server"], forged_token, "/login")
+    assert _snapshot(url) == before
+
+    with urllib.request.urlopen(f"{served_app.base_url}/ping", timeout=5) as response:
+        assert response.status == 200
+    # Control: the same injection path does reach handlers, so the checks above can fail.
+    _forge(page, holder["server"], [(f"{TaskCenterState.get_full_name()}.mark_all_read", {})], "/operator")
+    after_control = _snapshot(url)
+    assert after_control["notifications"] != before["notifications"]
+    assert after_control["task"] == before["task"]
+    page.reload()
+    page.wait_for_selector("#page-title")
