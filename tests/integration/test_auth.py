@@ -83,3 +83,32 @@ def test_repeated_failures_lock_the_username(db, shop):
         auth.login(db, "print2", DEMO_PASSWORD)
     token, _ = auth.login(db, "print3", DEMO_PASSWORD)
     assert auth.resolve(db, token) is not None
+
+
+def test_expired_and_revoked_sessions_resolve_to_nobody(db, shop):
+    from datetime import timedelta
+
+    from work_dispatch.models import utc_now
+
+    token, actor = auth.login(db, "print1", DEMO_PASSWORD)
+    other_token, _ = auth.login(db, "print1", DEMO_PASSWORD)
+    stored = db.exec(select(UserSession).where(UserSession.token_hash == auth.hash_token(token))).one()
+    stored.expires_at = utc_now() - timedelta(seconds=1)
+    db.add(stored)
+    db.commit()
+    assert auth.resolve(db, token) is None
+    assert auth.resolve(db, other_token) is not None
+    assert auth.revoke_user_sessions(db, actor.user_id) == 2
+    assert auth.resolve(db, other_token) is None
+
+
+def test_failures_from_one_address_are_limited_across_usernames(db, shop):
+    from work_dispatch.settings import settings
+
+    for index in range(settings.login_max_failures * 4):
+        with pytest.raises(ValidationError):
+            auth.login(db, f"guess{index}", "wrong", "203.0.113.9")
+    with pytest.raises(ValidationError, match="Too many failed attempts"):
+        auth.login(db, "print1", DEMO_PASSWORD, "203.0.113.9")
+    token, _ = auth.login(db, "print1", DEMO_PASSWORD, "198.51.100.1")
+    assert auth.resolve(db, token) is not None

@@ -86,6 +86,7 @@ class LiveFanout:
 
     async def push_operators(self, watchers: list, event: BusEvent) -> None:
         """Reload the concerned operators' lists in bulk and push them."""
+        from work_dispatch.states.session import SessionState
         from work_dispatch.states.task_center import TaskCenterState
 
         overviews = await runner.run(
@@ -103,6 +104,8 @@ class LiveFanout:
                 state = await root.get_state(TaskCenterState)
                 if data is None:
                     state._forget()
+                    session = await root.get_state(SessionState)
+                    session._remember(None)
                 else:
                     state._apply(data, changed)
             self.pushes += 1
