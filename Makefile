@@ -10,7 +10,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install run test bench lint clean
+.PHONY: install run serve-prod test bench lint clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ install: $(STAMP)
 run: install
 	$(PY) -m work_dispatch demo
 	$(VENV)/bin/reflex run --env prod
+
+# Production: PostgreSQL + Redis + several workers behind one port (see README, "Operating in production").
+serve-prod: install
+	@test -n "$$WD_DATABASE_URL" || { echo "Set WD_DATABASE_URL=postgresql+psycopg://user@host:5432/db"; exit 2; }
+	@test -n "$$REFLEX_REDIS_URL" || { echo "Set REFLEX_REDIS_URL=redis://host:6379/0"; exit 2; }
+	$(PY) -m work_dispatch check
+	GRANIAN_WORKERS=$${GRANIAN_WORKERS:-3} $(VENV)/bin/reflex run --env prod
 
 test: install
 	$(PY) -m pytest

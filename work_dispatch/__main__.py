@@ -24,6 +24,31 @@ def migrate(url: str | None = None) -> None:
     command.upgrade(config, "head")
 
 
+def check_services() -> list[str]:
+    """Problems with the configured database and Redis, as sentences (empty when both answer)."""
+    from sqlalchemy import text
+
+    from work_dispatch.db import make_engine
+
+    problems = []
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        problems.append(f"the database at {settings.database_url.split('@')[-1]} does not answer ({error})")
+    finally:
+        engine.dispose()
+    if settings.redis_url:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
+        except Exception as error:
+            problems.append(f"Redis at {settings.redis_url} does not answer ({error}); workers need it")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a maintenance command.
 
@@ -37,9 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("demo", help="migrate, then load the demo print shop (idempotent)")
+    sub.add_parser("check", help="check that the configured database and Redis answer, then migrate")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
+    if args.command == "check":
+        problems = check_services()
+        if problems:
+            for problem in problems:
+                print(f"error: {problem}", file=sys.stderr)
+            return 1
     migrate()
     if args.command == "demo":
         from work_dispatch.db import session_scope

@@ -9,6 +9,10 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from work_dispatch.models import TaskEvent, utc_now
+from work_dispatch.services.sql import copy_rows, is_postgres, json_text
+
+COPY_THRESHOLD = 200
+"""From this many rows on, PostgreSQL gets a COPY instead of a multi-row INSERT."""
 
 
 def record_events(
@@ -44,6 +48,13 @@ def record_events(
         }
         for task_id in task_ids
     ]
-    if rows:
+    if len(rows) >= COPY_THRESHOLD and is_postgres(db):
+        copy_rows(
+            db,
+            "task_event",
+            ("task_id", "actor_id", "kind", "data", "created_at"),
+            ((r["task_id"], r["actor_id"], r["kind"], json_text(r["data"]), r["created_at"]) for r in rows),
+        )
+    elif rows:
         db.execute(insert(TaskEvent), rows)
     return len(rows)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, func, insert, text, update
 from sqlmodel import Session, select
 
 from work_dispatch.domain.dispatching import Decision, Operator, PendingTask, Rule, plan_dispatch
@@ -35,7 +35,8 @@ from work_dispatch.models import (
 )
 from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_supervisor
-from work_dispatch.services.audit import record_events
+from work_dispatch.services.audit import COPY_THRESHOLD, record_events
+from work_dispatch.services.sql import copy_rows, id_in, is_postgres
 
 AUTO_DISPATCH_KEY = "auto_dispatch"
 DEFAULT_BATCH = 10_000
@@ -191,61 +192,41 @@ def _apply(
     now = utc_now()
     assigned = [d for d in decisions if d.outcome == "assigned"]
     queued = [d for d in decisions if d.outcome == "queued"]
-    table = Task.__table__
-    cas = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.status == TaskStatus.PENDING)
-        .values(
-            status=bindparam("b_status"),
-            assigned_department_id=bindparam("b_department"),
-            assigned_operator_id=bindparam("b_operator"),
-            updated_at=now,
-            version=table.c.version + 1,
-        )
-    )
-    rows = [
-        {
-            "b_id": d.task_id,
-            "b_status": TaskStatus.ASSIGNED if d.outcome == "assigned" else TaskStatus.QUEUED,
-            "b_department": d.department_id,
-            "b_operator": d.operator_id,
-        }
-        for d in assigned + queued
-    ]
-    if rows:
-        changed = db.connection().execute(cas, rows).rowcount
-        if changed not in (len(rows), -1):
-            raise ConflictError("Tasks changed during dispatch; the cycle was rolled back.")
+    moved = assigned + queued
+    if moved:
+        _assign_in_bulk(db, moved, now)
         record_events(
             db,
             actor_id,
             "dispatched",
-            [d.task_id for d in assigned + queued],
-            per_task_data={d.task_id: {"outcome": d.outcome, **d.explanation} for d in assigned + queued},
+            [d.task_id for d in moved],
+            per_task_data={d.task_id: {"outcome": d.outcome, **d.explanation} for d in moved},
         )
     if assigned:
         order_numbers = dict(
             db.exec(
                 select(Task.id, WorkOrder.order_number)
                 .join(WorkOrder, WorkOrder.id == Task.work_order_id)
-                .where(Task.id.in_([d.task_id for d in assigned]))
+                .where(id_in(db, Task.id, [d.task_id for d in assigned]))
             ).all()
         )
-        db.execute(
-            insert(Notification),
-            [
-                {
-                    "recipient_id": d.operator_id,
-                    "kind": NotificationKind.TASK_ASSIGNED,
-                    "title": f"New task #{d.task_id} · {order_numbers.get(d.task_id, '')}",
-                    "body": d.explanation.get("reason", ""),
-                    "task_id": d.task_id,
-                    "is_read": False,
-                    "created_at": now,
-                }
-                for d in assigned
-            ],
-        )
+        notices = [
+            (
+                d.operator_id,
+                NotificationKind.TASK_ASSIGNED.value,
+                f"New task #{d.task_id} · {order_numbers.get(d.task_id, '')}",
+                d.explanation.get("reason", ""),
+                d.task_id,
+                False,
+                now,
+            )
+            for d in assigned
+        ]
+        columns = ("recipient_id", "kind", "title", "body", "task_id", "is_read", "created_at")
+        if is_postgres(db) and len(notices) >= COPY_THRESHOLD:
+            copy_rows(db, "notification", columns, notices)
+        else:
+            db.execute(insert(Notification), [dict(zip(columns, n, strict=True)) for n in notices])
     for department_id, operator_id in new_cursors.items():
         if old_cursors.get(department_id, "missing") == operator_id:
             continue
@@ -258,6 +239,62 @@ def _apply(
         else:
             db.add(DispatchCursor(department_id=department_id, last_operator_id=operator_id))
     db.flush()
+
+
+def _assign_in_bulk(db: Session, decisions: list[Decision], now) -> None:
+    """Compare-and-set every decided task from pending in one statement; all or nothing."""
+    statuses = [
+        TaskStatus.ASSIGNED.value if d.outcome == "assigned" else TaskStatus.QUEUED.value for d in decisions
+    ]
+    if is_postgres(db):
+        changed = db.execute(
+            text(
+                "UPDATE task AS t SET status = v.status, assigned_department_id = v.department_id, "
+                "assigned_operator_id = v.operator_id, updated_at = :now, version = t.version + 1 "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), "
+                "CAST(:departments AS integer[]), CAST(:operators AS integer[])) "
+                "AS v(id, status, department_id, operator_id) "
+                "WHERE t.id = v.id AND t.status = 'pending'"
+            ),
+            {
+                "ids": [d.task_id for d in decisions],
+                "statuses": statuses,
+                "departments": [d.department_id for d in decisions],
+                "operators": [d.operator_id for d in decisions],
+                "now": now,
+            },
+        ).rowcount
+    else:
+        table = Task.__table__
+        cas = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.status == TaskStatus.PENDING)
+            .values(
+                status=bindparam("b_status"),
+                assigned_department_id=bindparam("b_department"),
+                assigned_operator_id=bindparam("b_operator"),
+                updated_at=now,
+                version=table.c.version + 1,
+            )
+        )
+        changed = (
+            db.connection()
+            .execute(
+                cas,
+                [
+                    {
+                        "b_id": d.task_id,
+                        "b_status": status,
+                        "b_department": d.department_id,
+                        "b_operator": d.operator_id,
+                    }
+                    for d, status in zip(decisions, statuses, strict=True)
+                ],
+            )
+            .rowcount
+        )
+    if changed not in (len(decisions), -1):
+        raise ConflictError("Tasks changed during dispatch; the cycle was rolled back.")
 
 
 def set_auto_dispatch(db: Session, actor: Actor | None, enabled: Any) -> bool:

@@ -85,3 +85,18 @@ def copy_insert_returning(
 def json_text(value: Any) -> str:
     """JSON for a ``json`` column written by raw SQL."""
     return json.dumps(value, separators=(",", ":"))
+
+
+def copy_rows(db: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL ``COPY`` of many rows into ``table`` inside the session's transaction.
+
+    Args:
+        db: An open PostgreSQL session (the caller commits).
+        table: Target table.
+        columns: Column names, in row order.
+        rows: Row tuples (JSON columns as already-serialized text).
+    """
+    raw = db.connection().connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
