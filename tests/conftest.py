@@ -25,6 +25,11 @@ PG_ADMIN_URL = os.environ.get("WD_TEST_PG_ADMIN_URL", "postgresql+psycopg://post
 REDIS_TEST_URL = os.environ.get("WD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last: Playwright's sync API keeps an event loop running in the main thread."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+
+
 def unavailable(reason: str) -> None:
     """Skip on a developer machine, fail in CI."""
     if IN_CI:

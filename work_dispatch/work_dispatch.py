@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import reflex as rx
+import logging
 
+import reflex as rx
+from reflex.event import EventSpec
+
+from work_dispatch.domain.errors import DomainError
 from work_dispatch.health import health_app
 from work_dispatch.lifespan import worker_lifespan
 from work_dispatch.pages import (
@@ -26,8 +30,28 @@ from work_dispatch.states.session import SessionState
 from work_dispatch.states.task_center import TaskCenterState
 from work_dispatch.states.work_orders import WorkOrderFormState, WorkOrdersState
 
+logger = logging.getLogger("work_dispatch.app")
+
+
+def handle_backend_exception(exception: Exception) -> EventSpec:
+    """Show a refused action's message; log anything else and show a generic message.
+
+    Args:
+        exception: What a handler raised.
+
+    Returns:
+        A toast for the browser.
+    """
+    if isinstance(exception, DomainError):
+        logger.info("Refused: %s", exception.message)
+        return rx.toast.error(exception.message, position="top-center")
+    logger.exception("Unexpected error in an event handler", exc_info=exception)
+    return rx.toast.error("Something went wrong; the page will reload its data.", position="top-center")
+
+
 app = rx.App(
     api_transformer=health_app,
+    backend_exception_handler=handle_backend_exception,
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
 app.add_page(home.home_page, route=home.ROUTE, title="work_dispatch", on_load=SessionState.route_home)

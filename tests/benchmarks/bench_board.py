@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from sqlalchemy import text
@@ -50,7 +51,7 @@ def _nodes(plan: dict) -> list[str]:
 
 def run(results: Results, tmp) -> None:
     """First-page latency per filter, next-page latency, and the OFFSET baseline."""
-    size = scaled(100_000, 20_000)
+    size = int(os.environ.get("BOARD_TASKS", 0)) or scaled(100_000, 20_000)
     departments = 20
     with pg_database() as url:
         ids = shop(url, departments=departments, operators_per_department=10, processes=20)

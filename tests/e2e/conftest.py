@@ -94,7 +94,7 @@ def serve_app(
     tmp_dir: Path,
     database_url: str,
     extra_env: dict[str, str] | None = None,
-    root: Path = PROJECT_ROOT,
+    root: Path | None = None,
     load_demo: bool = True,
 ) -> ServedApp:
     """Migrate, load the demo shop and start the production server on a free port.
@@ -103,13 +103,15 @@ def serve_app(
         tmp_dir: Where the log goes.
         database_url: The database the app uses.
         extra_env: More environment for the server.
-        root: Project directory to serve from (a copy lets two servers build side by side).
+        root: Project directory to serve from; by default a private copy, because every
+            ``reflex run`` rebuilds the frontend with its own port baked in.
         load_demo: Migrate and load the demo shop first.
 
     Returns:
         The running app.
     """
     port = free_port()
+    root = root or project_copy(tmp_dir, f"project-{port}")
     env = {
         **os.environ,
         "WD_DATABASE_URL": database_url,
@@ -122,18 +124,19 @@ def serve_app(
     }
     if "REFLEX_REDIS_URL" not in (extra_env or {}):
         env.pop("REFLEX_REDIS_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "work_dispatch", "demo"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    if load_demo:
+        subprocess.run(
+            [sys.executable, "-m", "work_dispatch", "demo"],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     log = tmp_dir / f"app-{port}.log"
     with log.open("wb") as handle:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--loglevel", "info"],
-            cwd=PROJECT_ROOT,
+            cwd=root,
             env=env,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -171,26 +174,36 @@ def browser():
         browser.close()
 
 
-def project_copy(tmp_dir: Path) -> Path:
-    """A copy of the project (with its built frontend) that a second server can build in."""
-    target = tmp_dir / "project-copy"
+_COPY_SOURCES: list[Path] = []
+_TOP_LEVEL_IGNORED = {
+    ".venv",
+    ".git",
+    "artifacts",
+    "data",
+    ".states",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+}
+
+
+def project_copy(tmp_dir: Path, name: str = "project-copy") -> Path:
+    """A private copy of the project for one server to build its frontend in.
+
+    Every ``reflex run`` rebuilds ``.web`` with its own port baked in, so two servers must not
+    share a directory. Copies come from the first copy whose frontend is installed (one
+    ``npm install`` per test session), else from the project itself.
+    """
+    target = tmp_dir / name
     if not target.exists():
-        shutil.copytree(
-            PROJECT_ROOT,
-            target,
-            symlinks=True,
-            ignore=shutil.ignore_patterns(
-                ".venv",
-                ".git",
-                "artifacts",
-                "data",
-                ".states",
-                "__pycache__",
-                ".pytest_cache",
-                ".ruff_cache",
-                ".hypothesis",
-            ),
-        )
+        installed = [p for p in _COPY_SOURCES if (p / ".web" / "node_modules").exists()]
+        source = installed[0] if installed else PROJECT_ROOT
+
+        def ignored(directory: str, names: list[str]) -> set[str]:
+            return _TOP_LEVEL_IGNORED & set(names) if Path(directory) == source else set()
+
+        shutil.copytree(source, target, symlinks=True, ignore=ignored)
+        _COPY_SOURCES.append(target)
     return target
 
 

@@ -104,6 +104,13 @@ def test_publish_dispatch_work_and_reconnect(served_app, browser):
     reconnect_ms = (time.perf_counter() - started) * 1000
     tablet.wait_for_selector('#live-indicator[data-live="true"]')
     screenshot(tablet, "live-operator-after-reconnect-tablet")
+    tablet.set_viewport_size({"width": 1280, "height": 800})
+    screenshot(tablet, "live-operator-desktop")
+    board.set_viewport_size(TABLET)
+    board.click(f'.board-row[data-task-id="{first.id}"]')
+    board.wait_for_selector("#task-history .history-entry")
+    assert "Assigned to" in board.inner_text("#task-history")
+    screenshot(board, "live-board-drawer-tablet")
 
     print(f"\nlatency publish→tablet DOM (incl. dispatch): {publish_to_tablet_ms:.0f} ms")
     print(f"latency start→board row: {start_to_board_ms:.0f} ms")

@@ -131,7 +131,7 @@ def _filters() -> rx.Component:
             align="center",
             spacing="2",
         ),
-        rx.button("Clear", variant="ghost", on_click=S.clear_filters),
+        rx.button("Clear", variant="soft", color_scheme="gray", on_click=S.clear_filters),
         wrap="wrap",
         gap="3",
         align="center",
