@@ -285,6 +285,7 @@ def _drawer() -> rx.Component:
                 width="min(520px, 100vw)",
                 height="100%",
                 right="0",
+                left="auto",
                 top="0",
                 position="fixed",
                 background="var(--color-panel-solid)",
