@@ -8,6 +8,7 @@ from reflex.components.core.banner import has_connection_errors
 from work_dispatch.components.cards import priority_badge, status_badge
 from work_dispatch.components.forms import NONE_VALUE, choice_select, option_select
 from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.components.tables import scroll_table
 from work_dispatch.components.task_cards import live_indicator
 from work_dispatch.states.board import BoardCountsState, BoardState
 from work_dispatch.states.session import SessionState
@@ -314,34 +315,22 @@ def board_page() -> rx.Component:
                     ),
                 ),
                 rx.card(
-                    rx.box(
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    *[
-                                        rx.table.column_header_cell(h)
-                                        for h in (
-                                            "Task",
-                                            "Order",
-                                            "Process",
-                                            "Department",
-                                            "Operator",
-                                            "Status",
-                                            "Priority",
-                                            "Quantity",
-                                            "Due",
-                                            "Updated",
-                                        )
-                                    ]
-                                )
-                            ),
-                            rx.table.body(rx.foreach(S.rows, _row)),
-                            size="1",
-                            width="100%",
-                            id="board-table",
+                    scroll_table(
+                        (
+                            "Task",
+                            "Order",
+                            "Process",
+                            "Department",
+                            "Operator",
+                            "Status",
+                            "Priority",
+                            "Quantity",
+                            "Due",
+                            "Updated",
                         ),
-                        overflow_x="auto",
-                        width="100%",
+                        S.rows,
+                        _row,
+                        id="board-table",
                     ),
                     rx.cond(
                         S.rows.length() == 0,

@@ -7,6 +7,7 @@ import reflex as rx
 from work_dispatch.components.cards import priority_badge
 from work_dispatch.components.forms import NONE_VALUE, option_select
 from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.components.tables import scroll_table
 from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.session import SessionState
 
@@ -133,32 +134,10 @@ def _group(group) -> rx.Component:
                 align="center",
                 spacing="3",
             ),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in (
-                                    "",
-                                    "Process",
-                                    "Quantity",
-                                    "Content",
-                                    "Requirements",
-                                    "Department",
-                                    "Operator",
-                                    "Due",
-                                    "",
-                                )
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(group.drafts, _draft_row)),
-                    size="1",
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
+            scroll_table(
+                ("", "Process", "Quantity", "Content", "Requirements", "Department", "Operator", "Due", ""),
+                group.drafts,
+                _draft_row,
             ),
             spacing="3",
             width="100%",

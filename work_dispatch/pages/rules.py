@@ -7,6 +7,7 @@ import reflex as rx
 from work_dispatch.components.cards import section
 from work_dispatch.components.forms import choice_select, field_block, option_select
 from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.components.tables import scroll_table
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.session import SessionState
 
@@ -96,42 +97,43 @@ def _form() -> rx.Component:
     )
 
 
+def _rule_row(r) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(r.process, font_weight="500"),
+        rx.table.cell(r.department),
+        rx.table.cell(r.priority),
+        rx.table.cell(rx.badge(r.strategy, variant="soft")),
+        rx.table.cell(rx.text(r.notes, size="2", color_scheme="gray")),
+        rx.table.cell(rx.switch(checked=r.is_active, on_change=lambda v: S.toggle_active(r.id, v))),
+        rx.table.cell(rx.button("Edit", size="1", variant="soft", on_click=S.edit(r.id))),
+        opacity=rx.cond(r.is_active, "1", "0.55"),
+    )
+
+
 def _rules_table() -> rx.Component:
     return section(
         "Rules",
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Process", "Department", "Priority", "Strategy", "Notes", "Active", "")
-                        ]
-                    )
-                ),
-                rx.table.body(
-                    rx.foreach(
-                        S.rules,
-                        lambda r: rx.table.row(
-                            rx.table.cell(r.process, font_weight="500"),
-                            rx.table.cell(r.department),
-                            rx.table.cell(r.priority),
-                            rx.table.cell(rx.badge(r.strategy, variant="soft")),
-                            rx.table.cell(rx.text(r.notes, size="2", color_scheme="gray")),
-                            rx.table.cell(
-                                rx.switch(checked=r.is_active, on_change=lambda v: S.toggle_active(r.id, v))
-                            ),
-                            rx.table.cell(rx.button("Edit", size="1", variant="soft", on_click=S.edit(r.id))),
-                            opacity=rx.cond(r.is_active, "1", "0.55"),
-                        ),
-                    )
-                ),
-                size="1",
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
+        scroll_table(
+            ("Process", "Department", "Priority", "Strategy", "Notes", "Active", ""), S.rules, _rule_row
         ),
+    )
+
+
+def _preview_row(p) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell("#", p.task_id),
+        rx.table.cell(p.order_number),
+        rx.table.cell(p.process),
+        rx.table.cell(
+            rx.match(
+                p.outcome,
+                *[(k, rx.badge(k, color_scheme=c)) for k, c in OUTCOME_COLORS.items()],
+                rx.badge(p.outcome),
+            )
+        ),
+        rx.table.cell(p.department),
+        rx.table.cell(p.operator),
+        rx.table.cell(rx.text(p.reason, size="2")),
     )
 
 
@@ -162,52 +164,10 @@ def _preview() -> rx.Component:
         rx.cond(S.preview_counts != "", rx.text(S.preview_counts, size="2", id="preview-counts")),
         rx.cond(
             S.preview_rows.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in (
-                                    "Task",
-                                    "Order",
-                                    "Process",
-                                    "Outcome",
-                                    "Department",
-                                    "Operator",
-                                    "Why",
-                                )
-                            ]
-                        )
-                    ),
-                    rx.table.body(
-                        rx.foreach(
-                            S.preview_rows,
-                            lambda p: rx.table.row(
-                                rx.table.cell("#", p.task_id),
-                                rx.table.cell(p.order_number),
-                                rx.table.cell(p.process),
-                                rx.table.cell(
-                                    rx.match(
-                                        p.outcome,
-                                        *[
-                                            (k, rx.badge(k, color_scheme=c))
-                                            for k, c in OUTCOME_COLORS.items()
-                                        ],
-                                        rx.badge(p.outcome),
-                                    )
-                                ),
-                                rx.table.cell(p.department),
-                                rx.table.cell(p.operator),
-                                rx.table.cell(rx.text(p.reason, size="2")),
-                            ),
-                        )
-                    ),
-                    size="1",
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
+            scroll_table(
+                ("Task", "Order", "Process", "Outcome", "Department", "Operator", "Why"),
+                S.preview_rows,
+                _preview_row,
             ),
         ),
         subtitle="What a dispatch would do now; nothing changes until you dispatch.",

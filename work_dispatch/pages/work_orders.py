@@ -7,6 +7,7 @@ import reflex as rx
 from work_dispatch.components.cards import priority_badge, status_badge
 from work_dispatch.components.forms import choice_select, option_select
 from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.components.tables import scroll_table
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.work_orders import ALL, WorkOrdersState
 
@@ -134,27 +135,20 @@ def work_orders_page() -> rx.Component:
                 S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red", width="100%")
             ),
             rx.card(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in (
-                                    "Order",
-                                    "Customer",
-                                    "Product",
-                                    "Quantity",
-                                    "Priority",
-                                    "Delivery",
-                                    "Status",
-                                    "Tasks",
-                                    "",
-                                )
-                            ]
-                        )
+                scroll_table(
+                    (
+                        "Order",
+                        "Customer",
+                        "Product",
+                        "Quantity",
+                        "Priority",
+                        "Delivery",
+                        "Status",
+                        "Tasks",
+                        "",
                     ),
-                    rx.table.body(rx.foreach(S.rows, _row)),
-                    width="100%",
+                    S.rows,
+                    _row,
                     size="2",
                 ),
                 rx.cond(
