@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import Integer, String, bindparam, func, insert, literal, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -37,6 +37,7 @@ from work_dispatch.models import (
     Notification,
     Process,
     Task,
+    TaskEvent,
     User,
     UserDepartment,
     WorkOrder,
@@ -76,7 +77,7 @@ def _is_pg(db: Session) -> bool:
 
 def _load(db: Session, task_id: Any) -> Task:
     task_id = as_int(task_id, "task_id", "Task", minimum=1)
-    task = db.get(Task, task_id)
+    task = db.get(Task, task_id, populate_existing=True)
     if task is None or task.is_draft:
         raise NotFoundError(f"Task #{task_id} does not exist.")
     return task
@@ -163,24 +164,95 @@ class TaskRef:
     quantity_defective: int
 
 
-def _fast_update(db: Session, conditions: tuple, **values: Any) -> TaskRef | None:
-    """One compare-and-set UPDATE ... RETURNING; None when the conditions did not hold."""
-    row = db.execute(
+_REF_COLUMNS = (
+    Task.id,
+    Task.work_order_process_id,
+    Task.work_order_id,
+    Task.sequence,
+    Task.assigned_operator_id,
+    Task.assigned_department_id,
+    Task.quantity_completed,
+    Task.quantity_defective,
+)
+
+
+def _fast_update(
+    db: Session,
+    conditions: tuple,
+    event: tuple[int | None, str],
+    *,
+    event_columns: tuple[str, ...] = (),
+    start_process: bool = False,
+    **values: Any,
+) -> TaskRef | None:
+    """One compare-and-set UPDATE ... RETURNING plus its TaskEvent; None when the conditions did not hold.
+
+    On PostgreSQL the event (and, for a start, the process status) is written by the same
+    statement through data-modifying CTEs: one round trip before the commit.
+
+    Args:
+        db: Open session (the caller commits).
+        conditions: The compare-and-set conditions.
+        event: (actor id, event kind).
+        event_columns: Columns of the updated row copied into the event's data.
+        start_process: Also mark the task's process as in progress.
+        **values: Column values to set.
+
+    Returns:
+        The updated task's columns, or None.
+    """
+    now = utc_now()
+    statement = (
         update(Task)
         .where(*conditions)
-        .values(version=Task.version + 1, updated_at=utc_now(), **values)
-        .returning(
-            Task.id,
-            Task.work_order_process_id,
-            Task.work_order_id,
-            Task.sequence,
-            Task.assigned_operator_id,
-            Task.assigned_department_id,
-            Task.quantity_completed,
-            Task.quantity_defective,
+        .values(version=Task.version + 1, updated_at=now, **values)
+        .returning(*_REF_COLUMNS)
+    )
+    actor_id, kind = event
+    if not _is_pg(db):
+        row = db.execute(statement).first()
+        if row is None:
+            return None
+        ref = TaskRef(*row)
+        record_events(db, actor_id, kind, [ref.id], {c: getattr(ref, c) for c in event_columns})
+        if start_process:
+            _mark_process_started(db, ref)
+        return ref
+    updated = statement.cte("upd")
+    data = func.json_build_object(*[part for c in event_columns for part in (literal(c), updated.c[c])])
+    event_cte = (
+        insert(TaskEvent)
+        .from_select(
+            ["task_id", "actor_id", "kind", "data", "created_at"],
+            select(
+                updated.c.id,
+                bindparam("ev_actor", actor_id, type_=Integer),
+                bindparam("ev_kind", kind, type_=String),
+                data,
+                bindparam("ev_at", now, type_=TaskEvent.__table__.c.created_at.type),
+            ),
         )
-    ).first()
-    return TaskRef(*row) if row else None
+        .cte("ev")
+    )
+    query = select(*updated.c).add_cte(event_cte)
+    if start_process:
+        process_cte = (
+            update(WorkOrderProcess)
+            .where(
+                WorkOrderProcess.id.in_(select(updated.c.work_order_process_id)),
+                WorkOrderProcess.status == ProcessStatus.PENDING,
+            )
+            .values(status=ProcessStatus.IN_PROGRESS)
+            .cte("wop")
+        )
+        query = query.add_cte(process_cte)
+    row = db.execute(query).first()
+    if row is None:
+        return None
+    cached = db.identity_map.get(db.identity_key(Task, row[0]))
+    if cached is not None:
+        db.expire(cached)
+    return TaskRef(*row)
 
 
 def _lock_operator_load(db: Session, operator_id: int) -> tuple[int, int]:
@@ -235,6 +307,7 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
             Task.status == TaskStatus.QUEUED,
             Task.assigned_department_id.in_(actor.department_ids or [-1]),
         ),
+        (actor.user_id, "claimed"),
         status=TaskStatus.ASSIGNED,
         assigned_operator_id=actor.user_id,
     )
@@ -247,7 +320,6 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
             raise ConflictError("Already taken: someone else claimed this task first.")
         next_status(TaskAction.CLAIM, task.status)
         raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
-    record_events(db, actor.user_id, "claimed", [ref.id])
     db.commit()
     _announce(ref, operator_ids=(actor.user_id,))
     return TransitionResult(ref.id, TaskStatus.ASSIGNED)
@@ -284,6 +356,8 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
             Task.assigned_operator_id == actor.user_id,
             ~unfinished_before,
         ),
+        (actor.user_id, "started"),
+        start_process=True,
         status=TaskStatus.IN_PROGRESS,
         started_at=func.coalesce(Task.started_at, utc_now()),
     )
@@ -296,8 +370,6 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         if reason:
             raise IllegalTransitionError(f"Task #{task.id} is blocked. {reason}")
         raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
-    record_events(db, actor.user_id, "started", [ref.id])
-    _mark_process_started(db, ref)
     db.commit()
     _announce(ref)
     return TransitionResult(ref.id, TaskStatus.IN_PROGRESS)
@@ -459,6 +531,8 @@ def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult
             Task.status == TaskStatus.IN_PROGRESS,
             Task.assigned_operator_id == actor.user_id,
         ),
+        (actor.user_id, "completed"),
+        event_columns=("quantity_completed", "quantity_defective"),
         status=TaskStatus.COMPLETED,
         completed_at=utc_now(),
     )
@@ -468,13 +542,6 @@ def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult
         _own_task(actor, task)
         next_status(TaskAction.COMPLETE, task.status)
         raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
-    record_events(
-        db,
-        actor.user_id,
-        "completed",
-        [ref.id],
-        {"quantity_completed": ref.quantity_completed, "quantity_defective": ref.quantity_defective},
-    )
     result = TransitionResult(ref.id, TaskStatus.COMPLETED)
     next_operators = _close_process_if_done(db, ref, result)
     db.commit()
