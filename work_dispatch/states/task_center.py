@@ -78,7 +78,9 @@ class TaskCenterState(rx.State):
             self.reset()
             self._owner_id = actor.user_id
             yield
-        await self._refresh(actor)
+        # On a reconnect the lists were already shown: treat tasks that arrived meanwhile as news.
+        reconnecting = self.loaded
+        self._apply(await runner.run(task_center.overview, actor), set() if reconnecting else None)
         REGISTRY.register(
             Watcher(
                 token=self.router.session.client_token,
