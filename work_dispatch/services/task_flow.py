@@ -550,6 +550,8 @@ def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult
 
 
 def _close_process_if_done(db: Session, task: Task | TaskRef, result: TransitionResult) -> set[int]:
+    # Lock first, count in a second statement: after waiting for the lock, the count gets a fresh
+    # snapshot and sees a concurrent completer's commit. One combined statement would not.
     lock = select(WorkOrderProcess).where(WorkOrderProcess.id == task.work_order_process_id)
     if _is_pg(db):
         lock = lock.with_for_update()
