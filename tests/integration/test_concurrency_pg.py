@@ -194,3 +194,48 @@ def test_dispatch_racing_claims_and_reassignments_loses_nothing(pg_engine):
         limits = dict(db.exec(select(User.id, User.wip_limit)).all())
         assert all(count <= limits[operator] for operator, count in loads)
         assert len(orders) == 20
+
+
+def test_two_operators_finishing_a_process_at_once_complete_it_exactly_once(pg_engine):
+    from work_dispatch.models import Notification, WorkOrderProcess
+
+    with Session(pg_engine, expire_on_commit=False) as db:
+        shop = load_reference_data(db)
+        supervisor = actor_for(db, "super1")
+        route = work_orders.default_route(db, shop["product"]["POSTER"])
+        route[0]["batch_size"] = 50
+        order = work_orders.create_work_order(
+            db,
+            supervisor,
+            {
+                "customer_id": next(iter(shop["customer"].values())),
+                "product_id": shop["product"]["POSTER"],
+                "quantity": 100,
+                "route": route,
+            },
+        )
+        work_orders.approve_work_order(db, supervisor, order.id)
+        drafts.publish_drafts(db, supervisor, work_order_id=order.id)
+        dispatch.run_cycle(db, seed=1)
+        first_process = db.exec(select(Task).where(Task.work_order_id == order.id, Task.sequence == 10)).all()
+        operators = [actor_for(db, name) for name in ("prepress1", "prepress2")]
+        for task, operator in zip(first_process, operators, strict=True):
+            if task.assigned_operator_id != operator.user_id:
+                task_flow.reassign(db, supervisor, task.id, operator.user_id, "one each")
+            task_flow.start(db, operator, task.id)
+            task_flow.report_quantity(db, operator, task.id, 50)
+        wop_id = first_process[0].work_order_process_id
+    jobs = [
+        lambda s, t=t, o=o: task_flow.complete(s, o, t.id)
+        for t, o in zip(first_process, operators, strict=True)
+    ]
+    results = _run_all(pg_engine, jobs, 2)
+    assert [status for status, _ in results] == ["ok", "ok"]
+    assert sum(1 for _, r in results if r.process_completed) == 1
+    with Session(pg_engine) as db:
+        assert db.get(WorkOrderProcess, wop_id).status == "completed"
+        assert db.get(WorkOrderProcess, wop_id).quantity_completed == 100
+        notices = db.exec(
+            select(func.count()).select_from(Notification).where(Notification.kind == "process_completed")
+        ).one()
+        assert notices == 3
