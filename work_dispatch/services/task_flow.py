@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, func, insert, literal, update
+from sqlalchemy import Integer, String, bindparam, func, insert, literal, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -176,6 +177,62 @@ _REF_COLUMNS = (
 )
 
 
+_RETURNED = (
+    "id, work_order_process_id, work_order_id, sequence, assigned_operator_id, assigned_department_id, "
+    "quantity_completed, quantity_defective"
+)
+_EVENT = (
+    "ev AS (INSERT INTO task_event (task_id, actor_id, kind, data, created_at) "
+    "SELECT id, :actor, {kind}, {data}, :now FROM upd)"
+)
+_PG_TRANSITIONS = {
+    "claimed": text(
+        "WITH upd AS (UPDATE task SET status = 'assigned', assigned_operator_id = :actor, "
+        "version = version + 1, updated_at = :now WHERE id = :id AND status = 'queued' "
+        "AND assigned_department_id = ANY(:departments) "
+        f"RETURNING {_RETURNED}), "
+        + _EVENT.format(kind="'claimed'", data="'{}'::json")
+        + f" SELECT {_RETURNED} FROM upd"
+    ).bindparams(bindparam("departments", type_=ARRAY(Integer))),
+    "started": text(
+        "WITH upd AS (UPDATE task SET status = 'in_progress', started_at = coalesce(started_at, :now), "
+        "version = version + 1, updated_at = :now WHERE id = :id AND status = 'assigned' "
+        "AND assigned_operator_id = :actor AND NOT EXISTS (SELECT 1 FROM task AS p WHERE "
+        "p.work_order_id = task.work_order_id AND p.sequence < task.sequence "
+        f"AND p.status NOT IN ('completed', 'cancelled')) RETURNING {_RETURNED}), "
+        + _EVENT.format(kind="'started'", data="'{}'::json")
+        + ", wop AS (UPDATE work_order_process SET status = 'in_progress' WHERE id IN "
+        "(SELECT work_order_process_id FROM upd) AND status = 'pending') "
+        f"SELECT {_RETURNED} FROM upd"
+    ),
+    "completed": text(
+        "WITH upd AS (UPDATE task SET status = 'completed', completed_at = :now, version = version + 1, "
+        "updated_at = :now WHERE id = :id AND status = 'in_progress' AND assigned_operator_id = :actor "
+        f"RETURNING {_RETURNED}), "
+        + _EVENT.format(
+            kind="'completed'",
+            data="json_build_object('quantity_completed', quantity_completed, "
+            "'quantity_defective', quantity_defective)",
+        )
+        + f" SELECT {_RETURNED} FROM upd"
+    ),
+}
+"""The hot transitions on PostgreSQL: compare-and-set, event (and process status) in one statement."""
+
+
+def _pg_transition(db: Session, kind: str, task_id: int, actor: Actor) -> TaskRef | None:
+    params = {"id": task_id, "actor": actor.user_id, "now": utc_now()}
+    if kind == "claimed":
+        params["departments"] = sorted(actor.department_ids) or [-1]
+    row = db.execute(_PG_TRANSITIONS[kind], params).first()
+    if row is None:
+        return None
+    cached = db.identity_map.get(db.identity_key(Task, row[0]))
+    if cached is not None:
+        db.expire(cached)
+    return TaskRef(*row)
+
+
 def _fast_update(
     db: Session,
     conditions: tuple,
@@ -300,16 +357,20 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         raise ValidationError(
             f"You already have {wip_limit} open tasks (your WIP limit). Finish one before claiming more."
         )
-    ref = _fast_update(
-        db,
-        (
-            Task.id == task_id,
-            Task.status == TaskStatus.QUEUED,
-            Task.assigned_department_id.in_(actor.department_ids or [-1]),
-        ),
-        (actor.user_id, "claimed"),
-        status=TaskStatus.ASSIGNED,
-        assigned_operator_id=actor.user_id,
+    ref = (
+        _pg_transition(db, "claimed", task_id, actor)
+        if _is_pg(db)
+        else _fast_update(
+            db,
+            (
+                Task.id == task_id,
+                Task.status == TaskStatus.QUEUED,
+                Task.assigned_department_id.in_(actor.department_ids or [-1]),
+            ),
+            (actor.user_id, "claimed"),
+            status=TaskStatus.ASSIGNED,
+            assigned_operator_id=actor.user_id,
+        )
     )
     if ref is None:
         task = _load(db, task_id)
@@ -348,18 +409,22 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         )
         .exists()
     )
-    ref = _fast_update(
-        db,
-        (
-            Task.id == task_id,
-            Task.status == TaskStatus.ASSIGNED,
-            Task.assigned_operator_id == actor.user_id,
-            ~unfinished_before,
-        ),
-        (actor.user_id, "started"),
-        start_process=True,
-        status=TaskStatus.IN_PROGRESS,
-        started_at=func.coalesce(Task.started_at, utc_now()),
+    ref = (
+        _pg_transition(db, "started", task_id, actor)
+        if _is_pg(db)
+        else _fast_update(
+            db,
+            (
+                Task.id == task_id,
+                Task.status == TaskStatus.ASSIGNED,
+                Task.assigned_operator_id == actor.user_id,
+                ~unfinished_before,
+            ),
+            (actor.user_id, "started"),
+            start_process=True,
+            status=TaskStatus.IN_PROGRESS,
+            started_at=func.coalesce(Task.started_at, utc_now()),
+        )
     )
     if ref is None:
         task = _load(db, task_id)
@@ -524,17 +589,21 @@ def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult
     """
     actor = require_operator(actor)
     task_id = as_int(task_id, "task_id", "Task", minimum=1)
-    ref = _fast_update(
-        db,
-        (
-            Task.id == task_id,
-            Task.status == TaskStatus.IN_PROGRESS,
-            Task.assigned_operator_id == actor.user_id,
-        ),
-        (actor.user_id, "completed"),
-        event_columns=("quantity_completed", "quantity_defective"),
-        status=TaskStatus.COMPLETED,
-        completed_at=utc_now(),
+    ref = (
+        _pg_transition(db, "completed", task_id, actor)
+        if _is_pg(db)
+        else _fast_update(
+            db,
+            (
+                Task.id == task_id,
+                Task.status == TaskStatus.IN_PROGRESS,
+                Task.assigned_operator_id == actor.user_id,
+            ),
+            (actor.user_id, "completed"),
+            event_columns=("quantity_completed", "quantity_defective"),
+            status=TaskStatus.COMPLETED,
+            completed_at=utc_now(),
+        )
     )
     if ref is None:
         task = _load(db, task_id)
