@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -118,7 +118,7 @@ class DispatchScheduler:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
-            next_run_time=datetime.now().astimezone(),
+            next_run_time=datetime.now(UTC),
         )
         self.scheduler.add_job(
             self.due_soon_job, "interval", seconds=60, id="due_soon", max_instances=1, coalesce=True
@@ -145,7 +145,7 @@ class DispatchScheduler:
             return
         job = self.scheduler.get_job("dispatch")
         if job is not None:
-            job.modify(next_run_time=datetime.now().astimezone())
+            job.modify(next_run_time=datetime.now(UTC))
 
     def on_bus_event(self, event: BusEvent) -> None:
         """Bus subscriber: new published work is dispatched at once."""
