@@ -76,8 +76,3 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def is_postgres(session: Session) -> bool:
-    """Whether ``session`` talks to PostgreSQL."""
-    return session.get_bind().dialect.name == "postgresql"

@@ -42,6 +42,11 @@ def test_publish_dispatch_work_and_reconnect(served_app, browser):
     board.goto(f"{served_app.base_url}/supervisor/board")
     board.wait_for_selector("#board-table")
     completed_before = _count(board, "completed")
+    dashboard = desk.new_page()
+    dashboard.goto(f"{served_app.base_url}/supervisor")
+    dashboard.wait_for_selector("#task-counts")
+    tile = '#task-counts .stat-tile[data-status="completed"] .stat-value'
+    completed_tile_before = int(dashboard.inner_text(tile))
 
     started = time.perf_counter()
     supervisor.click(".publish-order")
@@ -83,6 +88,10 @@ def test_publish_dispatch_work_and_reconnect(served_app, browser):
     )
     complete_to_counts_ms = (time.perf_counter() - started) * 1000
     assert "completed" in _row_status(board, first.id)
+    dashboard.wait_for_function(
+        f"""() => Number(document.querySelector('{tile}')?.innerText) === {completed_tile_before + 1}""",
+        timeout=10_000,
+    )
     tablet.wait_for_function(
         f"""() => !document.querySelector('.my-task[data-task-id="{second.id}"] .start-button')?.disabled"""
     )

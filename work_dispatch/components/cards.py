@@ -48,11 +48,13 @@ def stat_tile(label: rx.Var, value: rx.Var, status: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(label, size="2", color_scheme="gray", weight="medium"),
-            rx.heading(value, size="7"),
+            rx.heading(value, size="7", class_name="stat-value"),
             status_badge(status),
             spacing="2",
         ),
         size="2",
+        class_name="stat-tile",
+        data_status=status,
     )
 
 

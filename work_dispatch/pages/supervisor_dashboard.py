@@ -12,12 +12,13 @@ from work_dispatch.states.session import SessionState
 ROUTE = "/supervisor"
 
 
-def _tiles(counts: rx.Var) -> rx.Component:
+def _tiles(counts: rx.Var, element_id: str) -> rx.Component:
     return rx.grid(
         rx.foreach(counts, lambda c: stat_tile(c["label"], c["count"], c["status"])),
         columns=rx.breakpoints(initial="2", sm="3", lg="4"),
         spacing="3",
         width="100%",
+        id=element_id,
     )
 
 
@@ -47,8 +48,8 @@ def dashboard_page() -> rx.Component:
         rx.cond(
             DashboardState.loaded,
             rx.vstack(
-                section("Work orders", _tiles(DashboardState.work_order_counts)),
-                section("Tasks", _tiles(DashboardState.task_counts)),
+                section("Work orders", _tiles(DashboardState.work_order_counts, "work-order-counts")),
+                section("Tasks", _tiles(DashboardState.task_counts, "task-counts")),
                 section("Open tasks by department", _department_load()),
                 spacing="4",
                 width="100%",

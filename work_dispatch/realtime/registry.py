@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 
 from work_dispatch.realtime.bus import BusEvent
@@ -24,7 +23,6 @@ class Watcher:
     board_departments: frozenset[int] = field(default_factory=frozenset)
     visible_task_ids: frozenset[int] = field(default_factory=frozenset)
     params: dict = field(default_factory=dict)
-    seen_at: float = field(default_factory=time.monotonic)
 
 
 class SessionRegistry:
@@ -95,15 +93,6 @@ class SessionRegistry:
                 if not index[key]:
                     del index[key]
         self._supervisors.discard(token)
-
-    def get(self, token: str) -> Watcher | None:
-        """The watch of a session, if registered."""
-        return self._by_token.get(token)
-
-    def tokens(self) -> list[str]:
-        """All registered tokens."""
-        with self._lock:
-            return list(self._by_token)
 
     def audience(self, event: BusEvent) -> list[Watcher]:
         """Sessions an event concerns.

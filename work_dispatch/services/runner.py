@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlmodel import Session
-
 from work_dispatch.db import session_scope
 
 T = TypeVar("T")
@@ -40,6 +38,3 @@ async def run(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         What the service returned.
     """
     return await asyncio.to_thread(run_sync, service, *args, **kwargs)
-
-
-__all__ = ["Session", "run", "run_sync"]

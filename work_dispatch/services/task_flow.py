@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, func, insert, literal, text, update
+from sqlalchemy import Integer, bindparam, func, insert, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -38,7 +38,6 @@ from work_dispatch.models import (
     Notification,
     Process,
     Task,
-    TaskEvent,
     User,
     UserDepartment,
     WorkOrder,
@@ -48,6 +47,7 @@ from work_dispatch.models import (
 from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_operator, require_supervisor
 from work_dispatch.services.audit import record_events
+from work_dispatch.services.sql import is_postgres
 from work_dispatch.services.validation import as_int, as_text
 
 MAX_REPORT = 100_000_000
@@ -70,10 +70,6 @@ class TransitionResult:
     status: str
     process_completed: bool = False
     work_order_completed: bool = False
-
-
-def _is_pg(db: Session) -> bool:
-    return db.get_bind().dialect.name == "postgresql"
 
 
 def _load(db: Session, task_id: Any) -> Task:
@@ -242,10 +238,9 @@ def _fast_update(
     start_process: bool = False,
     **values: Any,
 ) -> TaskRef | None:
-    """One compare-and-set UPDATE ... RETURNING plus its TaskEvent; None when the conditions did not hold.
+    """Portable compare-and-set UPDATE ... RETURNING plus its event; None when the conditions fail.
 
-    On PostgreSQL the event (and, for a start, the process status) is written by the same
-    statement through data-modifying CTEs: one round trip before the commit.
+    PostgreSQL uses :func:`_pg_transition` instead (one statement for all of it).
 
     Args:
         db: Open session (the caller commits).
@@ -266,50 +261,14 @@ def _fast_update(
         .returning(*_REF_COLUMNS)
     )
     actor_id, kind = event
-    if not _is_pg(db):
-        row = db.execute(statement).first()
-        if row is None:
-            return None
-        ref = TaskRef(*row)
-        record_events(db, actor_id, kind, [ref.id], {c: getattr(ref, c) for c in event_columns})
-        if start_process:
-            _mark_process_started(db, ref)
-        return ref
-    updated = statement.cte("upd")
-    data = func.json_build_object(*[part for c in event_columns for part in (literal(c), updated.c[c])])
-    event_cte = (
-        insert(TaskEvent)
-        .from_select(
-            ["task_id", "actor_id", "kind", "data", "created_at"],
-            select(
-                updated.c.id,
-                bindparam("ev_actor", actor_id, type_=Integer),
-                bindparam("ev_kind", kind, type_=String),
-                data,
-                bindparam("ev_at", now, type_=TaskEvent.__table__.c.created_at.type),
-            ),
-        )
-        .cte("ev")
-    )
-    query = select(*updated.c).add_cte(event_cte)
-    if start_process:
-        process_cte = (
-            update(WorkOrderProcess)
-            .where(
-                WorkOrderProcess.id.in_(select(updated.c.work_order_process_id)),
-                WorkOrderProcess.status == ProcessStatus.PENDING,
-            )
-            .values(status=ProcessStatus.IN_PROGRESS)
-            .cte("wop")
-        )
-        query = query.add_cte(process_cte)
-    row = db.execute(query).first()
+    row = db.execute(statement).first()
     if row is None:
         return None
-    cached = db.identity_map.get(db.identity_key(Task, row[0]))
-    if cached is not None:
-        db.expire(cached)
-    return TaskRef(*row)
+    ref = TaskRef(*row)
+    record_events(db, actor_id, kind, [ref.id], {c: getattr(ref, c) for c in event_columns})
+    if start_process:
+        _mark_process_started(db, ref)
+    return ref
 
 
 def _lock_operator_load(db: Session, operator_id: int) -> tuple[int, int]:
@@ -321,7 +280,7 @@ def _lock_operator_load(db: Session, operator_id: int) -> tuple[int, int]:
         .scalar_subquery()
     )
     statement = select(User.wip_limit, load).where(User.id == operator_id)
-    if _is_pg(db):
+    if is_postgres(db):
         statement = statement.with_for_update(of=User)
     return tuple(db.execute(statement).one())
 
@@ -329,7 +288,7 @@ def _lock_operator_load(db: Session, operator_id: int) -> tuple[int, int]:
 def _lock_operator(db: Session, operator_id: int) -> User:
     """Lock an operator's row so WIP checks and assignments to them are serialized."""
     statement = select(User).where(User.id == operator_id)
-    if _is_pg(db):
+    if is_postgres(db):
         statement = statement.with_for_update()
     return db.exec(statement).one()
 
@@ -359,7 +318,7 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         )
     ref = (
         _pg_transition(db, "claimed", task_id, actor)
-        if _is_pg(db)
+        if is_postgres(db)
         else _fast_update(
             db,
             (
@@ -411,7 +370,7 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
     )
     ref = (
         _pg_transition(db, "started", task_id, actor)
-        if _is_pg(db)
+        if is_postgres(db)
         else _fast_update(
             db,
             (
@@ -591,7 +550,7 @@ def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult
     task_id = as_int(task_id, "task_id", "Task", minimum=1)
     ref = (
         _pg_transition(db, "completed", task_id, actor)
-        if _is_pg(db)
+        if is_postgres(db)
         else _fast_update(
             db,
             (
@@ -622,7 +581,7 @@ def _close_process_if_done(db: Session, task: Task | TaskRef, result: Transition
     # Lock first, count in a second statement: after waiting for the lock, the count gets a fresh
     # snapshot and sees a concurrent completer's commit. One combined statement would not.
     lock = select(WorkOrderProcess).where(WorkOrderProcess.id == task.work_order_process_id)
-    if _is_pg(db):
+    if is_postgres(db):
         lock = lock.with_for_update()
     process_row = db.exec(lock).one()
     open_left = db.exec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, update
@@ -578,15 +578,6 @@ def list_work_orders(
     ]
     next_cursor = _encode_cursor(page[-1][0].id) if len(results) > size else None
     return WorkOrderPage(rows=rows, next_cursor=next_cursor)
-
-
-def due_at_for(delivery_date: date | None) -> datetime | None:
-    """Tasks are due at the end of the delivery day (UTC)."""
-    if delivery_date is None:
-        return None
-    from datetime import UTC, time
-
-    return datetime.combine(delivery_date, time(17, 0), tzinfo=UTC)
 
 
 @dataclass

@@ -1,10 +1,14 @@
-"""Supervisor dashboard figures."""
+"""Supervisor dashboard figures, kept live by the fan-out."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from work_dispatch.services import dashboard, runner
+from work_dispatch.realtime.bus import BusEvent
+from work_dispatch.realtime.registry import DASHBOARD_VIEW, Watcher
+from work_dispatch.services import auth, dashboard, runner
+from work_dispatch.services.dashboard import DashboardSummary
+from work_dispatch.states.live import REGISTRY, register_supervisor_pusher
 from work_dispatch.states.session import page_actor
 
 
@@ -16,14 +20,40 @@ class DashboardState(rx.State):
     department_counts: list[dict[str, str | int]] = []
     loaded: bool = False
 
-    @rx.event
-    async def load(self):
-        """Guard the page and load the figures."""
-        actor, redirect = await page_actor(self, supervisor=True)
-        if redirect:
-            return redirect
-        summary = await runner.run(dashboard.summary, actor)
+    def _apply(self, summary: DashboardSummary) -> None:
         self.work_order_counts = [vars(c) for c in summary.work_orders]
         self.task_counts = [vars(c) for c in summary.tasks]
         self.department_counts = [vars(c) for c in summary.departments]
         self.loaded = True
+
+    @rx.event
+    async def load(self):
+        """Guard the page, load the figures and register for live updates."""
+        actor, redirect = await page_actor(self, supervisor=True)
+        if redirect:
+            return redirect
+        self._apply(await runner.run(dashboard.summary, actor))
+        REGISTRY.register(
+            Watcher(token=self.router.session.client_token, view=DASHBOARD_VIEW, user_id=actor.user_id)
+        )
+        return None
+
+
+def _summary_for(db, user_ids: list[int]) -> tuple[dict, DashboardSummary | None]:
+    actors = auth.active_actors(db, user_ids)
+    supervisor = next((a for a in actors.values() if a.is_supervisor), None)
+    return actors, dashboard.summary(db, supervisor) if supervisor else None
+
+
+async def push_dashboard(fanout, watchers: list[Watcher], event: BusEvent) -> None:
+    """Fan-out handler of dashboard sessions: one summary query set per flush, shared by all."""
+    actors, summary = await runner.run(_summary_for, list({w.user_id for w in watchers}))
+    for watcher in watchers:
+        actor = actors.get(watcher.user_id)
+        if actor is None or not actor.is_supervisor or summary is None:
+            REGISTRY.drop(watcher.token)
+            continue
+        await fanout.push_state(watcher.token, DashboardState, lambda state: state._apply(summary))
+
+
+register_supervisor_pusher(DASHBOARD_VIEW, push_dashboard)

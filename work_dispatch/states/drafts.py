@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from work_dispatch.domain.errors import DomainError
+from work_dispatch.domain.errors import DomainError, ValidationError
 from work_dispatch.services import drafts, reference, runner
 from work_dispatch.services.drafts import DraftGroup
 from work_dispatch.services.reference import Option
@@ -42,7 +42,8 @@ class DraftBoardState(rx.State):
                 after_work_order_id=after,
                 work_order_id=self.only_work_order or None,
             )
-        except DomainError:
+        except ValidationError:
+            # A malformed work-order filter from the URL: show every work order instead.
             self.only_work_order = ""
             board = await runner.run(drafts.list_drafts, actor, after_work_order_id=after)
         self.groups = board.groups
