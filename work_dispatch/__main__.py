@@ -9,11 +9,12 @@ import sys
 from work_dispatch.settings import PROJECT_ROOT, settings
 
 
-def migrate(url: str | None = None) -> None:
-    """Apply Alembic migrations up to head.
+def migrate(url: str | None = None, revision: str = "head") -> None:
+    """Apply Alembic migrations up to a revision.
 
     Args:
         url: Database URL; default the configured one.
+        revision: Target revision; default the newest.
     """
     from alembic import command
     from alembic.config import Config
@@ -21,7 +22,7 @@ def migrate(url: str | None = None) -> None:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
     config.set_main_option("sqlalchemy.url", (url or settings.database_url).replace("%", "%%"))
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def check_services() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 CODE_LENGTH = 32
@@ -164,7 +164,11 @@ class WorkOrderProcess(SQLModel, table=True):
     """One process of a work order's route, in sequence."""
 
     __tablename__ = "work_order_process"
-    __table_args__ = (UniqueConstraint("work_order_id", "sequence", name="uq_wop_order_sequence"),)
+    __table_args__ = (
+        UniqueConstraint("work_order_id", "sequence", name="uq_wop_order_sequence"),
+        # Target of the task's composite foreign key (its denormalized copies must match).
+        UniqueConstraint("id", "work_order_id", "process_id", name="uq_wop_id_order_process"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     work_order_id: int = Field(foreign_key="work_order.id", ondelete="CASCADE")
@@ -181,14 +185,12 @@ class WorkOrderProcess(SQLModel, table=True):
 class Task(SQLModel, table=True):
     """A unit of work for one department or operator."""
 
+    # The reference design's assigned_department, assigned_operator, status,
+    # (assigned_department, status) and updated_at indexes are left prefixes of the
+    # composites below, which serve the same lookups; every index slows every insert.
     __table_args__ = (
-        Index("ix_task_assigned_department", "assigned_department_id"),
-        Index("ix_task_assigned_operator", "assigned_operator_id"),
-        Index("ix_task_status", "status"),
-        Index("ix_task_department_status", "assigned_department_id", "status"),
         Index("ix_task_wop_status", "work_order_process_id", "status"),
         Index("ix_task_created_at", "created_at"),
-        Index("ix_task_updated_at", "updated_at"),
         Index("ix_task_is_draft_status", "is_draft", "status"),
         Index("ix_task_operator_status_updated", "assigned_operator_id", "status", "updated_at"),
         Index("ix_task_work_order_sequence", "work_order_id", "sequence"),
@@ -198,12 +200,20 @@ class Task(SQLModel, table=True):
         Index("ix_task_board_due", "due_at", "id"),
         Index("ix_task_board_priority", "priority_rank", "id"),
         Index("ix_task_board_department_status", "assigned_department_id", "status", "id"),
+        # One check that the work order process exists and that the denormalized work order
+        # and process are its own (they reach work_order and process through it).
+        ForeignKeyConstraint(
+            ["work_order_process_id", "work_order_id", "process_id"],
+            ["work_order_process.id", "work_order_process.work_order_id", "work_order_process.process_id"],
+            name="fk_task_work_order_process",
+            ondelete="CASCADE",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    work_order_process_id: int = Field(foreign_key="work_order_process.id", ondelete="CASCADE")
-    work_order_id: int = Field(foreign_key="work_order.id", ondelete="CASCADE")
-    process_id: int = Field(foreign_key="process.id")
+    work_order_process_id: int
+    work_order_id: int
+    process_id: int
     sequence: int
     generation_key: str = Field(max_length=64, unique=True)
     is_draft: bool = True
