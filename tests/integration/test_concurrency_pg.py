@@ -2,13 +2,16 @@
 
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from tests.conftest import actor_for
 from work_dispatch.domain.errors import DomainError
-from work_dispatch.models import Task, TaskEvent, User, UserDepartment, WorkOrder
+from work_dispatch.domain.generation import generation_key
+from work_dispatch.models import Task, TaskEvent, User, UserDepartment, WorkOrder, WorkOrderProcess
 from work_dispatch.services import auth, dispatch, drafts, task_flow, work_orders
 from work_dispatch.services.demo import load_reference_data
 
@@ -239,3 +242,69 @@ def test_two_operators_finishing_a_process_at_once_complete_it_exactly_once(pg_e
             select(func.count()).select_from(Notification).where(Notification.kind == "process_completed")
         ).one()
         assert notices == 3
+
+
+def _wait_until_blocked_on_a_lock(pg_engine, timeout_s=20.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with pg_engine.connect() as connection:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("generation never waited for the other transaction's key")
+
+
+def test_generation_racing_an_uncommitted_duplicate_skips_it_and_doubles_nothing(pg_engine):
+    with Session(pg_engine, expire_on_commit=False) as db:
+        shop = load_reference_data(db)
+        supervisor = actor_for(db, "super1")
+        form = {
+            "customer_id": next(iter(shop["customer"].values())),
+            "product_id": shop["product"]["POSTER"],
+            "quantity": 100,
+            "route": work_orders.default_route(db, shop["product"]["POSTER"]),
+        }
+        order = work_orders.create_work_order(db, supervisor, form)
+        route = db.exec(
+            select(WorkOrderProcess)
+            .where(WorkOrderProcess.work_order_id == order.id)
+            .order_by(WorkOrderProcess.sequence)
+        ).all()
+    first = route[0]
+    taken_key = generation_key(order.id, first.sequence, first.process_id, 1)
+    with Session(pg_engine) as rival:
+        # Another transaction holds the first planned key, not yet committed: generation
+        # cannot see it, plans it as new, and its COPY waits on the unique index.
+        rival.add(
+            Task(
+                work_order_process_id=first.id,
+                work_order_id=order.id,
+                process_id=first.process_id,
+                sequence=first.sequence,
+                generation_key=taken_key,
+                production_quantity=100,
+            )
+        )
+        rival.flush()
+        with ThreadPoolExecutor(max_workers=1) as pool, Session(pg_engine, expire_on_commit=False) as session:
+            approving = pool.submit(work_orders.approve_work_order, session, supervisor, order.id)
+            _wait_until_blocked_on_a_lock(pg_engine)
+            rival.commit()
+            report = approving.result(timeout=30)
+    assert len(report.created) == len(route) - 1
+    with Session(pg_engine) as db:
+        keys = db.exec(select(Task.generation_key).where(Task.work_order_id == order.id)).all()
+        assert sorted(keys) == sorted(set(keys)) and len(keys) == len(route)
+        generated = db.exec(
+            select(TaskEvent.task_id).where(
+                TaskEvent.kind == "generated", TaskEvent.task_id.in_(report.created)
+            )
+        ).all()
+        assert sorted(generated) == sorted(report.created)
+        assert db.get(WorkOrder, order.id).status == "approved"

@@ -1,13 +1,17 @@
 """Generation plans: batch splits and stable keys."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from work_dispatch.domain.errors import ValidationError
 from work_dispatch.domain.generation import (
     RouteStep,
     plan_work_order,
+    planned_task_count,
     split_draft_quantities,
     split_quantity,
 )
@@ -57,3 +61,19 @@ def test_split_draft_keeps_both_parts_positive():
     for bad in (0, 100, 101, -1):
         with pytest.raises(ValidationError):
             split_draft_quantities(100, bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    quantity=st.integers(min_value=-3, max_value=50_000),
+    batches=st.lists(st.one_of(st.none(), st.integers(min_value=-2, max_value=20_000)), max_size=8),
+)
+def test_planned_task_count_counts_and_refuses_exactly_what_planning_does(quantity, batches):
+    route = [RouteStep(100 + i, 1 + i % 3, 10 * (i + 1), None, batch) for i, batch in enumerate(batches)]
+    try:
+        planned = plan_work_order(7, quantity, "normal", None, route)
+    except ValidationError as error:
+        with pytest.raises(ValidationError, match=re.escape(error.message)):
+            planned_task_count(quantity, route)
+    else:
+        assert planned_task_count(quantity, route) == len(planned)

@@ -7,14 +7,13 @@ and inserting with "on conflict do nothing" makes generation idempotent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from work_dispatch.domain.errors import ValidationError
 
 
-@dataclass(frozen=True)
-class RouteStep:
+class RouteStep(NamedTuple):
     """One process of a work order's route, as generation needs it."""
 
     work_order_process_id: int
@@ -25,8 +24,7 @@ class RouteStep:
     work_content: str = ""
 
 
-@dataclass(frozen=True)
-class PlannedTask:
+class PlannedTask(NamedTuple):
     """A draft task that generation should make sure exists."""
 
     generation_key: str
@@ -68,6 +66,26 @@ def split_quantity(quantity: int, batch_size: int | None) -> list[int]:
         raise ValidationError("Batch size must be greater than zero.", "batch_size")
     full, rest = divmod(quantity, batch_size)
     return [batch_size] * full + ([rest] if rest else [])
+
+
+def planned_task_count(quantity: int, route: list[RouteStep]) -> int:
+    """How many tasks ``plan_work_order`` makes for this quantity and route.
+
+    Checks what planning checks, so a work order that passes here plans without error.
+
+    Args:
+        quantity: Quantity ordered.
+        route: The work order's processes.
+
+    Returns:
+        The number of planned tasks.
+
+    Raises:
+        ValidationError: If the route is empty or a quantity is not positive.
+    """
+    if not route:
+        raise ValidationError("The route has no processes.", "route")
+    return sum(len(split_quantity(quantity, step.batch_size)) for step in route)
 
 
 def plan_work_order(

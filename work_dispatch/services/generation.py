@@ -10,8 +10,10 @@ touched; they are reported instead.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -20,11 +22,17 @@ from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import PRIORITY_RANK, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
-from work_dispatch.domain.generation import PlannedTask, RouteStep, plan_work_order
+from work_dispatch.domain.generation import PlannedTask, RouteStep, plan_work_order, planned_task_count
 from work_dispatch.models import Task, WorkOrder, WorkOrderProcess, utc_now
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import record_events
-from work_dispatch.services.sql import copy_insert_returning, id_in, is_postgres
+from work_dispatch.services.sql import (
+    copy_insert_returning,
+    copy_unless_duplicate,
+    id_in,
+    is_postgres,
+    next_ids,
+)
 from work_dispatch.services.validation import as_id_list
 
 BULK_MAX_WORK_ORDERS = 20_000
@@ -57,6 +65,58 @@ def _due_at(delivery: date | None) -> datetime | None:
     return datetime.combine(delivery, time(17, 0), tzinfo=UTC) if delivery else None
 
 
+def _matches_plan(row: Any, plan: PlannedTask) -> bool:
+    return (row.production_quantity, row.priority, row.due_at) == (
+        plan.production_quantity,
+        plan.priority,
+        plan.due_at,
+    )
+
+
+class _PlanSorter:
+    """Sorts planned tasks against the existing ones while they stream past.
+
+    ``new_plans`` yields the plans that have no task yet and, as a side effect, fills in
+    the reports (unchanged, published left alone, updated) and the rows of drafts to
+    update; once it is exhausted, ``planned_keys`` holds every planned key.
+    """
+
+    def __init__(self, existing_by_key: dict[str, Any], reports: dict[int, GenerationReport], now: datetime):
+        self.existing_by_key = existing_by_key
+        self.reports = reports
+        self.now = now
+        self.planned_keys: set[str] = set()
+        self.changed_rows: list[dict[str, Any]] = []
+
+    def new_plans(self, plans: Iterable[PlannedTask]) -> Iterator[PlannedTask]:
+        """Yield the plans without a task; note what to do with the others."""
+        for plan in plans:
+            self.planned_keys.add(plan.generation_key)
+            row = self.existing_by_key.get(plan.generation_key)
+            report = self.reports[plan.work_order_id]
+            if row is None:
+                yield plan
+            elif not row.is_draft:
+                if row.production_quantity != plan.production_quantity:
+                    report.published_untouched.append(row.id)
+                else:
+                    report.unchanged += 1
+            elif row.status == TaskStatus.CANCELLED or _matches_plan(row, plan):
+                report.unchanged += 1
+            else:
+                self.changed_rows.append(
+                    {
+                        "task_id": row.id,
+                        "production_quantity": plan.production_quantity,
+                        "priority": plan.priority,
+                        "priority_rank": PRIORITY_RANK[plan.priority],
+                        "due_at": plan.due_at,
+                        "updated_at": self.now,
+                    }
+                )
+                report.updated.append(row.id)
+
+
 def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dict[int, GenerationReport]:
     """Make the drafts of the given work orders match their plans (no commit).
 
@@ -76,7 +136,8 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
         return reports
     orders = {
         row.id: row
-        for row in db.exec(
+        for row in db.connection()
+        .execute(
             select(
                 WorkOrder.id,
                 WorkOrder.order_number,
@@ -84,98 +145,75 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
                 WorkOrder.priority,
                 WorkOrder.delivery_date,
             ).where(id_in(db, WorkOrder.id, work_order_ids))
-        ).all()
+        )
+        .all()
     }
     routes: dict[int, list[RouteStep]] = defaultdict(list)
-    for wop_id, wo_id, process_id, sequence, department_id, batch_size in db.exec(
-        select(
-            WorkOrderProcess.id,
-            WorkOrderProcess.work_order_id,
-            WorkOrderProcess.process_id,
-            WorkOrderProcess.sequence,
-            WorkOrderProcess.department_id,
-            WorkOrderProcess.batch_size,
-        ).where(id_in(db, WorkOrderProcess.work_order_id, work_order_ids))
-    ).all():
+    for wop_id, wo_id, process_id, sequence, department_id, batch_size in (
+        db.connection()
+        .execute(
+            select(
+                WorkOrderProcess.id,
+                WorkOrderProcess.work_order_id,
+                WorkOrderProcess.process_id,
+                WorkOrderProcess.sequence,
+                WorkOrderProcess.department_id,
+                WorkOrderProcess.batch_size,
+            ).where(id_in(db, WorkOrderProcess.work_order_id, work_order_ids))
+        )
+        .all()
+    ):
         routes[wo_id].append(RouteStep(wop_id, process_id, sequence, department_id, batch_size))
-    plans: list[PlannedTask] = []
+    capacity = 0
     for wo_id in work_order_ids:
         order = orders.get(wo_id)
         if order is None:
             raise NotFoundError(f"Unknown work order {wo_id}.")
         try:
-            plans.extend(
-                plan_work_order(
-                    order.id,
-                    order.quantity,
-                    order.priority,
-                    _due_at(order.delivery_date),
-                    routes.get(wo_id, []),
-                )
-            )
+            capacity += planned_task_count(order.quantity, routes.get(wo_id, []))
         except ValidationError as error:
             raise ValidationError(f"Work order {order.order_number}: {error.message}", error.field) from error
 
-    existing = db.exec(
-        select(
-            Task.id,
-            Task.work_order_id,
-            Task.generation_key,
-            Task.is_draft,
-            Task.status,
-            Task.production_quantity,
-            Task.priority,
-            Task.due_at,
-        ).where(id_in(db, Task.work_order_id, work_order_ids))
-    ).all()
-    existing_by_key = {row.generation_key: row for row in existing}
-    planned_keys = {plan.generation_key for plan in plans}
+    existing = (
+        db.connection()
+        .execute(
+            select(
+                Task.id,
+                Task.work_order_id,
+                Task.generation_key,
+                Task.is_draft,
+                Task.status,
+                Task.production_quantity,
+                Task.priority,
+                Task.due_at,
+            ).where(id_in(db, Task.work_order_id, work_order_ids))
+        )
+        .all()
+    )
     now = utc_now()
+    sorter = _PlanSorter({row.generation_key: row for row in existing}, reports, now)
+    plans = (
+        plan
+        for wo_id in work_order_ids
+        for plan in plan_work_order(
+            wo_id,
+            orders[wo_id].quantity,
+            orders[wo_id].priority,
+            _due_at(orders[wo_id].delivery_date),
+            routes[wo_id],
+        )
+    )
+    for task_id, wo_id in _insert_drafts(db, sorter.new_plans(plans), capacity, actor.user_id, now):
+        reports[wo_id].created.append(task_id)
 
-    new_rows: list[dict[str, Any]] = []
-    changed_rows: list[dict[str, Any]] = []
-    for plan in plans:
-        row = existing_by_key.get(plan.generation_key)
-        if row is None:
-            new_rows.append(_task_row(plan, now))
-        elif not row.is_draft:
-            if row.production_quantity != plan.production_quantity:
-                reports[plan.work_order_id].published_untouched.append(row.id)
-            else:
-                reports[plan.work_order_id].unchanged += 1
-        elif row.status == TaskStatus.CANCELLED:
-            reports[plan.work_order_id].unchanged += 1
-        elif (row.production_quantity, row.priority, row.due_at) != (
-            plan.production_quantity,
-            plan.priority,
-            plan.due_at,
-        ):
-            changed_rows.append(
-                {
-                    "task_id": row.id,
-                    "production_quantity": plan.production_quantity,
-                    "priority": plan.priority,
-                    "priority_rank": PRIORITY_RANK[plan.priority],
-                    "due_at": plan.due_at,
-                    "updated_at": now,
-                }
-            )
-            reports[plan.work_order_id].updated.append(row.id)
-        else:
-            reports[plan.work_order_id].unchanged += 1
-
-    stale = [row for row in existing if row.generation_key not in planned_keys]
+    stale = [row for row in existing if row.generation_key not in sorter.planned_keys]
     stale_drafts = [row.id for row in stale if row.is_draft and row.status != TaskStatus.CANCELLED]
     for row in stale:
         if row.is_draft and row.status != TaskStatus.CANCELLED:
             reports[row.work_order_id].deleted.append(row.id)
         elif not row.is_draft:
             reports[row.work_order_id].published_untouched.append(row.id)
-
-    if new_rows:
-        inserted = _insert_drafts(db, new_rows, actor.user_id)
-        for task_id, wo_id in inserted:
-            reports[wo_id].created.append(task_id)
+    changed_rows = sorter.changed_rows
     if changed_rows:
         db.connection().execute(
             update(Task.__table__)
@@ -209,63 +247,123 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
     return reports
 
 
-def _insert_drafts(db: Session, rows: list[dict[str, Any]], actor_id: int) -> list[tuple[int, int]]:
+_TASK_COLUMNS = (
+    "work_order_process_id",
+    "work_order_id",
+    "process_id",
+    "sequence",
+    "generation_key",
+    "is_draft",
+    "status",
+    "assigned_department_id",
+    "assigned_operator_id",
+    "priority",
+    "priority_rank",
+    "due_at",
+    "production_quantity",
+    "quantity_completed",
+    "quantity_defective",
+    "allow_over_production",
+    "work_content",
+    "requirements",
+    "pause_reason",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_EVENT_COLUMNS = ("task_id", "actor_id", "kind", "data", "created_at")
+
+
+def _task_values(plan: PlannedTask, now: datetime) -> tuple:
+    """A new draft's column values, in ``_TASK_COLUMNS`` order."""
+    return (
+        plan.work_order_process_id,
+        plan.work_order_id,
+        plan.process_id,
+        plan.sequence,
+        plan.generation_key,
+        True,
+        TaskStatus.DRAFT.value,
+        plan.department_id,
+        None,
+        plan.priority,
+        PRIORITY_RANK[plan.priority],
+        plan.due_at,
+        plan.production_quantity,
+        0,
+        0,
+        False,
+        plan.work_content,
+        "",
+        "",
+        1,
+        now,
+        now,
+    )
+
+
+def _insert_drafts(
+    db: Session, plans: Iterator[PlannedTask], capacity: int, actor_id: int, now: datetime
+) -> list[tuple[int, int]]:
     """Insert new drafts and their ``generated`` events; returns (task id, work order id) pairs.
 
-    PostgreSQL: COPY into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO
-    NOTHING`` whose CTE also writes the events. SQLite: one multi-row insert per batch.
+    ``plans`` is consumed exactly once, as the rows are sent, and holds at most
+    ``capacity`` plans. PostgreSQL: ``capacity`` ids are drawn from the sequence first,
+    then tasks and events are streamed straight into their tables by ``COPY``, so the
+    server maintains the indexes while later work orders are still being planned. If a
+    concurrent generation inserted one of the keys first, the loads are undone and the
+    rows go through ``INSERT ... ON CONFLICT DO NOTHING``, which skips the taken keys.
+    SQLite: one multi-row insert per batch.
     """
-    if is_postgres(db):
-        columns = list(rows[0])
-        return [
-            (task_id, wo_id)
-            for task_id, wo_id in copy_insert_returning(
-                db,
-                "task",
-                columns,
-                ([row[c] for c in columns] for row in rows),
-                "generation_key",
-                ("id", "work_order_id"),
-                then=", ev AS (INSERT INTO task_event (task_id, actor_id, kind, data, created_at) "
-                "SELECT id, %(actor)s, 'generated', '{}', now() FROM ins)",
-                then_params={"actor": actor_id},
-            )
-        ]
-    statement = (
-        sqlite.insert(Task.__table__)
-        .on_conflict_do_nothing(index_elements=["generation_key"])
-        .returning(Task.__table__.c.id, Task.__table__.c.work_order_id)
+    first = next(plans, None)
+    if first is None:
+        return []
+    plans = chain([first], plans)
+    if not is_postgres(db):
+        statement = (
+            sqlite.insert(Task.__table__)
+            .on_conflict_do_nothing(index_elements=["generation_key"])
+            .returning(Task.__table__.c.id, Task.__table__.c.work_order_id)
+        )
+        rows = [dict(zip(_TASK_COLUMNS, _task_values(plan, now), strict=True)) for plan in plans]
+        inserted = [(r[0], r[1]) for r in db.connection().execute(statement, rows).all()]
+        record_events(db, actor_id, "generated", [task_id for task_id, _ in inserted])
+        return inserted
+
+    task_ids = next_ids(db, "task", capacity)
+    sent: list[PlannedTask] = []
+
+    def task_rows() -> Iterator[tuple]:
+        for task_id, plan in zip(task_ids, plans, strict=False):
+            sent.append(plan)
+            yield (task_id, *_task_values(plan, now))
+
+    def event_rows() -> Iterator[tuple]:
+        for task_id in task_ids[: len(sent)]:
+            yield (task_id, actor_id, "generated", "{}", now)
+
+    written = copy_unless_duplicate(
+        db, [("task", ("id", *_TASK_COLUMNS), task_rows()), ("task_event", _EVENT_COLUMNS, event_rows())]
     )
-    inserted = [(r[0], r[1]) for r in db.connection().execute(statement, rows).all()]
-    record_events(db, actor_id, "generated", [task_id for task_id, _ in inserted])
-    return inserted
-
-
-def _task_row(plan: PlannedTask, now: datetime) -> dict[str, Any]:
-    return {
-        "work_order_process_id": plan.work_order_process_id,
-        "work_order_id": plan.work_order_id,
-        "process_id": plan.process_id,
-        "sequence": plan.sequence,
-        "generation_key": plan.generation_key,
-        "is_draft": True,
-        "status": TaskStatus.DRAFT.value,
-        "assigned_department_id": plan.department_id,
-        "assigned_operator_id": None,
-        "priority": plan.priority,
-        "priority_rank": PRIORITY_RANK[plan.priority],
-        "due_at": plan.due_at,
-        "production_quantity": plan.production_quantity,
-        "quantity_completed": 0,
-        "quantity_defective": 0,
-        "allow_over_production": False,
-        "work_content": plan.work_content,
-        "requirements": "",
-        "pause_reason": "",
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
+    sent.extend(plans)
+    if len(sent) > capacity:
+        raise RuntimeError(f"Generation planned {len(sent)} new tasks but counted at most {capacity}.")
+    if written:
+        return [(task_id, plan.work_order_id) for task_id, plan in zip(task_ids, sent, strict=False)]
+    return [
+        (task_id, wo_id)
+        for task_id, wo_id in copy_insert_returning(
+            db,
+            "task",
+            _TASK_COLUMNS,
+            (_task_values(plan, now) for plan in sent),
+            "generation_key",
+            ("id", "work_order_id"),
+            then=", ev AS (INSERT INTO task_event (task_id, actor_id, kind, data, created_at) "
+            "SELECT id, %(actor)s, 'generated', '{}', now() FROM ins)",
+            then_params={"actor": actor_id},
+        )
+    ]
 
 
 def generate_for_work_orders(

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg
+from psycopg import sql
 from sqlalchemy import Integer, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
@@ -80,6 +82,67 @@ def copy_insert_returning(
             then_params or {},
         )
         return [tuple(r) for r in cursor.fetchall()]
+
+
+def next_ids(db: Session, table: str, count: int) -> list[int]:
+    """Draw ``count`` ids from the serial sequence of ``table.id`` (PostgreSQL).
+
+    Ids drawn this way are never handed out again, even if the transaction rolls back,
+    so rows can be written with their ids by ``COPY`` and their children in the same go.
+
+    Args:
+        db: An open PostgreSQL session.
+        table: Table whose ``id`` column is serial.
+        count: How many ids.
+
+    Returns:
+        The ids, ascending.
+    """
+    raw = db.connection().connection.dbapi_connection
+    with raw.cursor() as cursor:
+        sequence = cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()[0]
+        # A literal regclass is resolved once; a parameter would be looked up for every row.
+        cursor.execute(
+            sql.SQL("SELECT nextval({}::regclass) FROM generate_series(1, %s)").format(sql.Literal(sequence)),
+            (count,),
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def copy_unless_duplicate(
+    db: Session, copies: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]
+) -> bool:
+    """Run several ``COPY`` loads as one unit that a unique violation undoes.
+
+    The loads run inside a savepoint: if any row breaks a unique constraint (a concurrent
+    transaction got there first), everything they wrote is rolled back and the caller's
+    transaction carries on, so it can retry with ``INSERT ... ON CONFLICT``. Any other
+    error also undoes the loads before it propagates.
+
+    Args:
+        db: An open PostgreSQL session (the caller commits).
+        copies: (table, columns, rows) for each load, in order.
+
+    Returns:
+        True if every row was written, False if the loads were undone.
+    """
+    raw = db.connection().connection.dbapi_connection
+    with raw.cursor() as cursor:
+        cursor.execute("SAVEPOINT copy_unless_duplicate")
+        try:
+            for table, columns, rows in copies:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT copy_unless_duplicate")
+            return False
+        except Exception:
+            # Leave the caller's transaction usable, as if the loads had never started.
+            cursor.execute("ROLLBACK TO SAVEPOINT copy_unless_duplicate")
+            raise
+        cursor.execute("RELEASE SAVEPOINT copy_unless_duplicate")
+    return True
 
 
 def json_text(value: Any) -> str:
