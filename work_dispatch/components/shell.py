@@ -123,13 +123,19 @@ def supervisor_shell(
             padding="20px 12px 24px 12px",
         ),
         *[_nav_link(item, current) for item in SUPERVISOR_NAV],
-        width=rx.breakpoints(initial="68px", md="220px"),
-        min_width=rx.breakpoints(initial="68px", md="220px"),
+        width="100%",
         height="100vh",
         position="sticky",
         top="0",
         padding_x="12px",
         spacing="1",
+    )
+    # The rail stretches to the page's full height; the navigation inside it stays in view.
+    rail = rx.box(
+        sidebar,
+        width=rx.breakpoints(initial="68px", md="220px"),
+        min_width=rx.breakpoints(initial="68px", md="220px"),
+        align_self="stretch",
         border_right="1px solid var(--gray-4)",
         background="var(--gray-1)",
     )
@@ -144,7 +150,7 @@ def supervisor_shell(
         background="var(--color-background)",
     )
     return rx.hstack(
-        sidebar,
+        rail,
         rx.vstack(
             header,
             rx.box(*children, padding="24px", width="100%", min_width="0"),

@@ -149,12 +149,13 @@ def _row(row) -> rx.Component:
         rx.table.cell(row.operator),
         rx.table.cell(status_badge(row.status), class_name="row-status"),
         rx.table.cell(priority_badge(row.priority)),
-        rx.table.cell(row.quantity_completed, " / ", row.production_quantity),
+        rx.table.cell(row.quantity_completed, " / ", row.production_quantity, white_space="nowrap"),
         rx.table.cell(
             rx.text(
                 row.due_at,
                 color=rx.cond(row.overdue, "var(--red-11)", "inherit"),
                 weight=rx.cond(row.overdue, "bold", "regular"),
+                white_space="nowrap",
             )
         ),
         rx.table.cell(rx.text(row.updated_at, size="1", color_scheme="gray")),

@@ -30,7 +30,21 @@ def _draft_row(row) -> rx.Component:
             )
         ),
         rx.table.cell(
-            rx.text("#", row.id, size="1", color_scheme="gray"), rx.text(row.process, weight="medium")
+            rx.vstack(
+                rx.text("#", row.id, size="1", color_scheme="gray"),
+                rx.text(row.process, weight="medium"),
+                rx.button(
+                    rx.icon("split", size=14),
+                    "Split",
+                    size="1",
+                    variant="soft",
+                    on_click=S.open_split(row.id, row.production_quantity),
+                    class_name="split-button",
+                ),
+                spacing="1",
+                align="start",
+            ),
+            min_width="130px",
         ),
         rx.table.cell(
             rx.input(
@@ -44,47 +58,45 @@ def _draft_row(row) -> rx.Component:
             )
         ),
         rx.table.cell(
-            rx.input(
-                default_value=row.work_content,
-                key=_key(row, "c"),
-                placeholder="Work content",
-                max_length=2000,
-                on_blur=lambda v: S.edit(row.id, row.version, "work_content", v),
-                min_width="160px",
-            )
+            rx.vstack(
+                rx.input(
+                    default_value=row.work_content,
+                    key=_key(row, "c"),
+                    placeholder="Work content",
+                    max_length=2000,
+                    on_blur=lambda v: S.edit(row.id, row.version, "work_content", v),
+                    width="100%",
+                ),
+                rx.input(
+                    default_value=row.requirements,
+                    key=_key(row, "r"),
+                    placeholder="Requirements",
+                    max_length=2000,
+                    on_blur=lambda v: S.edit(row.id, row.version, "requirements", v),
+                    width="100%",
+                ),
+                spacing="2",
+                min_width="180px",
+            ),
         ),
         rx.table.cell(
-            rx.input(
-                default_value=row.requirements,
-                key=_key(row, "r"),
-                placeholder="Requirements",
-                max_length=2000,
-                on_blur=lambda v: S.edit(row.id, row.version, "requirements", v),
-                min_width="140px",
-            )
-        ),
-        rx.table.cell(
-            rx.box(
+            rx.vstack(
                 option_select(
                     S.departments,
                     rx.cond(row.department_id == 0, NONE_VALUE, row.department_id.to_string()),
                     lambda v: S.edit(row.id, row.version, "department_id", v),
-                    none_label="By rule",
+                    none_label="Department by rule",
                     size="1",
                 ),
-                width="150px",
-            )
-        ),
-        rx.table.cell(
-            rx.box(
                 option_select(
                     S.operators,
                     rx.cond(row.operator_id == 0, NONE_VALUE, row.operator_id.to_string()),
                     lambda v: S.edit(row.id, row.version, "operator_id", v),
-                    none_label="By dispatch",
+                    none_label="Operator by dispatch",
                     size="1",
                 ),
-                width="150px",
+                spacing="2",
+                width="170px",
             )
         ),
         rx.table.cell(
@@ -96,18 +108,9 @@ def _draft_row(row) -> rx.Component:
                 width="190px",
             )
         ),
-        rx.table.cell(
-            rx.button(
-                rx.icon("split", size=14),
-                "Split",
-                size="1",
-                variant="soft",
-                on_click=S.open_split(row.id, row.production_quantity),
-                class_name="split-button",
-            )
-        ),
         class_name="draft-row",
         data_task_id=row.id,
+        vertical_align="top",
     )
 
 
@@ -135,7 +138,7 @@ def _group(group) -> rx.Component:
                 spacing="3",
             ),
             scroll_table(
-                ("", "Process", "Quantity", "Content", "Requirements", "Department", "Operator", "Due", ""),
+                ("", "Process", "Quantity", "Content and requirements", "Assign to", "Due"),
                 group.drafts,
                 _draft_row,
             ),
