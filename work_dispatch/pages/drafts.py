@@ -190,9 +190,9 @@ def drafts_page() -> rx.Component:
     toolbar = rx.hstack(
         rx.badge(
             S.total_drafts,
-            " drafts in ",
+            rx.cond(S.total_drafts == 1, " draft in ", " drafts in "),
             S.work_orders_with_drafts,
-            " work orders",
+            rx.cond(S.work_orders_with_drafts == 1, " work order", " work orders"),
             size="3",
             variant="soft",
             id="draft-counts",
