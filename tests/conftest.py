@@ -7,6 +7,7 @@ PostgreSQL and Redis tests skip with a reason on a laptop without them, but fail
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -179,3 +180,28 @@ def make_order(db, shop, supervisor):
         return order
 
     return make
+
+
+def backend_waiting_on_a_lock(engine, timeout_s: float = 20.0) -> int:
+    """Wait until some backend of the engine's PostgreSQL database waits on a lock; its pid.
+
+    Args:
+        engine: Engine on the database to watch.
+        timeout_s: How long to wait before failing the test.
+
+    Returns:
+        The backend's process id.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            pid = connection.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock' LIMIT 1"
+                )
+            ).scalar()
+        if pid:
+            return pid
+        time.sleep(0.05)
+    raise AssertionError("no backend waited on a lock")

@@ -2,13 +2,11 @@
 
 import random
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import text
 from sqlmodel import Session, func, select
 
-from tests.conftest import actor_for
+from tests.conftest import actor_for, backend_waiting_on_a_lock
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.domain.generation import generation_key
 from work_dispatch.models import Task, TaskEvent, User, UserDepartment, WorkOrder, WorkOrderProcess
@@ -244,22 +242,6 @@ def test_two_operators_finishing_a_process_at_once_complete_it_exactly_once(pg_e
         assert notices == 3
 
 
-def _wait_until_blocked_on_a_lock(pg_engine, timeout_s=20.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with pg_engine.connect() as connection:
-            waiting = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-        if waiting:
-            return
-        time.sleep(0.05)
-    raise AssertionError("generation never waited for the other transaction's key")
-
-
 def test_generation_racing_an_uncommitted_duplicate_skips_it_and_doubles_nothing(pg_engine):
     with Session(pg_engine, expire_on_commit=False) as db:
         shop = load_reference_data(db)
@@ -294,7 +276,7 @@ def test_generation_racing_an_uncommitted_duplicate_skips_it_and_doubles_nothing
         rival.flush()
         with ThreadPoolExecutor(max_workers=1) as pool, Session(pg_engine, expire_on_commit=False) as session:
             approving = pool.submit(work_orders.approve_work_order, session, supervisor, order.id)
-            _wait_until_blocked_on_a_lock(pg_engine)
+            backend_waiting_on_a_lock(pg_engine)
             rival.commit()
             report = approving.result(timeout=30)
     assert len(report.created) == len(route) - 1

@@ -1,14 +1,16 @@
-"""Failures in the middle of work: a dispatch cycle losing its database connection, a crashing job."""
+"""Failures in the middle of work: a dispatch cycle or a generation losing its connection, a crashing job."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, func, select
 
-from tests.conftest import actor_for
-from work_dispatch.models import Notification, Task, TaskEvent
+from tests.conftest import actor_for, backend_waiting_on_a_lock
+from work_dispatch.domain.generation import generation_key
+from work_dispatch.models import Notification, Task, TaskEvent, WorkOrder, WorkOrderProcess
 from work_dispatch.services import audit, dispatch, drafts, work_orders
 from work_dispatch.services.demo import load_reference_data
 
@@ -76,3 +78,59 @@ def test_a_crashing_dispatch_job_is_logged_and_the_next_one_runs(monkeypatch, ca
     asyncio.run(job.dispatch_job())
     assert (job.failures, job.cycles) == (1, 1)
     assert "Dispatch cycle failed" in caplog.text
+
+
+def test_generation_killed_mid_copy_leaves_nothing_and_the_retry_generates_once(pg_engine, pg_url):
+    with Session(pg_engine, expire_on_commit=False) as db:
+        shop = load_reference_data(db)
+        supervisor = actor_for(db, "super1")
+        order = work_orders.create_work_order(
+            db,
+            supervisor,
+            {
+                "customer_id": next(iter(shop["customer"].values())),
+                "product_id": shop["product"]["POSTER"],
+                "quantity": 10_000,
+                "route": work_orders.default_route(db, shop["product"]["POSTER"]),
+            },
+        )
+        first = db.exec(
+            select(WorkOrderProcess)
+            .where(WorkOrderProcess.work_order_id == order.id)
+            .order_by(WorkOrderProcess.sequence)
+        ).first()
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with Session(pg_engine) as rival:
+        # A rival's uncommitted row holds the first planned key, so the generation's COPY
+        # stops there, mid-load, where its connection is cut.
+        rival.add(
+            Task(
+                work_order_process_id=first.id,
+                work_order_id=order.id,
+                process_id=first.process_id,
+                sequence=first.sequence,
+                generation_key=generation_key(order.id, first.sequence, first.process_id, 1),
+                production_quantity=1,
+            )
+        )
+        rival.flush()
+        with ThreadPoolExecutor(max_workers=1) as pool, Session(pg_engine) as session:
+            approving = pool.submit(work_orders.approve_work_order, session, supervisor, order.id)
+            pid = backend_waiting_on_a_lock(pg_engine)
+            with admin.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DBAPIError):
+                approving.result(timeout=30)
+        rival.rollback()
+    admin.dispose()
+    with Session(pg_engine) as db:
+        assert db.exec(select(func.count()).select_from(Task)).one() == 0
+        assert db.exec(select(func.count()).select_from(TaskEvent)).one() == 0
+        assert db.get(WorkOrder, order.id).status == "draft"
+
+        report = work_orders.approve_work_order(db, supervisor, order.id)
+        tasks = db.exec(select(Task.id, Task.generation_key).where(Task.work_order_id == order.id)).all()
+        assert sorted(report.created) == sorted(task_id for task_id, _ in tasks)
+        assert len({key for _, key in tasks}) == len(tasks) > 0
+        generated = db.exec(select(TaskEvent.task_id).where(TaskEvent.kind == "generated")).all()
+        assert sorted(generated) == sorted(report.created)

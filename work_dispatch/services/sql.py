@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from sqlalchemy import Integer, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 
 def is_postgres(db: Session) -> bool:
     """Whether the session talks to PostgreSQL."""
     return db.get_bind().dialect.name == "postgresql"
+
+
+@contextmanager
+def _raw_cursor(db: Session) -> Iterator[psycopg.Cursor]:
+    """A driver cursor on the session's own connection (for COPY), inside its transaction.
+
+    Driver errors come out as SQLAlchemy's, like those of any other statement, and a lost
+    connection is invalidated so the pool does not hand it out again.
+    """
+    connection = db.connection()
+    raw = connection.connection.dbapi_connection
+    try:
+        with raw.cursor() as cursor:
+            yield cursor
+    except psycopg.Error as error:
+        if raw.broken:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            None, None, error, psycopg.Error, connection_invalidated=raw.broken, dialect=connection.dialect
+        ) from error
 
 
 def id_in(db: Session, column, ids: Sequence[int]):
@@ -65,9 +87,8 @@ def copy_insert_returning(
     Returns:
         The returned column values of the inserted rows.
     """
-    raw = db.connection().connection.dbapi_connection
     column_list = ", ".join(columns)
-    with raw.cursor() as cursor:
+    with _raw_cursor(db) as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS _bulk_{table} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
@@ -98,8 +119,7 @@ def next_ids(db: Session, table: str, count: int) -> list[int]:
     Returns:
         The ids, ascending.
     """
-    raw = db.connection().connection.dbapi_connection
-    with raw.cursor() as cursor:
+    with _raw_cursor(db) as cursor:
         sequence = cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()[0]
         # A literal regclass is resolved once; a parameter would be looked up for every row.
         cursor.execute(
@@ -126,8 +146,7 @@ def copy_unless_duplicate(
     Returns:
         True if every row was written, False if the loads were undone.
     """
-    raw = db.connection().connection.dbapi_connection
-    with raw.cursor() as cursor:
+    with _raw_cursor(db) as cursor:
         cursor.execute("SAVEPOINT copy_unless_duplicate")
         try:
             for table, columns, rows in copies:
@@ -139,7 +158,8 @@ def copy_unless_duplicate(
             return False
         except Exception:
             # Leave the caller's transaction usable, as if the loads had never started.
-            cursor.execute("ROLLBACK TO SAVEPOINT copy_unless_duplicate")
+            if not cursor.connection.broken:
+                cursor.execute("ROLLBACK TO SAVEPOINT copy_unless_duplicate")
             raise
         cursor.execute("RELEASE SAVEPOINT copy_unless_duplicate")
     return True
@@ -159,7 +179,6 @@ def copy_rows(db: Session, table: str, columns: Sequence[str], rows: Iterable[Se
         columns: Column names, in row order.
         rows: Row tuples (JSON columns as already-serialized text).
     """
-    raw = db.connection().connection.dbapi_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    with _raw_cursor(db) as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
