@@ -15,6 +15,7 @@ from work_dispatch.pages import (
     drafts,
     home,
     login,
+    people,
     rules,
     supervisor_dashboard,
     task_center,
@@ -25,6 +26,7 @@ from work_dispatch.states.board import BoardState
 from work_dispatch.states.dashboard import DashboardState
 from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.login import LoginState
+from work_dispatch.states.people import PeopleState
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.task_center import TaskCenterState
@@ -92,5 +94,6 @@ app.add_page(
     rules.rules_page, route=rules.ROUTE, title="Assignment rules · work_dispatch", on_load=RulesState.load
 )
 app.add_page(board.board_page, route=board.ROUTE, title="Live board · work_dispatch", on_load=BoardState.load)
+app.add_page(people.people_page, route=people.ROUTE, title="People · work_dispatch", on_load=PeopleState.load)
 
 app.register_lifespan_task(worker_lifespan)

@@ -17,6 +17,7 @@ from tests.e2e.seed import engine_for
 from work_dispatch.models import Notification, Task, User, WorkOrder
 from work_dispatch.states.board import BoardState
 from work_dispatch.states.drafts import DraftBoardState
+from work_dispatch.states.people import PeopleState
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.task_center import TaskCenterState
 from work_dispatch.states.work_orders import WorkOrderFormState, WorkOrdersState
@@ -33,6 +34,9 @@ SNAPSHOT_SQL = {
     "events": "SELECT count(*) FROM task_event",
     "notifications": "SELECT id, is_read FROM notification ORDER BY id",
     "processes": "SELECT count(*), max(sequence) FROM work_order_process",
+    "people": 'SELECT id, username, role, is_active, wip_limit, password_hash FROM "user" ORDER BY id',
+    "memberships": "SELECT user_id, department_id FROM user_department ORDER BY user_id, department_id",
+    "sessions": "SELECT id, revoked_at FROM user_session ORDER BY id",
 }
 
 
@@ -79,7 +83,19 @@ def _events(t):
         WorkOrderFormState.get_full_name(),
     )
     board, center = BoardState.get_full_name(), TaskCenterState.get_full_name()
+    people = PeopleState.get_full_name()
     return [
+        (f"{people}.set_form", {"field": "username", "value": "intruder"}),
+        (f"{people}.set_form", {"field": "display_name", "value": "Intruder"}),
+        (f"{people}.set_form", {"field": "role", "value": "admin"}),
+        (f"{people}.set_form", {"field": "password", "value": "intruder-pass"}),
+        (f"{people}.save", {}),
+        (f"{people}.edit", {"user_id": 1}),
+        (f"{people}.set_active", {"active": False}),
+        (f"{people}.save", {}),
+        (f"{people}.revoke", {"user_id": 1}),
+        (f"{people}.revoke", {"user_id": "1; DELETE FROM user_session"}),
+        (f"{people}.toggle_department", {"department_id": "1", "member": True}),
         (f"{rules}.set_auto_dispatch", {"enabled": False}),
         (f"{rules}.dispatch_now", {}),
         (f"{rules}.set_form", {"field": "process_id", "value": "1"}),

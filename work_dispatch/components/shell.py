@@ -25,6 +25,7 @@ SUPERVISOR_NAV: tuple[NavItem, ...] = (
     NavItem("Live board", "/supervisor/board", "kanban"),
     NavItem("Assignment rules", "/supervisor/rules", "git-branch"),
 )
+ADMIN_NAV: tuple[NavItem, ...] = (NavItem("People", "/supervisor/people", "users"),)
 
 
 def brand_mark(size: str = "5") -> rx.Component:
@@ -123,6 +124,7 @@ def supervisor_shell(
             padding="20px 12px 24px 12px",
         ),
         *[_nav_link(item, current) for item in SUPERVISOR_NAV],
+        *[rx.cond(user_role == "admin", _nav_link(item, current)) for item in ADMIN_NAV],
         width="100%",
         height="100vh",
         position="sticky",

@@ -106,3 +106,6 @@ class AuthEventKind(StrEnum):
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+    SESSIONS_REVOKED = "sessions_revoked"

@@ -25,6 +25,11 @@ class Actor:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
     @property
+    def is_admin(self) -> bool:
+        """Admins also manage people: accounts, roles, departments and sessions."""
+        return self.role == Role.ADMIN
+
+    @property
     def is_operator(self) -> bool:
         """Operators work tasks on the shop floor."""
         return self.role == Role.OPERATOR
@@ -85,4 +90,22 @@ def require_operator(actor: Actor | None) -> Actor:
     actor = require_actor(actor)
     if not actor.is_operator:
         raise PermissionDeniedError("Only operators can do this.")
+    return actor
+
+
+def require_admin(actor: Actor | None) -> Actor:
+    """Allow admins only.
+
+    Args:
+        actor: The resolved actor.
+
+    Returns:
+        The actor.
+
+    Raises:
+        PermissionDeniedError: If anonymous or not an admin.
+    """
+    actor = require_actor(actor)
+    if not actor.is_admin:
+        raise PermissionDeniedError("Only admins can manage people.")
     return actor

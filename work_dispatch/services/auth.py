@@ -61,7 +61,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _record(db: Session, kind: str, username: str, address: str, user_id=None, reason="") -> None:
+def record_auth_event(db: Session, kind: str, username: str, address: str, user_id=None, reason="") -> None:
+    """Add an entry to the account audit trail (no commit).
+
+    Args:
+        db: Open session.
+        kind: An ``AuthEventKind``.
+        username: Whose account.
+        address: Client address, when known.
+        user_id: The account's id, when it exists.
+        reason: Short explanation (truncated to the column).
+    """
     db.add(
         AuthEvent(
             kind=kind,
@@ -105,11 +115,11 @@ def login(db: Session, username: str, password: str, address: str = "") -> tuple
     if not username or not password:
         raise ValidationError("Enter your username and password.")
     if len(username) > USERNAME_MAX:
-        _record(db, AuthEventKind.LOGIN_FAILED, username, address, reason="username too long")
+        record_auth_event(db, AuthEventKind.LOGIN_FAILED, username, address, reason="username too long")
         db.commit()
         raise ValidationError(f"Usernames are at most {USERNAME_MAX} characters.", "username")
     if len(password) > PASSWORD_MAX:
-        _record(db, AuthEventKind.LOGIN_FAILED, username, address, reason="password too long")
+        record_auth_event(db, AuthEventKind.LOGIN_FAILED, username, address, reason="password too long")
         db.commit()
         raise ValidationError("Wrong username or password.")
 
@@ -118,7 +128,7 @@ def login(db: Session, username: str, password: str, address: str = "") -> tuple
     if _recent_failures(db, AuthEvent.username, username, since) >= limit or (
         address and _recent_failures(db, AuthEvent.address, address, since) >= limit * 4
     ):
-        _record(db, AuthEventKind.LOGIN_FAILED, username, address, reason="rate limited")
+        record_auth_event(db, AuthEventKind.LOGIN_FAILED, username, address, reason="rate limited")
         db.commit()
         minutes = max(1, settings.login_window_s // 60)
         raise ValidationError(f"Too many failed attempts. Try again in {minutes} minutes.")
@@ -127,7 +137,9 @@ def login(db: Session, username: str, password: str, address: str = "") -> tuple
     password_ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not password_ok or not user.is_active:
         reason = "unknown user" if user is None else ("inactive" if password_ok else "bad password")
-        _record(db, AuthEventKind.LOGIN_FAILED, username, address, getattr(user, "id", None), reason)
+        record_auth_event(
+            db, AuthEventKind.LOGIN_FAILED, username, address, getattr(user, "id", None), reason
+        )
         db.commit()
         raise ValidationError("Wrong username or password.")
 
@@ -142,7 +154,7 @@ def login(db: Session, username: str, password: str, address: str = "") -> tuple
             address=address[:64],
         )
     )
-    _record(db, AuthEventKind.LOGIN_SUCCEEDED, username, address, user.id)
+    record_auth_event(db, AuthEventKind.LOGIN_SUCCEEDED, username, address, user.id)
     db.commit()
     return token, actor_for_user(db, user)
 
@@ -212,7 +224,7 @@ def logout(db: Session, token: str | None, address: str = "") -> None:
         return
     user_session.revoked_at = utc_now()
     user = db.get(User, user_session.user_id)
-    _record(db, AuthEventKind.LOGOUT, user.username if user else "", address, user_session.user_id)
+    record_auth_event(db, AuthEventKind.LOGOUT, user.username if user else "", address, user_session.user_id)
     db.commit()
 
 
@@ -226,13 +238,26 @@ def revoke_user_sessions(db: Session, user_id: int) -> int:
     Returns:
         How many sessions were revoked.
     """
-    result = db.execute(
+    revoked = end_sessions(db, user_id)
+    db.commit()
+    return revoked
+
+
+def end_sessions(db: Session, user_id: int) -> int:
+    """Revoke every open session of a user inside the caller's transaction (no commit).
+
+    Args:
+        db: Open session.
+        user_id: Whose sessions to end.
+
+    Returns:
+        How many sessions were revoked.
+    """
+    return db.execute(
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
         .values(revoked_at=utc_now())
-    )
-    db.commit()
-    return result.rowcount
+    ).rowcount
 
 
 def active_actors(db: Session, user_ids: list[int]) -> dict[int, Actor]:

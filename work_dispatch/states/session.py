@@ -55,13 +55,16 @@ class SessionState(rx.State):
         return rx.redirect(LOGIN_PATH, replace=True)
 
 
-async def page_actor(state: rx.State, *, supervisor: bool = False, operator: bool = False):
+async def page_actor(
+    state: rx.State, *, supervisor: bool = False, operator: bool = False, admin: bool = False
+):
     """Resolve the actor for a page load and decide where a wrong visitor goes.
 
     Args:
         state: Any state of the page (used to reach the session).
         supervisor: The page is for supervisors and admins.
         operator: The page is for operators.
+        admin: The page is for admins only.
 
     Returns:
         (actor, redirect): the actor when allowed, else None and the redirect to return.
@@ -71,7 +74,11 @@ async def page_actor(state: rx.State, *, supervisor: bool = False, operator: boo
     if actor is None:
         forget_session(state.router.session.client_token)
         return None, rx.redirect(LOGIN_PATH, replace=True)
-    if (supervisor and not actor.is_supervisor) or (operator and not actor.is_operator):
+    if (
+        (supervisor and not actor.is_supervisor)
+        or (operator and not actor.is_operator)
+        or (admin and not actor.is_admin)
+    ):
         return None, rx.redirect(actor.home_path, replace=True)
     return actor, None
 

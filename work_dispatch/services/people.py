@@ -1,0 +1,298 @@
+"""People: the admin's accounts page — roles, departments, WIP limits, passwords, sessions.
+
+Every change is audited in ``auth_event``. Deactivating a user, changing their role or
+setting a new password ends their open sessions, so the next click on their tablet asks
+them to log in again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from work_dispatch.domain.enums import AuthEventKind, Role
+from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.models import NAME_LENGTH, Department, User, UserDepartment, UserSession, utc_now
+from work_dispatch.services.actor import Actor, require_admin
+from work_dispatch.services.auth import end_sessions, hash_password, record_auth_event
+from work_dispatch.services.validation import as_choice, as_id_list, as_int, as_text
+
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+WIP_LIMIT_MAX = 20
+PAGE_SIZE_MAX = 100
+
+
+@dataclass
+class PersonRow:
+    """A user as the people page lists it."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    department_ids: list[int]
+    departments: list[str]
+    wip_limit: int
+    is_active: bool
+    open_sessions: int
+
+
+@dataclass
+class PeoplePage:
+    """One keyset page of people; ``next_after`` is 0 on the last page."""
+
+    rows: list[PersonRow]
+    next_after: int
+
+
+def list_people(
+    db: Session, actor: Actor | None, role: Any = "", search: Any = "", after_id: Any = 0, page_size: Any = 25
+) -> PeoplePage:
+    """A page of users in id order, optionally of one role or matching a search.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting admin.
+        role: "" for everyone, or a role.
+        search: Text matched against username and display name.
+        after_id: Id of the last row of the previous page (0 for the first page).
+        page_size: Rows per page, clamped to 1..100.
+
+    Returns:
+        The rows and where the next page starts.
+    """
+    require_admin(actor)
+    role = as_choice(role, Role, "role", "Role") if role else ""
+    search = as_text(search, "search", "Search", max_length=60)
+    after_id = as_int(after_id, "after_id", "Page", minimum=0, optional=True) or 0
+    page_size = min(max(as_int(page_size, "page_size", "Page size", minimum=1) or 25, 1), PAGE_SIZE_MAX)
+    statement = select(User).where(User.id > after_id)
+    if role:
+        statement = statement.where(User.role == role)
+    if search:
+        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+            )
+        )
+    users = db.exec(statement.order_by(User.id).limit(page_size + 1)).all()
+    more = len(users) > page_size
+    users = users[:page_size]
+    ids = [user.id for user in users]
+    memberships: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    sessions: dict[int, int] = {}
+    if ids:
+        for user_id, department_id, name in db.exec(
+            select(UserDepartment.user_id, Department.id, Department.name)
+            .join(Department, Department.id == UserDepartment.department_id)
+            .where(UserDepartment.user_id.in_(ids))
+            .order_by(Department.sort_order, Department.id)
+        ).all():
+            memberships[user_id].append((department_id, name))
+        sessions = dict(
+            db.exec(
+                select(UserSession.user_id, func.count())
+                .where(
+                    UserSession.user_id.in_(ids),
+                    UserSession.revoked_at.is_(None),
+                    UserSession.expires_at > utc_now(),
+                )
+                .group_by(UserSession.user_id)
+            ).all()
+        )
+    rows = [
+        PersonRow(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            department_ids=[department_id for department_id, _ in memberships[user.id]],
+            departments=[name for _, name in memberships[user.id]],
+            wip_limit=user.wip_limit,
+            is_active=user.is_active,
+            open_sessions=sessions.get(user.id, 0),
+        )
+        for user in users
+    ]
+    return PeoplePage(rows=rows, next_after=ids[-1] if more else 0)
+
+
+@dataclass(frozen=True)
+class _PersonInput:
+    display_name: str
+    role: str
+    wip_limit: int
+    department_ids: list[int]
+    is_active: bool
+    password: str
+
+
+def _parse(db: Session, raw: Any, creating: bool) -> _PersonInput:
+    if not isinstance(raw, dict):
+        raise ValidationError("The form was not sent correctly; reload the page.")
+    display_name = as_text(
+        raw.get("display_name"), "display_name", "Name", max_length=NAME_LENGTH, required=True
+    )
+    role = as_choice(raw.get("role"), Role, "role", "Role")
+    wip_limit = as_int(raw.get("wip_limit"), "wip_limit", "WIP limit", minimum=1, maximum=WIP_LIMIT_MAX)
+    department_ids = as_id_list(raw.get("department_ids", []), "department_ids", "Departments", max_items=50)
+    active_departments = set(
+        db.exec(select(Department.id).where(Department.id.in_(department_ids), Department.is_active)).all()
+    )
+    if set(department_ids) - active_departments:
+        raise ValidationError("Choose departments from the list.", "department_ids")
+    if role == Role.OPERATOR and not department_ids:
+        raise ValidationError("An operator needs at least one department.", "department_ids")
+    is_active = raw.get("is_active", True)
+    if not isinstance(is_active, bool):
+        raise ValidationError("Active must be yes or no.", "is_active")
+    password = raw.get("password") or ""
+    if not isinstance(password, str):
+        raise ValidationError("Password must be text.", "password")
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError(f"A password is at most {PASSWORD_MAX} characters.", "password")
+    if (creating or password) and len(password) < PASSWORD_MIN:
+        raise ValidationError(f"A password has at least {PASSWORD_MIN} characters.", "password")
+    return _PersonInput(display_name, role, wip_limit, department_ids, is_active, password)
+
+
+def _set_departments(db: Session, user_id: int, department_ids: list[int]) -> None:
+    db.execute(delete(UserDepartment).where(UserDepartment.user_id == user_id))
+    db.add_all(
+        UserDepartment(user_id=user_id, department_id=department_id) for department_id in department_ids
+    )
+
+
+def create_person(db: Session, actor: Actor | None, raw: Any) -> int:
+    """Create an account.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting admin.
+        raw: Form fields: username, display_name, role, wip_limit, department_ids, password.
+
+    Returns:
+        The new user's id.
+
+    Raises:
+        ValidationError: On invalid input or a taken username; nothing is written.
+    """
+    actor = require_admin(actor)
+    data = _parse(db, raw, creating=True)
+    username = as_text(raw.get("username"), "username", "Username", max_length=40, required=True).lower()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise ValidationError(
+            "A username has 3 to 40 letters, digits, dots, dashes or underscores.", "username"
+        )
+    taken = ValidationError("That username is taken.", "username")
+    if db.exec(select(User.id).where(func.lower(User.username) == username)).first():
+        raise taken
+    user = User(
+        username=username,
+        display_name=data.display_name,
+        password_hash=hash_password(data.password),
+        role=data.role,
+        is_active=data.is_active,
+        wip_limit=data.wip_limit,
+    )
+    db.add(user)
+    try:
+        db.flush()
+    except IntegrityError as error:
+        db.rollback()
+        raise taken from error
+    _set_departments(db, user.id, data.department_ids)
+    record_auth_event(
+        db, AuthEventKind.USER_CREATED, username, "", user.id, f"by {actor.username}: {data.role}"
+    )
+    db.commit()
+    return user.id
+
+
+def update_person(db: Session, actor: Actor | None, user_id: Any, raw: Any) -> int:
+    """Change an account; a new password, a new role or deactivation end its sessions.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting admin.
+        user_id: The account to change.
+        raw: Form fields: display_name, role, wip_limit, department_ids, is_active, password
+            (empty keeps the current one).
+
+    Returns:
+        How many sessions were ended.
+
+    Raises:
+        ValidationError: On invalid input, or an admin removing their own access.
+    """
+    actor = require_admin(actor)
+    user_id = as_int(user_id, "user_id", "User", minimum=1)
+    data = _parse(db, raw, creating=False)
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFoundError("That user does not exist.")
+    if user.id == actor.user_id and (data.role != Role.ADMIN or not data.is_active):
+        raise ValidationError("You cannot remove your own admin access; ask another admin.", "role")
+    current_departments = set(
+        db.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all()
+    )
+    changes = [
+        name
+        for name, changed in (
+            ("name", user.display_name != data.display_name),
+            ("departments", current_departments != set(data.department_ids)),
+            ("role", user.role != data.role),
+            ("WIP limit", user.wip_limit != data.wip_limit),
+            ("active" if data.is_active else "deactivated", user.is_active != data.is_active),
+            ("password", bool(data.password)),
+        )
+        if changed
+    ]
+    ends_sessions = user.role != data.role or not data.is_active or bool(data.password)
+    user.display_name, user.role, user.wip_limit = data.display_name, data.role, data.wip_limit
+    user.is_active = data.is_active
+    if data.password:
+        user.password_hash = hash_password(data.password)
+    db.add(user)
+    _set_departments(db, user.id, data.department_ids)
+    ended = end_sessions(db, user.id) if ends_sessions else 0
+    summary = ", ".join(changes) or "nothing changed"
+    record_auth_event(
+        db, AuthEventKind.USER_UPDATED, user.username, "", user.id, f"by {actor.username}: {summary}"
+    )
+    db.commit()
+    return ended
+
+
+def revoke_sessions(db: Session, actor: Actor | None, user_id: Any) -> int:
+    """End every open session of a user (a lost tablet, a shared login).
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting admin.
+        user_id: Whose sessions.
+
+    Returns:
+        How many sessions were ended.
+    """
+    actor = require_admin(actor)
+    user_id = as_int(user_id, "user_id", "User", minimum=1)
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFoundError("That user does not exist.")
+    ended = end_sessions(db, user.id)
+    record_auth_event(
+        db, AuthEventKind.SESSIONS_REVOKED, user.username, "", user.id, f"by {actor.username}: {ended} ended"
+    )
+    db.commit()
+    return ended
