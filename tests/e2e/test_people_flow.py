@@ -85,6 +85,18 @@ def test_admin_onboards_an_operator_and_ends_their_session(served_app, browser):
     tablet.reload()
     tablet.wait_for_url("**/login")
 
+    # Deactivation reaches an open tablet at once: its data is wiped without a reload.
+    login(tablet, served_app.base_url, "newop", "welcome-2026")
+    tablet.wait_for_function("() => document.body.innerText.includes('Nora Newcomer')")
+    row.locator(".edit-person").click()
+    page.wait_for_function("() => document.querySelector('#person-username')?.value === 'newop'")
+    page.click("#person-active")
+    page.click("#save-person")
+    page.wait_for_selector("text=Saved newop. 1 open session(s) ended.")
+    tablet.wait_for_function("() => !document.body.innerText.includes('Nora Newcomer')", timeout=10_000)
+    tablet.reload()
+    tablet.wait_for_url("**/login")
+
     admin_tablet = browser.new_context(viewport=TABLET).new_page()
     login(admin_tablet, served_app.base_url, "admin")
     admin_tablet.wait_for_url("**/supervisor")
