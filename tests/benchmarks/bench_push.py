@@ -116,7 +116,7 @@ def run(results: Results, tmp) -> None:
         async def naive(watchers) -> float:
             started = time.perf_counter()
             for watcher in watchers:
-                data = await runner.run(task_center.overviews_for, {watcher.user_id: watcher.department_ids})
+                data = await runner.run(task_center.overviews_for, [watcher.user_id])
 
                 def apply(state, overview=data[watcher.user_id]) -> None:
                     state._apply(overview, set())

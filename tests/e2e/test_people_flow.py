@@ -85,9 +85,19 @@ def test_admin_onboards_an_operator_and_ends_their_session(served_app, browser):
     tablet.reload()
     tablet.wait_for_url("**/login")
 
-    # Deactivation reaches an open tablet at once: its data is wiped without a reload.
+    # New departments and deactivation reach an open tablet at once, without a reload.
     login(tablet, served_app.base_url, "newop", "welcome-2026")
     tablet.wait_for_function("() => document.body.innerText.includes('Nora Newcomer')")
+    row.locator(".edit-person").click()
+    page.wait_for_function("() => document.querySelector('#person-username')?.value === 'newop'")
+    page.get_by_role("checkbox", name="Printing").click()
+    page.get_by_role("checkbox", name="Packing").click()
+    page.click("#save-person")
+    page.wait_for_selector("text=Saved newop.")
+    tablet.wait_for_function(
+        "() => document.body.innerText.includes('Packing') && !document.body.innerText.includes('Printing')",
+        timeout=10_000,
+    )
     row.locator(".edit-person").click()
     page.wait_for_function("() => document.querySelector('#person-username')?.value === 'newop'")
     page.click("#person-active")

@@ -7,14 +7,14 @@ operators after a change: a fixed number of queries however many operators it se
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import case
 from sqlmodel import Session, func, select
 
 from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, TaskStatus
-from work_dispatch.models import Department, Notification, Process, Task, User, WorkOrder
+from work_dispatch.models import Department, Notification, Process, Task, User, UserDepartment, WorkOrder
 from work_dispatch.services.actor import Actor, require_operator
 
 LIST_LIMIT = 50
@@ -45,6 +45,7 @@ class OperatorOverview:
     """An operator's departments, tasks, pool and unread notifications."""
 
     departments: list[str] = field(default_factory=list)
+    department_ids: list[int] = field(default_factory=list)
     wip_limit: int = 0
     my_tasks: list[TaskCard] = field(default_factory=list)
     pool: list[TaskCard] = field(default_factory=list)
@@ -111,22 +112,30 @@ def _mark_blocked(db: Session, pairs: list[tuple[Task, TaskCard]]) -> None:
             card.blocked_reason = f"Waiting for {blocker[1]} to finish."
 
 
-def overviews_for(db: Session, operators: Mapping[int, frozenset[int]]) -> dict[int, OperatorOverview | None]:
-    """Overviews of many operators at once.
+def overviews_for(db: Session, operator_ids: Iterable[int]) -> dict[int, OperatorOverview | None]:
+    """Overviews of many operators at once, with their departments as they are now.
 
     Args:
         db: Open session (read only).
-        operators: Operator id → department ids they watch.
+        operator_ids: The operators.
 
     Returns:
         Operator id → overview, or None for a user who is no longer an active operator.
     """
-    if not operators:
+    operator_ids = list(dict.fromkeys(operator_ids))
+    if not operator_ids:
         return {}
     users = {
         u.id: u
-        for u in db.exec(select(User).where(User.id.in_(operators), User.is_active, User.role == "operator"))
+        for u in db.exec(
+            select(User).where(User.id.in_(operator_ids), User.is_active, User.role == "operator")
+        )
     }
+    operators: dict[int, set[int]] = {operator_id: set() for operator_id in operator_ids}
+    for user_id, department_id in db.exec(
+        select(UserDepartment.user_id, UserDepartment.department_id).where(UserDepartment.user_id.in_(users))
+    ).all():
+        operators[user_id].add(department_id)
     departments = {d.id: d for d in db.exec(select(Department).order_by(Department.sort_order))}
     mine_pairs = _cards(
         db,
@@ -180,6 +189,7 @@ def overviews_for(db: Session, operators: Mapping[int, frozenset[int]]) -> dict[
         )[:LIST_LIMIT]
         result[operator_id] = OperatorOverview(
             departments=[departments[d].name for d in ordered],
+            department_ids=ordered,
             wip_limit=user.wip_limit,
             my_tasks=mine_by_user.get(operator_id, []),
             pool=[card for _, card in pool],
@@ -200,4 +210,4 @@ def overview(db: Session, actor: Actor | None) -> OperatorOverview:
         Their tasks (in progress first, then by priority and due time) and their pool.
     """
     actor = require_operator(actor)
-    return overviews_for(db, {actor.user_id: actor.department_ids})[actor.user_id] or OperatorOverview()
+    return overviews_for(db, [actor.user_id])[actor.user_id] or OperatorOverview()

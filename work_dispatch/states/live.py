@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import reflex as rx
@@ -89,15 +90,16 @@ class LiveFanout:
         from work_dispatch.states.session import SessionState
         from work_dispatch.states.task_center import TaskCenterState
 
-        overviews = await runner.run(
-            task_center.overviews_for, {w.user_id: w.department_ids for w in watchers}
-        )
+        overviews = await runner.run(task_center.overviews_for, [w.user_id for w in watchers])
         changed = set(event.task_ids)
 
         async def push(watcher) -> None:
             data = overviews.get(watcher.user_id)
             if data is None:
                 REGISTRY.drop(watcher.token)
+            elif frozenset(data.department_ids) != watcher.department_ids:
+                # An admin changed the operator's departments: watch the new pools from now on.
+                REGISTRY.register(replace(watcher, department_ids=frozenset(data.department_ids)))
             async with self.app.modify_state(
                 rx.BaseStateToken(ident=watcher.token, cls=TaskCenterState)
             ) as root:
