@@ -12,6 +12,7 @@ from work_dispatch.health import health_app
 from work_dispatch.lifespan import worker_lifespan
 from work_dispatch.pages import (
     board,
+    catalog,
     drafts,
     home,
     login,
@@ -23,6 +24,7 @@ from work_dispatch.pages import (
     work_orders,
 )
 from work_dispatch.states.board import BoardState
+from work_dispatch.states.catalog import CatalogState
 from work_dispatch.states.dashboard import DashboardState
 from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.login import LoginState
@@ -94,6 +96,9 @@ app.add_page(
     rules.rules_page, route=rules.ROUTE, title="Assignment rules · work_dispatch", on_load=RulesState.load
 )
 app.add_page(board.board_page, route=board.ROUTE, title="Live board · work_dispatch", on_load=BoardState.load)
+app.add_page(
+    catalog.catalog_page, route=catalog.ROUTE, title="Catalog · work_dispatch", on_load=CatalogState.load
+)
 app.add_page(people.people_page, route=people.ROUTE, title="People · work_dispatch", on_load=PeopleState.load)
 
 app.register_lifespan_task(worker_lifespan)

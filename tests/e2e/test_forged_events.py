@@ -16,6 +16,7 @@ from tests.e2e.conftest import login
 from tests.e2e.seed import engine_for
 from work_dispatch.models import Notification, Task, User, WorkOrder
 from work_dispatch.states.board import BoardState
+from work_dispatch.states.catalog import CatalogState
 from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.people import PeopleState
 from work_dispatch.states.rules import RulesState
@@ -37,6 +38,8 @@ SNAPSHOT_SQL = {
     "people": 'SELECT id, username, role, is_active, wip_limit, password_hash FROM "user" ORDER BY id',
     "memberships": "SELECT user_id, department_id FROM user_department ORDER BY user_id, department_id",
     "sessions": "SELECT id, revoked_at FROM user_session ORDER BY id",
+    "customers": "SELECT id, name, contact FROM customer ORDER BY id",
+    "process_catalog": "SELECT id, code, name, standard_minutes, is_active FROM process ORDER BY id",
 }
 
 
@@ -83,8 +86,16 @@ def _events(t):
         WorkOrderFormState.get_full_name(),
     )
     board, center = BoardState.get_full_name(), TaskCenterState.get_full_name()
-    people = PeopleState.get_full_name()
+    people, catalog = PeopleState.get_full_name(), CatalogState.get_full_name()
     return [
+        (f"{catalog}.set_customer_field", {"field": "name", "value": "Forged Customer"}),
+        (f"{catalog}.save_customer", {}),
+        (f"{catalog}.edit_customer", {"customer_id": 1}),
+        (f"{catalog}.set_process_field", {"field": "code", "value": "FORGED"}),
+        (f"{catalog}.set_process_field", {"field": "name", "value": "Forged"}),
+        (f"{catalog}.set_process_active", {"active": False}),
+        (f"{catalog}.save_process", {}),
+        (f"{catalog}.search_customers", {"form_data": {"search": "%' OR 1=1 --"}}),
         (f"{people}.set_form", {"field": "username", "value": "intruder"}),
         (f"{people}.set_form", {"field": "display_name", "value": "Intruder"}),
         (f"{people}.set_form", {"field": "role", "value": "admin"}),

@@ -24,6 +24,7 @@ SUPERVISOR_NAV: tuple[NavItem, ...] = (
     NavItem("Draft review", "/supervisor/drafts", "file-pen-line"),
     NavItem("Live board", "/supervisor/board", "kanban"),
     NavItem("Assignment rules", "/supervisor/rules", "git-branch"),
+    NavItem("Catalog", "/supervisor/catalog", "book-open"),
 )
 ADMIN_NAV: tuple[NavItem, ...] = (NavItem("People", "/supervisor/people", "users"),)
 

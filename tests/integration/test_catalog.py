@@ -1,0 +1,145 @@
+"""Catalog (supervisors): customers and processes, on both databases."""
+
+import pytest
+from sqlmodel import func, select
+
+from tests.conftest import actor_for
+from work_dispatch.domain.errors import DomainError, PermissionDeniedError, ValidationError
+from work_dispatch.models import Customer, Process
+from work_dispatch.services import catalog, reference
+
+
+def _snapshot(db):
+    return (
+        db.exec(select(Customer.id, Customer.name, Customer.contact).order_by(Customer.id)).all(),
+        db.exec(
+            select(Process.id, Process.code, Process.name, Process.standard_minutes, Process.is_active)
+        ).all(),
+    )
+
+
+def test_customers_page_by_name_and_search(db, shop, supervisor):
+    for index in range(7):
+        catalog.save_customer(
+            db, supervisor, {"name": f"Zeta {index:02d}", "contact": f"z{index}@example.com"}
+        )
+    first = catalog.list_customers(db, supervisor, page_size=5)
+    names = [row.name for row in first.rows]
+    assert names == sorted(names) and first.next_after == names[-1]
+    rest = catalog.list_customers(db, supervisor, after_name=first.next_after, page_size=100)
+    assert set(names).isdisjoint(row.name for row in rest.rows) and rest.next_after == ""
+    assert len(names) + len(rest.rows) == db.exec(select(func.count()).select_from(Customer)).one()
+    found = catalog.list_customers(db, supervisor, search="Z3@EXAMPLE")
+    assert [row.name for row in found.rows] == ["Zeta 03"]
+    assert catalog.list_customers(db, supervisor, search="50%_off").rows == []
+
+
+def test_a_new_customer_is_offered_to_work_orders_and_renaming_keeps_its_orders(
+    db, shop, supervisor, make_order
+):
+    customer_id = catalog.save_customer(db, supervisor, {"name": "  Orchid Press ", "contact": "Ana"})
+    assert any(o.label == "Orchid Press" for o in reference.lists(db, supervisor).customers)
+    order = make_order(customer=customer_id)
+    catalog.save_customer(db, supervisor, {"name": "Orchid Press Ltd", "contact": "Ana"}, customer_id)
+    row = next(r for r in catalog.list_customers(db, supervisor, search="orchid").rows)
+    assert row.name == "Orchid Press Ltd" and row.work_orders == 1
+    assert order.customer_id == customer_id
+
+
+def test_processes_are_created_changed_and_deactivated(db, shop, supervisor):
+    process_id = catalog.save_process(
+        db, supervisor, {"code": "uv-coat", "name": "UV coating", "standard_minutes": "45"}
+    )
+    row = next(p for p in catalog.list_processes(db, supervisor) if p.id == process_id)
+    assert (row.code, row.name, row.standard_minutes, row.is_active) == ("UV-COAT", "UV coating", 45, True)
+    assert any(o.label == "UV coating" for o in reference.lists(db, supervisor).processes)
+    catalog.save_process(
+        db,
+        supervisor,
+        {"code": "IGNORED", "name": "UV coat", "standard_minutes": 50, "is_active": False},
+        process_id,
+    )
+    row = next(p for p in catalog.list_processes(db, supervisor) if p.id == process_id)
+    assert (row.code, row.name, row.standard_minutes, row.is_active) == ("UV-COAT", "UV coat", 50, False)
+    assert not any(o.value == str(process_id) for o in reference.lists(db, supervisor).processes)
+    assert catalog.list_processes(db, supervisor)[-1].id == process_id
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "message"),
+    [
+        (lambda db, a: catalog.save_customer(db, a, {"name": "  "}), "name", "required"),
+        (lambda db, a: catalog.save_customer(db, a, {"name": "x" * 121}), "name", "at most 120"),
+        (lambda db, a: catalog.save_customer(db, a, {"name": "northwind foods"}), "name", "already has"),
+        (lambda db, a: catalog.save_customer(db, a, {"name": "A", "contact": 5}), "contact", "text"),
+        (lambda db, a: catalog.save_customer(db, a, "name=A"), None, "reload the page"),
+        (lambda db, a: catalog.save_customer(db, a, {"name": "A"}, "x"), "customer_id", "whole number"),
+        (
+            lambda db, a: catalog.save_process(db, a, {"code": "P", "name": "P", "standard_minutes": 5}),
+            "code",
+            "2 to",
+        ),
+        (
+            lambda db, a: catalog.save_process(db, a, {"code": "pl@te", "name": "P", "standard_minutes": 5}),
+            "code",
+            "2 to",
+        ),
+        (
+            lambda db, a: catalog.save_process(db, a, {"code": "plate", "name": "P", "standard_minutes": 5}),
+            "code",
+            "already has",
+        ),
+        (
+            lambda db, a: catalog.save_process(db, a, {"code": "NEW", "name": "P", "standard_minutes": 0}),
+            "standard_minutes",
+            "at least 1",
+        ),
+        (
+            lambda db, a: catalog.save_process(
+                db, a, {"code": "NEW", "name": "P", "standard_minutes": 10_001}
+            ),
+            "standard_minutes",
+            "at most",
+        ),
+        (
+            lambda db, a: catalog.save_process(
+                db, a, {"code": "NEW", "name": "P", "standard_minutes": 5, "is_active": "no"}
+            ),
+            "is_active",
+            "yes or no",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_its_field_and_changes_nothing(db, shop, supervisor, call, field, message):
+    before = _snapshot(db)
+    with pytest.raises(ValidationError, match=message) as caught:
+        call(db, supervisor)
+    assert caught.value.field == field
+    assert _snapshot(db) == before
+
+
+@pytest.mark.parametrize("username", ["print1", None])
+def test_only_supervisors_keep_the_catalog(db, shop, username):
+    actor = actor_for(db, username) if username else None
+    before = _snapshot(db)
+    for call in (
+        lambda: catalog.list_customers(db, actor),
+        lambda: catalog.save_customer(db, actor, {"name": "Intruder"}),
+        lambda: catalog.list_processes(db, actor),
+        lambda: catalog.save_process(db, actor, {"code": "X1", "name": "X", "standard_minutes": 5}),
+    ):
+        with pytest.raises(PermissionDeniedError):
+            call()
+    assert _snapshot(db) == before
+
+
+def test_unknown_ids_are_refused(db, shop, supervisor):
+    before = _snapshot(db)
+    for call in (
+        lambda: catalog.save_customer(db, supervisor, {"name": "Ghost"}, 10**9),
+        lambda: catalog.save_process(db, supervisor, {"name": "Ghost", "standard_minutes": 5}, 10**9),
+        lambda: catalog.list_customers(db, supervisor, page_size="lots"),
+    ):
+        with pytest.raises(DomainError):
+            call()
+    assert _snapshot(db) == before

@@ -1,0 +1,176 @@
+"""Catalog page: a page of customers with its form, and the processes with theirs."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from work_dispatch.domain.errors import DomainError
+from work_dispatch.services import catalog, runner
+from work_dispatch.services.catalog import CustomerRow, ProcessRow
+from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
+
+CUSTOMER_FIELDS = ("name", "contact")
+PROCESS_FIELDS = ("code", "name", "standard_minutes")
+PAGE_SIZE = 20
+
+
+class CatalogState(rx.State):
+    """Customers (keyset pages by name) and processes, each with a create/edit form."""
+
+    customers: list[CustomerRow] = []
+    customer_search: str = ""
+    customer_page_starts: list[str] = [""]
+    customer_next_after: str = ""
+    customer_form: dict[str, str] = {}
+    editing_customer_id: int = 0
+    customer_errors: dict[str, str] = {}
+    processes: list[ProcessRow] = []
+    process_form: dict[str, str] = {}
+    process_active: bool = True
+    editing_process_id: int = 0
+    process_errors: dict[str, str] = {}
+    loaded: bool = False
+
+    async def _reload_customers(self, actor) -> None:
+        page = await runner.run(
+            catalog.list_customers, actor, self.customer_search, self.customer_page_starts[-1], PAGE_SIZE
+        )
+        self.customers, self.customer_next_after = page.rows, page.next_after
+
+    def _new_customer(self) -> None:
+        self.customer_form, self.editing_customer_id, self.customer_errors = (
+            {"name": "", "contact": ""},
+            0,
+            {},
+        )
+
+    def _new_process(self) -> None:
+        self.process_form = {"code": "", "name": "", "standard_minutes": "30"}
+        self.process_active, self.editing_process_id, self.process_errors = True, 0, {}
+
+    @rx.event
+    async def load(self):
+        """Guard the page and load the first page of customers and the processes."""
+        actor, redirect = await page_actor(self, supervisor=True)
+        if redirect:
+            return redirect
+        self.customer_search, self.customer_page_starts = "", [""]
+        self._new_customer()
+        self._new_process()
+        await self._reload_customers(actor)
+        self.processes = await runner.run(catalog.list_processes, actor)
+        self.loaded = True
+        return None
+
+    async def _show_customers(self, page_starts: list[str]):
+        actor = await current_actor(self)
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        self.customer_page_starts = page_starts
+        try:
+            await self._reload_customers(actor)
+        except DomainError as error:
+            self.customer_search, self.customer_page_starts = "", [""]
+            await self._reload_customers(actor)
+            return rx.toast.error(error.message)
+        return None
+
+    @rx.event
+    async def search_customers(self, form_data: dict):
+        """Search customers by name or contact."""
+        self.customer_search = str(form_data.get("search", ""))[:60] if isinstance(form_data, dict) else ""
+        return await self._show_customers([""])
+
+    @rx.event
+    async def next_customers(self):
+        """The next page of customers."""
+        if self.customer_next_after:
+            return await self._show_customers([*self.customer_page_starts, self.customer_next_after])
+        return None
+
+    @rx.event
+    async def previous_customers(self):
+        """The previous page of customers."""
+        return await self._show_customers(self.customer_page_starts[:-1] or [""])
+
+    @rx.event
+    def set_customer_field(self, field: str, value: str):
+        """Change one field of the customer form."""
+        if field in CUSTOMER_FIELDS and isinstance(value, str):
+            self.customer_form = {**self.customer_form, field: value[:200]}
+
+    @rx.event
+    def edit_customer(self, customer_id: int):
+        """Load a customer of the page into its form."""
+        row = next((c for c in self.customers if c.id == customer_id), None)
+        if row is not None:
+            self.customer_form = {"name": row.name, "contact": row.contact}
+            self.editing_customer_id, self.customer_errors = row.id, {}
+
+    @rx.event
+    def new_customer(self):
+        """Empty the customer form."""
+        self._new_customer()
+
+    @rx.event
+    async def save_customer(self):
+        """Create or update the customer of the form."""
+        actor = await current_actor(self)
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        try:
+            await runner.run(
+                catalog.save_customer, actor, dict(self.customer_form), self.editing_customer_id or None
+            )
+        except DomainError as error:
+            self.customer_errors = {error.field or "form": error.message}
+            return None
+        name = self.customer_form.get("name", "").strip()
+        self._new_customer()
+        await self._reload_customers(actor)
+        return rx.toast.success(f"Saved customer {name}.")
+
+    @rx.event
+    def set_process_field(self, field: str, value: str):
+        """Change one field of the process form."""
+        if field in PROCESS_FIELDS and isinstance(value, str):
+            self.process_form = {**self.process_form, field: value[:200]}
+
+    @rx.event
+    def set_process_active(self, active: bool):
+        """Activate or deactivate the process of the form."""
+        self.process_active = active is True
+
+    @rx.event
+    def edit_process(self, process_id: int):
+        """Load a process into its form."""
+        row = next((p for p in self.processes if p.id == process_id), None)
+        if row is not None:
+            self.process_form = {
+                "code": row.code,
+                "name": row.name,
+                "standard_minutes": str(row.standard_minutes),
+            }
+            self.process_active, self.editing_process_id, self.process_errors = row.is_active, row.id, {}
+
+    @rx.event
+    def new_process(self):
+        """Empty the process form."""
+        self._new_process()
+
+    @rx.event
+    async def save_process(self):
+        """Create or update the process of the form."""
+        actor = await current_actor(self)
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        payload = {**self.process_form, "is_active": self.process_active}
+        try:
+            await runner.run(catalog.save_process, actor, payload, self.editing_process_id or None)
+        except DomainError as error:
+            self.process_errors = {error.field or "form": error.message}
+            return None
+        name = self.process_form.get("name", "").strip()
+        self._new_process()
+        self.processes = await runner.run(catalog.list_processes, actor)
+        return rx.toast.success(f"Saved process {name}.")
