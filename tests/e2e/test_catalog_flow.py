@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from tests.e2e.conftest import DESKTOP, TABLET, login, screenshot
 from tests.e2e.seed import engine_for
-from work_dispatch.models import Customer, Process
+from work_dispatch.models import Customer, Department, Process
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +40,8 @@ def test_supervisor_keeps_the_catalog(served_app, browser):
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelectorAll('.customer-row').length === 1")
     screenshot(page, "catalog-desktop")
+    assert page.locator("#save-department").count() == 0
+    assert "Only admins change departments." in page.inner_text("body")
 
     engine = engine_for(served_app.database_url)
     with Session(engine) as db:
@@ -57,8 +59,16 @@ def test_supervisor_keeps_the_catalog(served_app, browser):
     assert "Orchid Press" in page.inner_text("#customer")
 
     tablet = browser.new_context(viewport=TABLET).new_page()
-    login(tablet, served_app.base_url, "super2")
+    login(tablet, served_app.base_url, "admin")
     tablet.wait_for_url("**/supervisor")
     tablet.goto(f"{served_app.base_url}/supervisor/catalog")
-    tablet.wait_for_selector(".customer-row")
+    tablet.wait_for_selector(".department-row")
+    tablet.fill("#department-code", "lam")
+    tablet.fill("#department-name", "Lamination")
+    tablet.click("#save-department")
+    tablet.wait_for_selector('.department-row:has-text("Lamination")')
     screenshot(tablet, "catalog-tablet")
+    with Session(engine) as db:
+        department = db.exec(select(Department).where(Department.code == "LAM")).one()
+        assert department.name == "Lamination" and department.is_active
+    engine.dispose()

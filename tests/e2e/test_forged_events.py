@@ -40,6 +40,7 @@ SNAPSHOT_SQL = {
     "sessions": "SELECT id, revoked_at FROM user_session ORDER BY id",
     "customers": "SELECT id, name, contact FROM customer ORDER BY id",
     "process_catalog": "SELECT id, code, name, standard_minutes, is_active FROM process ORDER BY id",
+    "departments": "SELECT id, code, name, sort_order, is_active FROM department ORDER BY id",
 }
 
 
@@ -96,6 +97,13 @@ def _events(t):
         (f"{catalog}.set_process_active", {"active": False}),
         (f"{catalog}.save_process", {}),
         (f"{catalog}.search_customers", {"form_data": {"search": "%' OR 1=1 --"}}),
+        (f"{catalog}.set_department_field", {"field": "code", "value": "FORGED"}),
+        (f"{catalog}.set_department_field", {"field": "name", "value": "Forged"}),
+        (f"{catalog}.set_department_field", {"field": "sort_order", "value": "5"}),
+        (f"{catalog}.save_department", {}),
+        (f"{catalog}.edit_department", {"department_id": 1}),
+        (f"{catalog}.set_department_active", {"active": False}),
+        (f"{catalog}.save_department", {}),
         (f"{people}.set_form", {"field": "username", "value": "intruder"}),
         (f"{people}.set_form", {"field": "display_name", "value": "Intruder"}),
         (f"{people}.set_form", {"field": "role", "value": "admin"}),

@@ -6,7 +6,7 @@ from sqlmodel import func, select
 from tests.conftest import actor_for
 from work_dispatch.domain.errors import DomainError, PermissionDeniedError, ValidationError
 from work_dispatch.models import Customer, Process
-from work_dispatch.services import catalog, reference
+from work_dispatch.services import catalog, dispatch, drafts, reference
 
 
 def _snapshot(db):
@@ -143,3 +143,63 @@ def test_unknown_ids_are_refused(db, shop, supervisor):
         with pytest.raises(DomainError):
             call()
     assert _snapshot(db) == before
+
+
+def _department_form(**changes):
+    return {"code": "lam", "name": "Lamination", "sort_order": "70", "is_active": True, **changes}
+
+
+def test_admins_add_departments_that_operators_can_join(db, shop, supervisor):
+    admin = actor_for(db, "admin")
+    department_id = catalog.save_department(db, admin, _department_form())
+    row = next(d for d in catalog.list_departments(db, supervisor) if d.id == department_id)
+    assert (row.code, row.name, row.sort_order, row.is_active, row.members) == (
+        "LAM",
+        "Lamination",
+        70,
+        True,
+        0,
+    )
+    assert catalog.list_departments(db, supervisor)[-1].id == department_id
+    assert any(o.value == str(department_id) for o in reference.lists(db, supervisor).departments)
+    catalog.save_department(
+        db, admin, _department_form(name="Lamination & foiling", is_active=False), department_id
+    )
+    assert not any(o.value == str(department_id) for o in reference.lists(db, supervisor).departments)
+    with pytest.raises(PermissionDeniedError):
+        catalog.save_department(db, supervisor, _department_form(code="NOPE"))
+
+
+def test_a_department_with_open_tasks_cannot_be_closed(db, shop, supervisor, make_order):
+    admin = actor_for(db, "admin")
+    order = make_order()
+    drafts.publish_drafts(db, supervisor, work_order_id=order.id)
+    dispatch.run_cycle(db)
+    busy = next(d for d in catalog.list_departments(db, supervisor) if d.open_tasks)
+    before = _snapshot(db), catalog.list_departments(db, supervisor)
+    with pytest.raises(ValidationError, match="open tasks are still") as caught:
+        catalog.save_department(
+            db, admin, {"name": busy.name, "sort_order": busy.sort_order, "is_active": False}, busy.id
+        )
+    assert caught.value.field == "is_active"
+    assert (_snapshot(db), catalog.list_departments(db, supervisor)) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"code": "print"}, "code", "already has"),
+        ({"code": "x"}, "code", "2 to"),
+        ({"name": ""}, "name", "required"),
+        ({"sort_order": "-1"}, "sort_order", "at least 0"),
+        ({"sort_order": "1000"}, "sort_order", "at most 999"),
+        ({"is_active": 1}, "is_active", "yes or no"),
+    ],
+)
+def test_bad_department_input_changes_nothing(db, shop, change, field, message):
+    admin = actor_for(db, "admin")
+    before = catalog.list_departments(db, admin)
+    with pytest.raises(ValidationError, match=message) as caught:
+        catalog.save_department(db, admin, _department_form(**change))
+    assert caught.value.field == field
+    assert catalog.list_departments(db, admin) == before

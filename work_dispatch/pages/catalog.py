@@ -1,4 +1,4 @@
-"""Supervisor: the catalog — customers (paged, searchable) and processes, each with its form."""
+"""Supervisor: the catalog — customers (paged, searchable), processes and departments."""
 
 from __future__ import annotations
 
@@ -224,18 +224,147 @@ def _processes() -> rx.Component:
     )
 
 
+def _department_row(department) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.code(department.code)),
+        rx.table.cell(rx.text(department.name, weight="medium")),
+        rx.table.cell(department.sort_order),
+        rx.table.cell(department.members),
+        rx.table.cell(department.open_tasks),
+        rx.table.cell(
+            rx.cond(
+                department.is_active,
+                rx.badge("active", color_scheme="green"),
+                rx.badge("inactive", color_scheme="gray"),
+            )
+        ),
+        rx.table.cell(
+            rx.cond(
+                SessionState.role == "admin",
+                rx.button(
+                    "Edit",
+                    size="1",
+                    variant="soft",
+                    on_click=S.edit_department(department.id),
+                    class_name="edit-department",
+                ),
+            )
+        ),
+        class_name="department-row",
+        opacity=rx.cond(department.is_active, "1", "0.6"),
+    )
+
+
+def _department_form() -> rx.Component:
+    return rx.vstack(
+        rx.heading(rx.cond(S.editing_department_id > 0, "Edit department", "New department"), size="3"),
+        rx.grid(
+            field_block(
+                "Code",
+                rx.input(
+                    value=S.department_form.get("code", ""),
+                    max_length=32,
+                    disabled=S.editing_department_id > 0,
+                    on_change=lambda v: S.set_department_field("code", v),
+                    id="department-code",
+                    width="100%",
+                ),
+                S.department_errors.get("code", ""),
+            ),
+            field_block(
+                "Name",
+                rx.input(
+                    value=S.department_form.get("name", ""),
+                    max_length=120,
+                    on_change=lambda v: S.set_department_field("name", v),
+                    id="department-name",
+                    width="100%",
+                ),
+                S.department_errors.get("name", ""),
+            ),
+            field_block(
+                "Board order",
+                rx.input(
+                    value=S.department_form.get("sort_order", ""),
+                    type="number",
+                    min=0,
+                    max=999,
+                    on_change=lambda v: S.set_department_field("sort_order", v),
+                    id="department-order",
+                    width="100%",
+                ),
+                S.department_errors.get("sort_order", ""),
+            ),
+            field_block(
+                "Active",
+                rx.hstack(
+                    rx.switch(
+                        checked=S.department_active, on_change=S.set_department_active, id="department-active"
+                    ),
+                    rx.text(rx.cond(S.department_active, "Takes work", "Closed"), size="2"),
+                    align="center",
+                    spacing="2",
+                    min_height="32px",
+                ),
+                S.department_errors.get("is_active", ""),
+            ),
+            columns=rx.breakpoints(initial="1", sm="2", lg="4"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.cond(
+                S.editing_department_id > 0,
+                rx.button("New department instead", variant="ghost", on_click=S.new_department),
+            ),
+            rx.button(
+                rx.icon("save", size=16), "Save department", on_click=S.save_department, id="save-department"
+            ),
+            justify="end",
+            width="100%",
+            spacing="3",
+        ),
+        spacing="3",
+        width="100%",
+        padding_top="8px",
+        border_top="1px solid var(--gray-4)",
+    )
+
+
+def _departments() -> rx.Component:
+    return section(
+        "Departments",
+        scroll_table(
+            ("Code", "Department", "Board order", "Members", "Open tasks", "Status", ""),
+            S.departments,
+            _department_row,
+        ),
+        rx.cond(
+            SessionState.role == "admin",
+            _department_form(),
+            rx.text("Only admins change departments.", size="2", color_scheme="gray"),
+        ),
+        subtitle="Pools of work; operators belong to one or more.",
+    )
+
+
 def catalog_page() -> rx.Component:
-    """Customers and processes side by side on a wide screen, stacked on a tablet."""
+    """Customers and processes side by side on a wide screen (stacked on a tablet), then departments."""
     return supervisor_shell(
         rx.cond(
             S.loaded,
-            rx.grid(
-                _customers(),
-                _processes(),
-                columns=rx.breakpoints(initial="1", lg="2"),
+            rx.vstack(
+                rx.grid(
+                    _customers(),
+                    _processes(),
+                    columns=rx.breakpoints(initial="1", lg="2"),
+                    spacing="4",
+                    width="100%",
+                    align_items="start",
+                ),
+                _departments(),
                 spacing="4",
                 width="100%",
-                align_items="start",
             ),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),

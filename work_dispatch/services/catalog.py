@@ -1,8 +1,9 @@
-"""Catalog: the customers work orders are for and the processes routes are made of.
+"""Catalog: customers work orders are for, processes routes are made of, departments.
 
-Supervisors (and admins) keep both: customers page by name with a search, processes are a
-short list. Nothing is deleted: work orders and tasks keep pointing at what they used; a
-process that is no longer done is deactivated and leaves the pickers.
+Supervisors (and admins) keep customers and processes: customers page by name with a
+search, processes are a short list. Departments shape dispatch and membership, so only
+admins change them. Nothing is deleted: work orders and tasks keep pointing at what they
+used; a process or department that is no longer used is deactivated and leaves the pickers.
 """
 
 from __future__ import annotations
@@ -15,12 +16,23 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES
 from work_dispatch.domain.errors import NotFoundError, ValidationError
-from work_dispatch.models import CODE_LENGTH, NAME_LENGTH, Customer, Process, WorkOrder
-from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.models import (
+    CODE_LENGTH,
+    NAME_LENGTH,
+    Customer,
+    Department,
+    Process,
+    Task,
+    UserDepartment,
+    WorkOrder,
+)
+from work_dispatch.services.actor import Actor, require_admin, require_supervisor
 from work_dispatch.services.validation import as_int, as_text
 
-PROCESS_CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
+CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
+CODE_RULE = "A code has 2 to 32 letters, digits, dashes or underscores."
 STANDARD_MINUTES_MAX = 10_000
 PAGE_SIZE_MAX = 100
 
@@ -41,6 +53,19 @@ class CustomerPage:
 
     rows: list[CustomerRow]
     next_after: str
+
+
+@dataclass
+class DepartmentRow:
+    """A department as the catalog lists it."""
+
+    id: int
+    code: str
+    name: str
+    sort_order: int
+    is_active: bool
+    members: int
+    open_tasks: int
 
 
 @dataclass
@@ -196,8 +221,8 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
     taken = ValidationError("Another process already has this code.", "code")
     if process_id is None:
         code = as_text(raw.get("code"), "code", "Code", max_length=CODE_LENGTH, required=True).upper()
-        if not PROCESS_CODE_PATTERN.fullmatch(code):
-            raise ValidationError("A code has 2 to 32 letters, digits, dashes or underscores.", "code")
+        if not CODE_PATTERN.fullmatch(code):
+            raise ValidationError(CODE_RULE, "code")
         if db.exec(select(Process.id).where(Process.code == code)).first():
             raise taken
         process = Process(code=code, name=name, standard_minutes=minutes, is_active=is_active)
@@ -213,3 +238,98 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
         db.rollback()
         raise taken from error
     return process.id
+
+
+def list_departments(db: Session, actor: Actor | None) -> list[DepartmentRow]:
+    """Every department in board order, with its members and open tasks.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+
+    Returns:
+        The rows.
+    """
+    require_supervisor(actor)
+    departments = db.exec(select(Department).order_by(Department.sort_order, Department.id).limit(200)).all()
+    members = dict(
+        db.exec(
+            select(UserDepartment.department_id, func.count()).group_by(UserDepartment.department_id)
+        ).all()
+    )
+    open_tasks = dict(
+        db.exec(
+            select(Task.assigned_department_id, func.count())
+            .where(Task.status.in_(OPEN_TASK_STATUSES), Task.is_draft.is_(False))
+            .group_by(Task.assigned_department_id)
+        ).all()
+    )
+    return [
+        DepartmentRow(
+            d.id, d.code, d.name, d.sort_order, d.is_active, members.get(d.id, 0), open_tasks.get(d.id, 0)
+        )
+        for d in departments
+    ]
+
+
+def save_department(db: Session, actor: Actor | None, raw: Any, department_id: Any = None) -> int:
+    """Create a department, or change one (name, board order, active).
+
+    A department with open tasks cannot be deactivated: its pool and its operators'
+    tasks would be stranded.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting admin.
+        raw: Form fields: code (when creating), name, sort_order, is_active.
+        department_id: The department to change; None to create one.
+
+    Returns:
+        The department's id.
+
+    Raises:
+        ValidationError: On invalid input, a code in use, or deactivating a busy department.
+    """
+    require_admin(actor)
+    if not isinstance(raw, dict):
+        raise ValidationError("The form was not sent correctly; reload the page.")
+    name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
+    sort_order = as_int(raw.get("sort_order"), "sort_order", "Board order", minimum=0, maximum=999)
+    is_active = raw.get("is_active", True)
+    if not isinstance(is_active, bool):
+        raise ValidationError("Active must be yes or no.", "is_active")
+    department_id = as_int(department_id, "department_id", "Department", minimum=1, optional=True)
+    taken = ValidationError("Another department already has this code.", "code")
+    if department_id is None:
+        code = as_text(raw.get("code"), "code", "Code", max_length=CODE_LENGTH, required=True).upper()
+        if not CODE_PATTERN.fullmatch(code):
+            raise ValidationError(CODE_RULE, "code")
+        if db.exec(select(Department.id).where(Department.code == code)).first():
+            raise taken
+        department = Department(code=code, name=name, sort_order=sort_order, is_active=is_active)
+    else:
+        department = db.get(Department, department_id)
+        if department is None:
+            raise NotFoundError("That department does not exist.")
+        if department.is_active and not is_active:
+            busy = db.exec(
+                select(func.count())
+                .select_from(Task)
+                .where(
+                    Task.assigned_department_id == department.id,
+                    Task.status.in_(OPEN_TASK_STATUSES),
+                    Task.is_draft.is_(False),
+                )
+            ).one()
+            if busy:
+                raise ValidationError(
+                    f"{busy} open tasks are still in this department; finish or move them first.", "is_active"
+                )
+        department.name, department.sort_order, department.is_active = name, sort_order, is_active
+    db.add(department)
+    try:
+        db.commit()
+    except IntegrityError as error:
+        db.rollback()
+        raise taken from error
+    return department.id

@@ -1,4 +1,4 @@
-"""Catalog page: a page of customers with its form, and the processes with theirs."""
+"""Catalog page: a page of customers, the processes and the departments, each with its form."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.services import catalog, runner
-from work_dispatch.services.catalog import CustomerRow, ProcessRow
+from work_dispatch.services.catalog import CustomerRow, DepartmentRow, ProcessRow
 from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
 
 CUSTOMER_FIELDS = ("name", "contact")
 PROCESS_FIELDS = ("code", "name", "standard_minutes")
+DEPARTMENT_FIELDS = ("code", "name", "sort_order")
 PAGE_SIZE = 20
 
 
 class CatalogState(rx.State):
-    """Customers (keyset pages by name) and processes, each with a create/edit form."""
+    """Customers (keyset pages by name), processes and departments, each with a create/edit form."""
 
     customers: list[CustomerRow] = []
     customer_search: str = ""
@@ -29,6 +30,11 @@ class CatalogState(rx.State):
     process_active: bool = True
     editing_process_id: int = 0
     process_errors: dict[str, str] = {}
+    departments: list[DepartmentRow] = []
+    department_form: dict[str, str] = {}
+    department_active: bool = True
+    editing_department_id: int = 0
+    department_errors: dict[str, str] = {}
     loaded: bool = False
 
     async def _reload_customers(self, actor) -> None:
@@ -48,6 +54,11 @@ class CatalogState(rx.State):
         self.process_form = {"code": "", "name": "", "standard_minutes": "30"}
         self.process_active, self.editing_process_id, self.process_errors = True, 0, {}
 
+    def _new_department(self) -> None:
+        next_order = max((d.sort_order for d in self.departments), default=0) + 10
+        self.department_form = {"code": "", "name": "", "sort_order": str(min(next_order, 999))}
+        self.department_active, self.editing_department_id, self.department_errors = True, 0, {}
+
     @rx.event
     async def load(self):
         """Guard the page and load the first page of customers and the processes."""
@@ -59,6 +70,8 @@ class CatalogState(rx.State):
         self._new_process()
         await self._reload_customers(actor)
         self.processes = await runner.run(catalog.list_processes, actor)
+        self.departments = await runner.run(catalog.list_departments, actor)
+        self._new_department()
         self.loaded = True
         return None
 
@@ -174,3 +187,48 @@ class CatalogState(rx.State):
         self._new_process()
         self.processes = await runner.run(catalog.list_processes, actor)
         return rx.toast.success(f"Saved process {name}.")
+
+    @rx.event
+    def set_department_field(self, field: str, value: str):
+        """Change one field of the department form."""
+        if field in DEPARTMENT_FIELDS and isinstance(value, str):
+            self.department_form = {**self.department_form, field: value[:200]}
+
+    @rx.event
+    def set_department_active(self, active: bool):
+        """Activate or deactivate the department of the form."""
+        self.department_active = active is True
+
+    @rx.event
+    def edit_department(self, department_id: int):
+        """Load a department into its form."""
+        row = next((d for d in self.departments if d.id == department_id), None)
+        if row is not None:
+            self.department_form = {"code": row.code, "name": row.name, "sort_order": str(row.sort_order)}
+            self.department_active, self.editing_department_id, self.department_errors = (
+                row.is_active,
+                row.id,
+                {},
+            )
+
+    @rx.event
+    def new_department(self):
+        """Empty the department form."""
+        self._new_department()
+
+    @rx.event
+    async def save_department(self):
+        """Create or update the department of the form (admins)."""
+        actor = await current_actor(self)
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        payload = {**self.department_form, "is_active": self.department_active}
+        try:
+            await runner.run(catalog.save_department, actor, payload, self.editing_department_id or None)
+        except DomainError as error:
+            self.department_errors = {error.field or "form": error.message}
+            return None
+        name = self.department_form.get("name", "").strip()
+        self.departments = await runner.run(catalog.list_departments, actor)
+        self._new_department()
+        return rx.toast.success(f"Saved department {name}.")
