@@ -27,12 +27,12 @@ def test_supervisor_keeps_the_catalog(served_app, browser):
 
     page.fill("#process-code", "uv-coat")
     page.fill("#process-name", "UV coating")
-    page.fill("#process-minutes", "45")
+    page.fill("#process-standard_minutes", "45")
     page.click("#save-process")
     page.wait_for_selector("text=Saved process UV coating.")
     page.locator('.process-row:has-text("UV coating") .edit-process').click()
     page.wait_for_function("() => document.querySelector('#process-code')?.value === 'UV-COAT'")
-    page.fill("#process-minutes", "50")
+    page.fill("#process-standard_minutes", "50")
     page.click("#save-process")
     page.wait_for_selector('.process-row:has-text("UV coating"):has-text("50 min")')
 

@@ -106,3 +106,12 @@ def task_card(task: rx.Var) -> rx.Component:
         width="100%",
         class_name="task-card",
     )
+
+
+def active_badge(is_active: rx.Var) -> rx.Component:
+    """Green "active" or grey "inactive"."""
+    return rx.cond(
+        is_active,
+        rx.badge("active", color_scheme="green"),
+        rx.badge("inactive", color_scheme="gray"),
+    )

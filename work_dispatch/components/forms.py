@@ -84,3 +84,57 @@ def choice_select(choices: list[tuple[str, str]], value: rx.Var | str, on_change
         on_change=on_change,
         **props,
     )
+
+
+def active_field(
+    checked: rx.Var, on_change, on_text: str, off_text: str, error: rx.Var | str = "", **switch_props
+) -> rx.Component:
+    """An "Active" switch with a word for each position, as a labelled field.
+
+    Args:
+        checked: Whether it is on.
+        on_change: Handler receiving the new position.
+        on_text: Shown when on.
+        off_text: Shown when off.
+        error: The field's error var.
+        **switch_props: Passed to the switch (``id``, ``disabled``).
+
+    Returns:
+        The field.
+    """
+    return field_block(
+        "Active",
+        rx.hstack(
+            rx.switch(checked=checked, on_change=on_change, **switch_props),
+            rx.text(rx.cond(checked, on_text, off_text), size="2"),
+            align="center",
+            spacing="2",
+            min_height="32px",
+        ),
+        error,
+    )
+
+
+def form_actions(
+    editing: rx.Var, new_label: str, on_new, save_label: str, on_save, save_id: str
+) -> rx.Component:
+    """The buttons under a create/edit form: start over (while editing) and save.
+
+    Args:
+        editing: Whether an existing record is in the form.
+        new_label: Label of the start-over button.
+        on_new: Handler emptying the form.
+        save_label: Label of the save button.
+        on_save: Handler saving the form.
+        save_id: Element id of the save button.
+
+    Returns:
+        The button row.
+    """
+    return rx.hstack(
+        rx.cond(editing, rx.button(new_label, variant="ghost", on_click=on_new)),
+        rx.button(rx.icon("save", size=16), save_label, on_click=on_save, id=save_id),
+        justify="end",
+        width="100%",
+        spacing="3",
+    )

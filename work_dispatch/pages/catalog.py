@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from work_dispatch.components.cards import section
-from work_dispatch.components.forms import field_block
+from work_dispatch.components.cards import active_badge, section
+from work_dispatch.components.forms import active_field, field_block, form_actions
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import scroll_table
 from work_dispatch.states.catalog import CatalogState
@@ -64,17 +64,13 @@ def _customer_form() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.hstack(
-            rx.cond(
-                S.editing_customer_id > 0,
-                rx.button("New customer instead", variant="ghost", on_click=S.new_customer),
-            ),
-            rx.button(
-                rx.icon("save", size=16), "Save customer", on_click=S.save_customer, id="save-customer"
-            ),
-            justify="end",
-            width="100%",
-            spacing="3",
+        form_actions(
+            S.editing_customer_id > 0,
+            "New customer instead",
+            S.new_customer,
+            "Save customer",
+            S.save_customer,
+            "save-customer",
         ),
         spacing="3",
         width="100%",
@@ -122,13 +118,7 @@ def _process_row(process) -> rx.Component:
         rx.table.cell(rx.code(process.code)),
         rx.table.cell(rx.text(process.name, weight="medium")),
         rx.table.cell(process.standard_minutes, " min"),
-        rx.table.cell(
-            rx.cond(
-                process.is_active,
-                rx.badge("active", color_scheme="green"),
-                rx.badge("inactive", color_scheme="gray"),
-            )
-        ),
+        rx.table.cell(active_badge(process.is_active)),
         rx.table.cell(
             rx.button(
                 "Edit",
@@ -143,75 +133,67 @@ def _process_row(process) -> rx.Component:
     )
 
 
-def _process_form() -> rx.Component:
+def _coded_form(
+    noun: str,
+    values: rx.Var,
+    errors: rx.Var,
+    editing_id: rx.Var,
+    set_field,
+    number: tuple[str, str, int, int],
+    active: tuple[rx.Var, object, str, str],
+    on_new,
+    on_save,
+) -> rx.Component:
+    """The create/edit form of a coded record (process, department): code, name, a number, active."""
+    number_key, number_label, low, high = number
+    checked, set_active, on_text, off_text = active
+
+    def text_field(key: str, label: str, max_length: int, **props) -> rx.Component:
+        return field_block(
+            label,
+            rx.input(
+                value=values.get(key, ""),
+                max_length=max_length,
+                on_change=lambda v: set_field(key, v),
+                id=f"{noun}-{key}",
+                width="100%",
+                **props,
+            ),
+            errors.get(key, ""),
+        )
+
     return rx.vstack(
-        rx.heading(rx.cond(S.editing_process_id > 0, "Edit process", "New process"), size="3"),
+        rx.heading(rx.cond(editing_id > 0, f"Edit {noun}", f"New {noun}"), size="3"),
         rx.grid(
-            field_block(
-                "Code",
-                rx.input(
-                    value=S.process_form.get("code", ""),
-                    max_length=32,
-                    disabled=S.editing_process_id > 0,
-                    on_change=lambda v: S.set_process_field("code", v),
-                    id="process-code",
-                    width="100%",
-                ),
-                S.process_errors.get("code", ""),
-            ),
-            field_block(
-                "Name",
-                rx.input(
-                    value=S.process_form.get("name", ""),
-                    max_length=120,
-                    on_change=lambda v: S.set_process_field("name", v),
-                    id="process-name",
-                    width="100%",
-                ),
-                S.process_errors.get("name", ""),
-            ),
-            field_block(
-                "Standard minutes",
-                rx.input(
-                    value=S.process_form.get("standard_minutes", ""),
-                    type="number",
-                    min=1,
-                    max=10000,
-                    on_change=lambda v: S.set_process_field("standard_minutes", v),
-                    id="process-minutes",
-                    width="100%",
-                ),
-                S.process_errors.get("standard_minutes", ""),
-            ),
-            field_block(
-                "Active",
-                rx.hstack(
-                    rx.switch(checked=S.process_active, on_change=S.set_process_active, id="process-active"),
-                    rx.text(rx.cond(S.process_active, "In routes", "Not offered"), size="2"),
-                    align="center",
-                    spacing="2",
-                    min_height="32px",
-                ),
-                S.process_errors.get("is_active", ""),
+            text_field("code", "Code", 32, disabled=editing_id > 0),
+            text_field("name", "Name", 120),
+            text_field(number_key, number_label, 6, type="number", min=low, max=high),
+            active_field(
+                checked, set_active, on_text, off_text, errors.get("is_active", ""), id=f"{noun}-active"
             ),
             columns=rx.breakpoints(initial="1", sm="2"),
             spacing="3",
             width="100%",
         ),
-        rx.hstack(
-            rx.cond(
-                S.editing_process_id > 0,
-                rx.button("New process instead", variant="ghost", on_click=S.new_process),
-            ),
-            rx.button(rx.icon("save", size=16), "Save process", on_click=S.save_process, id="save-process"),
-            justify="end",
-            width="100%",
-            spacing="3",
-        ),
+        form_actions(editing_id > 0, f"New {noun} instead", on_new, f"Save {noun}", on_save, f"save-{noun}"),
         spacing="3",
         width="100%",
         padding_top="8px",
         border_top="1px solid var(--gray-4)",
+    )
+
+
+def _process_form() -> rx.Component:
+    return _coded_form(
+        "process",
+        S.process_form,
+        S.process_errors,
+        S.editing_process_id,
+        S.set_process_field,
+        ("standard_minutes", "Standard minutes", 1, 10_000),
+        (S.process_active, S.set_process_active, "In routes", "Not offered"),
+        S.new_process,
+        S.save_process,
     )
 
 
@@ -231,13 +213,7 @@ def _department_row(department) -> rx.Component:
         rx.table.cell(department.sort_order),
         rx.table.cell(department.members),
         rx.table.cell(department.open_tasks),
-        rx.table.cell(
-            rx.cond(
-                department.is_active,
-                rx.badge("active", color_scheme="green"),
-                rx.badge("inactive", color_scheme="gray"),
-            )
-        ),
+        rx.table.cell(active_badge(department.is_active)),
         rx.table.cell(
             rx.cond(
                 SessionState.role == "admin",
@@ -256,78 +232,16 @@ def _department_row(department) -> rx.Component:
 
 
 def _department_form() -> rx.Component:
-    return rx.vstack(
-        rx.heading(rx.cond(S.editing_department_id > 0, "Edit department", "New department"), size="3"),
-        rx.grid(
-            field_block(
-                "Code",
-                rx.input(
-                    value=S.department_form.get("code", ""),
-                    max_length=32,
-                    disabled=S.editing_department_id > 0,
-                    on_change=lambda v: S.set_department_field("code", v),
-                    id="department-code",
-                    width="100%",
-                ),
-                S.department_errors.get("code", ""),
-            ),
-            field_block(
-                "Name",
-                rx.input(
-                    value=S.department_form.get("name", ""),
-                    max_length=120,
-                    on_change=lambda v: S.set_department_field("name", v),
-                    id="department-name",
-                    width="100%",
-                ),
-                S.department_errors.get("name", ""),
-            ),
-            field_block(
-                "Board order",
-                rx.input(
-                    value=S.department_form.get("sort_order", ""),
-                    type="number",
-                    min=0,
-                    max=999,
-                    on_change=lambda v: S.set_department_field("sort_order", v),
-                    id="department-order",
-                    width="100%",
-                ),
-                S.department_errors.get("sort_order", ""),
-            ),
-            field_block(
-                "Active",
-                rx.hstack(
-                    rx.switch(
-                        checked=S.department_active, on_change=S.set_department_active, id="department-active"
-                    ),
-                    rx.text(rx.cond(S.department_active, "Takes work", "Closed"), size="2"),
-                    align="center",
-                    spacing="2",
-                    min_height="32px",
-                ),
-                S.department_errors.get("is_active", ""),
-            ),
-            columns=rx.breakpoints(initial="1", sm="2", lg="4"),
-            spacing="3",
-            width="100%",
-        ),
-        rx.hstack(
-            rx.cond(
-                S.editing_department_id > 0,
-                rx.button("New department instead", variant="ghost", on_click=S.new_department),
-            ),
-            rx.button(
-                rx.icon("save", size=16), "Save department", on_click=S.save_department, id="save-department"
-            ),
-            justify="end",
-            width="100%",
-            spacing="3",
-        ),
-        spacing="3",
-        width="100%",
-        padding_top="8px",
-        border_top="1px solid var(--gray-4)",
+    return _coded_form(
+        "department",
+        S.department_form,
+        S.department_errors,
+        S.editing_department_id,
+        S.set_department_field,
+        ("sort_order", "Board order", 0, 999),
+        (S.department_active, S.set_department_active, "Takes work", "Closed"),
+        S.new_department,
+        S.save_department,
     )
 
 

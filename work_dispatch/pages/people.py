@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from work_dispatch.components.cards import section
-from work_dispatch.components.forms import choice_select, field_block
+from work_dispatch.components.cards import active_badge, section
+from work_dispatch.components.forms import active_field, choice_select, field_block, form_actions
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import scroll_table
 from work_dispatch.states.people import PeopleState
@@ -65,13 +65,7 @@ def _row(person) -> rx.Component:
                 spacing="2",
             )
         ),
-        rx.table.cell(
-            rx.cond(
-                person.is_active,
-                rx.badge("active", color_scheme="green"),
-                rx.badge("inactive", color_scheme="gray"),
-            )
-        ),
+        rx.table.cell(active_badge(person.is_active)),
         rx.table.cell(
             rx.button("Edit", size="1", variant="soft", on_click=S.edit(person.id), class_name="edit-person")
         ),
@@ -203,21 +197,14 @@ def _form() -> rx.Component:
                 _error("password"),
                 hint="8+ characters. When editing, empty keeps it; a new one logs them out.",
             ),
-            field_block(
-                "Active",
-                rx.hstack(
-                    rx.switch(
-                        checked=S.form_active,
-                        on_change=S.set_active,
-                        disabled=S.editing_self,
-                        id="person-active",
-                    ),
-                    rx.text(rx.cond(S.form_active, "Can log in", "Cannot log in"), size="2"),
-                    align="center",
-                    spacing="2",
-                    min_height="32px",
-                ),
+            active_field(
+                S.form_active,
+                S.set_active,
+                "Can log in",
+                "Cannot log in",
                 _error("is_active"),
+                disabled=S.editing_self,
+                id="person-active",
             ),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"),
             spacing="3",
@@ -244,15 +231,7 @@ def _form() -> rx.Component:
             hint="Operators work the pools of their departments.",
         ),
         rx.cond(_error("form") != "", rx.text(_error("form"), color_scheme="red", size="2")),
-        rx.hstack(
-            rx.cond(
-                S.editing_id > 0, rx.button("New person instead", variant="ghost", on_click=S.new_person)
-            ),
-            rx.button(rx.icon("save", size=16), "Save", on_click=S.save, id="save-person"),
-            justify="end",
-            width="100%",
-            spacing="3",
-        ),
+        form_actions(S.editing_id > 0, "New person instead", S.new_person, "Save", S.save, "save-person"),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from work_dispatch.components.cards import section
-from work_dispatch.components.forms import choice_select, field_block, option_select
+from work_dispatch.components.forms import choice_select, field_block, form_actions, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import scroll_table
 from work_dispatch.states.rules import RulesState
@@ -85,15 +85,7 @@ def _form() -> rx.Component:
             _error("notes"),
         ),
         rx.cond(_error("form") != "", rx.text(_error("form"), color_scheme="red", size="2")),
-        rx.hstack(
-            rx.cond(
-                S.editing_rule_id > 0, rx.button("New rule instead", variant="ghost", on_click=S.new_rule)
-            ),
-            rx.button(rx.icon("save", size=16), "Save rule", on_click=S.save, id="save-rule"),
-            justify="end",
-            width="100%",
-            spacing="3",
-        ),
+        form_actions(S.editing_rule_id > 0, "New rule instead", S.new_rule, "Save rule", S.save, "save-rule"),
     )
 
 

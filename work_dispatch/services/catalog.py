@@ -29,7 +29,7 @@ from work_dispatch.models import (
     WorkOrder,
 )
 from work_dispatch.services.actor import Actor, require_admin, require_supervisor
-from work_dispatch.services.validation import as_int, as_text
+from work_dispatch.services.validation import as_flag, as_form, as_int, as_text
 
 CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
 CODE_RULE = "A code has 2 to 32 letters, digits, dashes or underscores."
@@ -81,6 +81,33 @@ class ProcessRow:
 
 def _like(search: str) -> str:
     return "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _new_code(db: Session, model: type[Process] | type[Department], raw: dict, taken: ValidationError) -> str:
+    code = as_text(raw.get("code"), "code", "Code", max_length=CODE_LENGTH, required=True).upper()
+    if not CODE_PATTERN.fullmatch(code):
+        raise ValidationError(CODE_RULE, "code")
+    if db.exec(select(model.id).where(model.code == code)).first():
+        raise taken
+    return code
+
+
+def _existing(db: Session, model: type, row_id: int, what: str):
+    row = db.get(model, row_id)
+    if row is None:
+        raise NotFoundError(f"That {what} does not exist.")
+    return row
+
+
+def _commit(db: Session, row: Any, taken: ValidationError) -> int:
+    """Write ``row``; a unique key taken meanwhile by someone else becomes ``taken``."""
+    db.add(row)
+    try:
+        db.commit()
+    except IntegrityError as error:
+        db.rollback()
+        raise taken from error
+    return row.id
 
 
 def list_customers(
@@ -144,8 +171,7 @@ def save_customer(db: Session, actor: Actor | None, raw: Any, customer_id: Any =
         ValidationError: On invalid input or a name another customer has; nothing is written.
     """
     require_supervisor(actor)
-    if not isinstance(raw, dict):
-        raise ValidationError("The form was not sent correctly; reload the page.")
+    raw = as_form(raw)
     name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
     contact = as_text(raw.get("contact"), "contact", "Contact", max_length=NAME_LENGTH)
     customer_id = as_int(customer_id, "customer_id", "Customer", minimum=1, optional=True)
@@ -160,17 +186,9 @@ def save_customer(db: Session, actor: Actor | None, raw: Any, customer_id: Any =
     if customer_id is None:
         customer = Customer(name=name, contact=contact)
     else:
-        customer = db.get(Customer, customer_id)
-        if customer is None:
-            raise NotFoundError("That customer does not exist.")
+        customer = _existing(db, Customer, customer_id, "customer")
         customer.name, customer.contact = name, contact
-    db.add(customer)
-    try:
-        db.commit()
-    except IntegrityError as error:
-        db.rollback()
-        raise taken from error
-    return customer.id
+    return _commit(db, customer, taken)
 
 
 def list_processes(db: Session, actor: Actor | None) -> list[ProcessRow]:
@@ -204,8 +222,7 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
         ValidationError: On invalid input or a code in use; nothing is written.
     """
     require_supervisor(actor)
-    if not isinstance(raw, dict):
-        raise ValidationError("The form was not sent correctly; reload the page.")
+    raw = as_form(raw)
     name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
     minutes = as_int(
         raw.get("standard_minutes"),
@@ -214,30 +231,16 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
         minimum=1,
         maximum=STANDARD_MINUTES_MAX,
     )
-    is_active = raw.get("is_active", True)
-    if not isinstance(is_active, bool):
-        raise ValidationError("Active must be yes or no.", "is_active")
+    is_active = as_flag(raw.get("is_active", True), "is_active", "Active")
     process_id = as_int(process_id, "process_id", "Process", minimum=1, optional=True)
     taken = ValidationError("Another process already has this code.", "code")
     if process_id is None:
-        code = as_text(raw.get("code"), "code", "Code", max_length=CODE_LENGTH, required=True).upper()
-        if not CODE_PATTERN.fullmatch(code):
-            raise ValidationError(CODE_RULE, "code")
-        if db.exec(select(Process.id).where(Process.code == code)).first():
-            raise taken
+        code = _new_code(db, Process, raw, taken)
         process = Process(code=code, name=name, standard_minutes=minutes, is_active=is_active)
     else:
-        process = db.get(Process, process_id)
-        if process is None:
-            raise NotFoundError("That process does not exist.")
+        process = _existing(db, Process, process_id, "process")
         process.name, process.standard_minutes, process.is_active = name, minutes, is_active
-    db.add(process)
-    try:
-        db.commit()
-    except IntegrityError as error:
-        db.rollback()
-        raise taken from error
-    return process.id
+    return _commit(db, process, taken)
 
 
 def list_departments(db: Session, actor: Actor | None) -> list[DepartmentRow]:
@@ -291,26 +294,17 @@ def save_department(db: Session, actor: Actor | None, raw: Any, department_id: A
         ValidationError: On invalid input, a code in use, or deactivating a busy department.
     """
     require_admin(actor)
-    if not isinstance(raw, dict):
-        raise ValidationError("The form was not sent correctly; reload the page.")
+    raw = as_form(raw)
     name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
     sort_order = as_int(raw.get("sort_order"), "sort_order", "Board order", minimum=0, maximum=999)
-    is_active = raw.get("is_active", True)
-    if not isinstance(is_active, bool):
-        raise ValidationError("Active must be yes or no.", "is_active")
+    is_active = as_flag(raw.get("is_active", True), "is_active", "Active")
     department_id = as_int(department_id, "department_id", "Department", minimum=1, optional=True)
     taken = ValidationError("Another department already has this code.", "code")
     if department_id is None:
-        code = as_text(raw.get("code"), "code", "Code", max_length=CODE_LENGTH, required=True).upper()
-        if not CODE_PATTERN.fullmatch(code):
-            raise ValidationError(CODE_RULE, "code")
-        if db.exec(select(Department.id).where(Department.code == code)).first():
-            raise taken
+        code = _new_code(db, Department, raw, taken)
         department = Department(code=code, name=name, sort_order=sort_order, is_active=is_active)
     else:
-        department = db.get(Department, department_id)
-        if department is None:
-            raise NotFoundError("That department does not exist.")
+        department = _existing(db, Department, department_id, "department")
         if department.is_active and not is_active:
             busy = db.exec(
                 select(func.count())
@@ -326,10 +320,4 @@ def save_department(db: Session, actor: Actor | None, raw: Any, department_id: A
                     f"{busy} open tasks are still in this department; finish or move them first.", "is_active"
                 )
         department.name, department.sort_order, department.is_active = name, sort_order, is_active
-    db.add(department)
-    try:
-        db.commit()
-    except IntegrityError as error:
-        db.rollback()
-        raise taken from error
-    return department.id
+    return _commit(db, department, taken)

@@ -22,7 +22,7 @@ from work_dispatch.models import NAME_LENGTH, Department, User, UserDepartment, 
 from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_admin
 from work_dispatch.services.auth import end_sessions, hash_password, record_auth_event
-from work_dispatch.services.validation import as_choice, as_id_list, as_int, as_text
+from work_dispatch.services.validation import as_choice, as_flag, as_form, as_id_list, as_int, as_text
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
 PASSWORD_MIN = 8
@@ -139,8 +139,7 @@ class _PersonInput:
 
 
 def _parse(db: Session, raw: Any, creating: bool) -> _PersonInput:
-    if not isinstance(raw, dict):
-        raise ValidationError("The form was not sent correctly; reload the page.")
+    raw = as_form(raw)
     display_name = as_text(
         raw.get("display_name"), "display_name", "Name", max_length=NAME_LENGTH, required=True
     )
@@ -154,9 +153,7 @@ def _parse(db: Session, raw: Any, creating: bool) -> _PersonInput:
         raise ValidationError("Choose departments from the list.", "department_ids")
     if role == Role.OPERATOR and not department_ids:
         raise ValidationError("An operator needs at least one department.", "department_ids")
-    is_active = raw.get("is_active", True)
-    if not isinstance(is_active, bool):
-        raise ValidationError("Active must be yes or no.", "is_active")
+    is_active = as_flag(raw.get("is_active", True), "is_active", "Active")
     password = raw.get("password") or ""
     if not isinstance(password, str):
         raise ValidationError("Password must be text.", "password")

@@ -22,7 +22,7 @@ from work_dispatch.models import (
 )
 from work_dispatch.services import dispatch
 from work_dispatch.services.actor import Actor, require_supervisor
-from work_dispatch.services.validation import as_choice, as_int, as_text
+from work_dispatch.services.validation import as_choice, as_flag, as_int, as_text
 
 
 @dataclass
@@ -97,9 +97,7 @@ def _parse(db: Session, raw: dict[str, Any]) -> dict[str, Any]:
     department = db.get(Department, department_id)
     if department is None or not department.is_active:
         raise NotFoundError("Unknown or inactive department.", "department_id")
-    active = raw.get("is_active", True)
-    if not isinstance(active, bool):
-        raise ValidationError("Active must be yes or no.", "is_active")
+    active = as_flag(raw.get("is_active", True), "is_active", "Active")
     return {
         "process_id": process_id,
         "department_id": department_id,

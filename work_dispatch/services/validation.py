@@ -86,6 +86,42 @@ def as_text(value: Any, field: str, label: str, *, max_length: int, required: bo
     return text
 
 
+def as_flag(value: Any, field: str, label: str) -> bool:
+    """Accept a real boolean only (a forged "false" string is not one).
+
+    Args:
+        value: Anything the client sent.
+        field: Form field name for the error.
+        label: Human name of the field.
+
+    Returns:
+        The boolean.
+
+    Raises:
+        ValidationError: If it is not a boolean.
+    """
+    if not isinstance(value, bool):
+        raise ValidationError(f"{label} must be yes or no.", field)
+    return value
+
+
+def as_form(value: Any) -> dict:
+    """The form dictionary a handler sent.
+
+    Args:
+        value: Anything the client sent.
+
+    Returns:
+        The dictionary.
+
+    Raises:
+        ValidationError: If it is not a dictionary.
+    """
+    if not isinstance(value, dict):
+        raise ValidationError("The form was not sent correctly; reload the page.")
+    return value
+
+
 def as_choice(value: Any, choices: type[StrEnum], field: str, label: str) -> str:
     """Parse one of an enum's values.
 
