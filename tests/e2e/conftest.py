@@ -219,11 +219,13 @@ def login(page, base_url: str, username: str, password: str = "demo1234") -> Non
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under artifacts/screenshots/.
 
-    The page is scrolled to the top first: sticky navigation would otherwise be drawn
-    where the scrolled viewport left it.
+    The page is scrolled to the top first (sticky navigation would otherwise be drawn
+    where the scrolled viewport left it) and passing toasts are hidden for the shot.
     """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.evaluate("window.scrollTo(0, 0)")
+    hide_toasts = page.add_style_tag(content="[data-sonner-toaster] { visibility: hidden !important; }")
     page.screenshot(path=str(path), full_page=True)
+    hide_toasts.evaluate("node => node.remove()")
     return path

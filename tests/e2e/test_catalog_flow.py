@@ -36,6 +36,23 @@ def test_supervisor_keeps_the_catalog(served_app, browser):
     page.click("#save-process")
     page.wait_for_selector('.process-row:has-text("UV coating"):has-text("50 min")')
 
+    page.fill("#product-code", "flyer")
+    page.fill("#product-name", "A5 flyer")
+    page.fill("#product-unit", "sheets")
+    page.click("#save-product")
+    page.wait_for_function("() => document.body.innerText.includes('at least one process')")
+    for process in ("Offset printing", "Preflight & imposition", "UV coating"):
+        page.click("#product-add-step")
+        page.get_by_role("option", name=process, exact=True).click()
+    page.wait_for_function("() => document.querySelectorAll('.product-route-step').length === 3")
+    page.locator(".product-route-step").nth(1).get_by_role("button", name="Move up").click()
+    page.wait_for_function(
+        "() => document.querySelector('.product-route-step')?.innerText.includes('Preflight')"
+    )
+    page.click("#save-product")
+    page.wait_for_selector("text=Saved product A5 flyer.")
+    page.wait_for_selector('.product-row:has-text("A5 flyer")')
+
     page.fill("#customer-search", "orchid")
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelectorAll('.customer-row').length === 1")
@@ -56,7 +73,12 @@ def test_supervisor_keeps_the_catalog(served_app, browser):
     page.wait_for_selector("#save")
     page.click("#customer")
     page.get_by_role("option", name="Orchid Press", exact=True).click()
-    assert "Orchid Press" in page.inner_text("#customer")
+    page.wait_for_function("() => document.querySelector('#customer')?.innerText.includes('Orchid Press')")
+    page.click("#product")
+    page.get_by_role("option", name="A5 flyer (FLYER)", exact=True).click()
+    page.wait_for_function("() => document.querySelectorAll('.route-step').length === 3")
+    steps = page.locator(".route-step").all_inner_texts()
+    assert ["Preflight" in steps[0], "Offset" in steps[1], "UV coating" in steps[2]] == [True, True, True]
 
     tablet = browser.new_context(viewport=TABLET).new_page()
     login(tablet, served_app.base_url, "admin")

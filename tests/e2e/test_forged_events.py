@@ -41,6 +41,8 @@ SNAPSHOT_SQL = {
     "customers": "SELECT id, name, contact FROM customer ORDER BY id",
     "process_catalog": "SELECT id, code, name, standard_minutes, is_active FROM process ORDER BY id",
     "departments": "SELECT id, code, name, sort_order, is_active FROM department ORDER BY id",
+    "products": "SELECT id, code, name, unit, is_active FROM product ORDER BY id",
+    "routes": "SELECT product_id, sequence, process_id FROM product_route_step ORDER BY product_id, sequence",
 }
 
 
@@ -101,6 +103,13 @@ def _events(t):
         (f"{catalog}.set_department_field", {"field": "name", "value": "Forged"}),
         (f"{catalog}.set_department_field", {"field": "sort_order", "value": "5"}),
         (f"{catalog}.save_department", {}),
+        (f"{catalog}.set_product_field", {"field": "code", "value": "FORGED"}),
+        (f"{catalog}.set_product_field", {"field": "name", "value": "Forged"}),
+        (f"{catalog}.add_route_step", {"process_id": "1"}),
+        (f"{catalog}.save_product", {}),
+        (f"{catalog}.edit_product", {"product_id": 1}),
+        (f"{catalog}.remove_route_step", {"index": 0}),
+        (f"{catalog}.save_product", {}),
         (f"{catalog}.edit_department", {"department_id": 1}),
         (f"{catalog}.set_department_active", {"active": False}),
         (f"{catalog}.save_department", {}),

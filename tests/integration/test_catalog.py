@@ -5,8 +5,8 @@ from sqlmodel import func, select
 
 from tests.conftest import actor_for
 from work_dispatch.domain.errors import DomainError, PermissionDeniedError, ValidationError
-from work_dispatch.models import Customer, Process
-from work_dispatch.services import catalog, dispatch, drafts, reference
+from work_dispatch.models import Customer, Process, WorkOrderProcess
+from work_dispatch.services import catalog, dispatch, drafts, reference, work_orders
 
 
 def _snapshot(db):
@@ -203,3 +203,62 @@ def test_bad_department_input_changes_nothing(db, shop, change, field, message):
         catalog.save_department(db, admin, _department_form(**change))
     assert caught.value.field == field
     assert catalog.list_departments(db, admin) == before
+
+
+def _product_form(shop, **changes):
+    route = [str(shop["process"][code]) for code in ("PREFLIGHT", "PLATE", "OFFSET", "PACK")]
+    return {
+        "code": "flyer",
+        "name": "A5 flyer",
+        "unit": "sheets",
+        "is_active": True,
+        "route": route,
+        **changes,
+    }
+
+
+def test_a_new_product_starts_work_orders_on_its_route(db, shop, supervisor, make_order):
+    product_id = catalog.save_product(db, supervisor, _product_form(shop))
+    row = next(p for p in catalog.list_products(db, supervisor) if p.id == product_id)
+    assert (row.code, row.name, row.unit, row.is_active) == ("FLYER", "A5 flyer", "sheets", True)
+    assert row.route == ["Preflight & imposition", "Plate making", "Offset printing", "Packing & labelling"]
+    shop["product"]["FLYER"] = product_id
+    order = make_order(product="FLYER")
+    assert [step["process_id"] for step in work_orders.default_route(db, product_id)] == row.route_process_ids
+
+    reordered = [str(shop["process"][code]) for code in ("PLATE", "OFFSET")]
+    catalog.save_product(
+        db, supervisor, _product_form(shop, name="A5 flyer (2 steps)", route=reordered), product_id
+    )
+    row = next(p for p in catalog.list_products(db, supervisor) if p.id == product_id)
+    assert row.route == ["Plate making", "Offset printing"] and row.name == "A5 flyer (2 steps)"
+    kept = db.exec(
+        select(func.count()).select_from(WorkOrderProcess).where(WorkOrderProcess.work_order_id == order.id)
+    )
+    assert kept.one() == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"route": []}, "route", "at least one process"),
+        ({"route": "1,2"}, "route", "at least one process"),
+        ({"route": ["999999"]}, "route", "from the list"),
+        ({"route": ["abc"]}, "route", "whole number"),
+        ({"route": ["1"] * 31}, "route", "at most 30"),
+        ({"code": "poster"}, "code", "already has"),
+        ({"unit": ""}, "unit", "required"),
+        ({"name": "n" * 121}, "name", "at most 120"),
+    ],
+)
+def test_bad_product_input_changes_nothing(db, shop, supervisor, change, field, message):
+    before = catalog.list_products(db, supervisor)
+    with pytest.raises(ValidationError, match=message) as caught:
+        catalog.save_product(db, supervisor, _product_form(shop, **change))
+    assert caught.value.field == field
+    assert catalog.list_products(db, supervisor) == before
+
+
+def test_operators_cannot_change_products(db, shop):
+    with pytest.raises(PermissionDeniedError):
+        catalog.save_product(db, actor_for(db, "print1"), _product_form(shop))

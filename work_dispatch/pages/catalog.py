@@ -1,11 +1,11 @@
-"""Supervisor: the catalog — customers (paged, searchable), processes and departments."""
+"""Supervisor: the catalog — customers (paged, searchable), processes, products, departments."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from work_dispatch.components.cards import active_badge, section
-from work_dispatch.components.forms import active_field, field_block, form_actions
+from work_dispatch.components.forms import active_field, field_block, form_actions, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import scroll_table
 from work_dispatch.states.catalog import CatalogState
@@ -206,6 +206,155 @@ def _processes() -> rx.Component:
     )
 
 
+def _product_row(product) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.code(product.code)),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(product.name, weight="medium"),
+                rx.text("per ", product.unit, size="1", color_scheme="gray"),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(
+            rx.flex(
+                rx.foreach(product.route, lambda name: rx.badge(name, variant="outline")),
+                wrap="wrap",
+                spacing="1",
+            )
+        ),
+        rx.table.cell(active_badge(product.is_active)),
+        rx.table.cell(
+            rx.button(
+                "Edit",
+                size="1",
+                variant="soft",
+                on_click=S.edit_product(product.id),
+                class_name="edit-product",
+            )
+        ),
+        class_name="product-row",
+        opacity=rx.cond(product.is_active, "1", "0.6"),
+    )
+
+
+def _route_step(name, index) -> rx.Component:
+    last = index == S.product_route.length() - 1
+    return rx.hstack(
+        rx.badge((index + 1) * 10, variant="soft", size="1"),
+        rx.text(name, size="2", weight="medium"),
+        rx.spacer(),
+        rx.icon_button(
+            rx.icon("arrow-up", size=14),
+            size="1",
+            variant="soft",
+            disabled=index == 0,
+            on_click=S.move_route_step(index, -1),
+            aria_label="Move up",
+        ),
+        rx.icon_button(
+            rx.icon("arrow-down", size=14),
+            size="1",
+            variant="soft",
+            disabled=last,
+            on_click=S.move_route_step(index, 1),
+            aria_label="Move down",
+        ),
+        rx.icon_button(
+            rx.icon("trash-2", size=14),
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            on_click=S.remove_route_step(index),
+            aria_label="Remove",
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+        padding="4px 8px",
+        border_radius="6px",
+        background="var(--gray-2)",
+        class_name="product-route-step",
+    )
+
+
+def _product_form() -> rx.Component:
+    def text_field(key: str, label: str, max_length: int, **props) -> rx.Component:
+        return field_block(
+            label,
+            rx.input(
+                value=S.product_form.get(key, ""),
+                max_length=max_length,
+                on_change=lambda v: S.set_product_field(key, v),
+                id=f"product-{key}",
+                width="100%",
+                **props,
+            ),
+            S.product_errors.get(key, ""),
+        )
+
+    return rx.vstack(
+        rx.heading(rx.cond(S.editing_product_id > 0, "Edit product", "New product"), size="3"),
+        rx.grid(
+            text_field("code", "Code", 32, disabled=S.editing_product_id > 0),
+            text_field("name", "Name", 120),
+            text_field("unit", "Unit", 16),
+            active_field(
+                S.product_active,
+                S.set_product_active,
+                "Offered",
+                "Not offered",
+                S.product_errors.get("is_active", ""),
+                id="product-active",
+            ),
+            columns=rx.breakpoints(initial="1", sm="2", lg="4"),
+            spacing="3",
+            width="100%",
+        ),
+        field_block(
+            "Default route",
+            rx.vstack(
+                rx.foreach(S.product_route_names, _route_step),
+                rx.box(
+                    option_select(
+                        S.process_options,
+                        "",
+                        S.add_route_step,
+                        placeholder="Add a process…",
+                        id="product-add-step",
+                    ),
+                    width="260px",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            S.product_errors.get("route", ""),
+            hint="New work orders of this product start from this route; existing ones keep theirs.",
+        ),
+        form_actions(
+            S.editing_product_id > 0,
+            "New product instead",
+            S.new_product,
+            "Save product",
+            S.save_product,
+            "save-product",
+        ),
+        spacing="3",
+        width="100%",
+        padding_top="8px",
+        border_top="1px solid var(--gray-4)",
+    )
+
+
+def _products() -> rx.Component:
+    return section(
+        "Products",
+        scroll_table(("Code", "Product", "Default route", "Status", ""), S.products, _product_row),
+        _product_form(),
+        subtitle="What the shop makes, and the route each starts from.",
+    )
+
+
 def _department_row(department) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.code(department.code)),
@@ -263,7 +412,7 @@ def _departments() -> rx.Component:
 
 
 def catalog_page() -> rx.Component:
-    """Customers and processes side by side on a wide screen (stacked on a tablet), then departments."""
+    """Customers beside processes on a wide screen (stacked on a tablet), then products and departments."""
     return supervisor_shell(
         rx.cond(
             S.loaded,
@@ -276,6 +425,7 @@ def catalog_page() -> rx.Component:
                     width="100%",
                     align_items="start",
                 ),
+                _products(),
                 _departments(),
                 spacing="4",
                 width="100%",

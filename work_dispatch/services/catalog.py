@@ -1,6 +1,6 @@
-"""Catalog: customers work orders are for, processes routes are made of, departments.
+"""Catalog: customers, processes, products with their default routes, departments.
 
-Supervisors (and admins) keep customers and processes: customers page by name with a
+Supervisors (and admins) keep customers, processes and products: customers page by name with a
 search, processes are a short list. Departments shape dispatch and membership, so only
 admins change them. Nothing is deleted: work orders and tasks keep pointing at what they
 used; a process or department that is no longer used is deactivated and leaves the pickers.
@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -24,12 +24,15 @@ from work_dispatch.models import (
     Customer,
     Department,
     Process,
+    Product,
+    ProductRouteStep,
     Task,
     UserDepartment,
     WorkOrder,
 )
 from work_dispatch.services.actor import Actor, require_admin, require_supervisor
 from work_dispatch.services.validation import as_flag, as_form, as_int, as_text
+from work_dispatch.services.work_orders import MAX_ROUTE_STEPS
 
 CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
 CODE_RULE = "A code has 2 to 32 letters, digits, dashes or underscores."
@@ -83,7 +86,9 @@ def _like(search: str) -> str:
     return "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _new_code(db: Session, model: type[Process] | type[Department], raw: dict, taken: ValidationError) -> str:
+def _new_code(
+    db: Session, model: type[Process | Department | Product], raw: dict, taken: ValidationError
+) -> str:
     code = as_text(raw.get("code"), "code", "Code", max_length=CODE_LENGTH, required=True).upper()
     if not CODE_PATTERN.fullmatch(code):
         raise ValidationError(CODE_RULE, "code")
@@ -321,3 +326,103 @@ def save_department(db: Session, actor: Actor | None, raw: Any, department_id: A
                 )
         department.name, department.sort_order, department.is_active = name, sort_order, is_active
     return _commit(db, department, taken)
+
+
+@dataclass
+class ProductRow:
+    """A product as the catalog lists it, with its default route."""
+
+    id: int
+    code: str
+    name: str
+    unit: str
+    is_active: bool
+    route_process_ids: list[int]
+    route: list[str]
+
+
+def list_products(db: Session, actor: Actor | None) -> list[ProductRow]:
+    """Every product (a shop has a few dozen), active ones first, by name, with its route.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+
+    Returns:
+        The rows.
+    """
+    require_supervisor(actor)
+    products = db.exec(select(Product).order_by(Product.is_active.desc(), Product.name).limit(500)).all()
+    steps: dict[int, list[tuple[int, str]]] = {}
+    for product_id, process_id, name in db.exec(
+        select(ProductRouteStep.product_id, Process.id, Process.name)
+        .join(Process, Process.id == ProductRouteStep.process_id)
+        .where(ProductRouteStep.product_id.in_([p.id for p in products]))
+        .order_by(ProductRouteStep.product_id, ProductRouteStep.sequence)
+    ).all():
+        steps.setdefault(product_id, []).append((process_id, name))
+    return [
+        ProductRow(
+            p.id,
+            p.code,
+            p.name,
+            p.unit,
+            p.is_active,
+            [process_id for process_id, _ in steps.get(p.id, [])],
+            [name for _, name in steps.get(p.id, [])],
+        )
+        for p in products
+    ]
+
+
+def save_product(db: Session, actor: Actor | None, raw: Any, product_id: Any = None) -> int:
+    """Create a product, or change one: name, unit, active and its default route.
+
+    The route is the ordered list of process ids new work orders of the product start
+    from; work orders already made keep their own routes.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        raw: Form fields: code (when creating), name, unit, is_active, route (process ids).
+        product_id: The product to change; None to create one.
+
+    Returns:
+        The product's id.
+
+    Raises:
+        ValidationError: On invalid input, a code in use, or an empty or unknown route.
+    """
+    require_supervisor(actor)
+    raw = as_form(raw)
+    name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
+    unit = as_text(raw.get("unit"), "unit", "Unit", max_length=16, required=True)
+    is_active = as_flag(raw.get("is_active", True), "is_active", "Active")
+    route = raw.get("route")
+    if not isinstance(route, list) or not route:
+        raise ValidationError("A product needs at least one process in its route.", "route")
+    if len(route) > MAX_ROUTE_STEPS:
+        raise ValidationError(f"A route has at most {MAX_ROUTE_STEPS} processes.", "route")
+    process_ids = [as_int(step, "route", "Process", minimum=1) for step in route]
+    active = set(db.exec(select(Process.id).where(Process.id.in_(process_ids), Process.is_active)).all())
+    if set(process_ids) - active:
+        raise ValidationError("Choose the route's processes from the list.", "route")
+    product_id = as_int(product_id, "product_id", "Product", minimum=1, optional=True)
+    taken = ValidationError("Another product already has this code.", "code")
+    if product_id is None:
+        product = Product(code=_new_code(db, Product, raw, taken), name=name, unit=unit, is_active=is_active)
+        db.add(product)
+        try:
+            db.flush()
+        except IntegrityError as error:
+            db.rollback()
+            raise taken from error
+    else:
+        product = _existing(db, Product, product_id, "product")
+        product.name, product.unit, product.is_active = name, unit, is_active
+        db.execute(delete(ProductRouteStep).where(ProductRouteStep.product_id == product.id))
+    db.add_all(
+        ProductRouteStep(product_id=product.id, sequence=10 * (index + 1), process_id=process_id)
+        for index, process_id in enumerate(process_ids)
+    )
+    return _commit(db, product, taken)

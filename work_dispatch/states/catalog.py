@@ -6,12 +6,15 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.services import catalog, runner
-from work_dispatch.services.catalog import CustomerRow, DepartmentRow, ProcessRow
+from work_dispatch.services.catalog import CustomerRow, DepartmentRow, ProcessRow, ProductRow
+from work_dispatch.services.reference import Option
 from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
 
 CUSTOMER_FIELDS = ("name", "contact")
 PROCESS_FIELDS = ("code", "name", "standard_minutes")
 DEPARTMENT_FIELDS = ("code", "name", "sort_order")
+PRODUCT_FIELDS = ("code", "name", "unit")
+MAX_ROUTE_STEPS = 30
 PAGE_SIZE = 20
 
 
@@ -30,6 +33,12 @@ class CatalogState(rx.State):
     process_active: bool = True
     editing_process_id: int = 0
     process_errors: dict[str, str] = {}
+    products: list[ProductRow] = []
+    product_form: dict[str, str] = {}
+    product_active: bool = True
+    product_route: list[str] = []
+    editing_product_id: int = 0
+    product_errors: dict[str, str] = {}
     departments: list[DepartmentRow] = []
     department_form: dict[str, str] = {}
     department_active: bool = True
@@ -59,6 +68,22 @@ class CatalogState(rx.State):
         self.department_form = {"code": "", "name": "", "sort_order": str(min(next_order, 999))}
         self.department_active, self.editing_department_id, self.department_errors = True, 0, {}
 
+    def _new_product(self) -> None:
+        self.product_form = {"code": "", "name": "", "unit": "pcs"}
+        self.product_active, self.product_route = True, []
+        self.editing_product_id, self.product_errors = 0, {}
+
+    @rx.var
+    def process_options(self) -> list[Option]:
+        """Active processes, for the route picker."""
+        return [Option(str(p.id), p.name) for p in self.processes if p.is_active]
+
+    @rx.var
+    def product_route_names(self) -> list[str]:
+        """The product form's route as process names."""
+        names = {str(p.id): p.name for p in self.processes}
+        return [names.get(process_id, "?") for process_id in self.product_route]
+
     @rx.event
     async def load(self):
         """Guard the page and load the first page of customers and the processes."""
@@ -72,6 +97,8 @@ class CatalogState(rx.State):
         self.processes = await runner.run(catalog.list_processes, actor)
         self.departments = await runner.run(catalog.list_departments, actor)
         self._new_department()
+        self.products = await runner.run(catalog.list_products, actor)
+        self._new_product()
         self.loaded = True
         return None
 
@@ -232,3 +259,68 @@ class CatalogState(rx.State):
         self.departments = await runner.run(catalog.list_departments, actor)
         self._new_department()
         return rx.toast.success(f"Saved department {name}.")
+
+    @rx.event
+    def set_product_field(self, field: str, value: str):
+        """Change one field of the product form."""
+        if field in PRODUCT_FIELDS and isinstance(value, str):
+            self.product_form = {**self.product_form, field: value[:200]}
+
+    @rx.event
+    def set_product_active(self, active: bool):
+        """Offer or withdraw the product of the form."""
+        self.product_active = active is True
+
+    @rx.event
+    def add_route_step(self, process_id: str):
+        """Append a process to the product's route."""
+        if isinstance(process_id, str) and process_id.isdigit() and len(self.product_route) < MAX_ROUTE_STEPS:
+            self.product_route = [*self.product_route, process_id[:12]]
+
+    @rx.event
+    def remove_route_step(self, index: int):
+        """Remove a step of the product's route."""
+        if isinstance(index, int) and 0 <= index < len(self.product_route):
+            self.product_route = self.product_route[:index] + self.product_route[index + 1 :]
+
+    @rx.event
+    def move_route_step(self, index: int, delta: int):
+        """Move a step of the product's route up (-1) or down (+1)."""
+        if not (isinstance(index, int) and isinstance(delta, int)):
+            return
+        target = index + delta
+        if 0 <= index < len(self.product_route) and 0 <= target < len(self.product_route):
+            route = list(self.product_route)
+            route[index], route[target] = route[target], route[index]
+            self.product_route = route
+
+    @rx.event
+    def edit_product(self, product_id: int):
+        """Load a product into its form."""
+        row = next((p for p in self.products if p.id == product_id), None)
+        if row is not None:
+            self.product_form = {"code": row.code, "name": row.name, "unit": row.unit}
+            self.product_active, self.product_route = row.is_active, [str(i) for i in row.route_process_ids]
+            self.editing_product_id, self.product_errors = row.id, {}
+
+    @rx.event
+    def new_product(self):
+        """Empty the product form."""
+        self._new_product()
+
+    @rx.event
+    async def save_product(self):
+        """Create or update the product of the form."""
+        actor = await current_actor(self)
+        if actor is None:
+            return rx.redirect(LOGIN_PATH)
+        payload = {**self.product_form, "is_active": self.product_active, "route": list(self.product_route)}
+        try:
+            await runner.run(catalog.save_product, actor, payload, self.editing_product_id or None)
+        except DomainError as error:
+            self.product_errors = {error.field or "form": error.message}
+            return None
+        name = self.product_form.get("name", "").strip()
+        self.products = await runner.run(catalog.list_products, actor)
+        self._new_product()
+        return rx.toast.success(f"Saved product {name}.")
