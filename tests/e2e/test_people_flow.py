@@ -82,6 +82,8 @@ def test_admin_onboards_an_operator_and_ends_their_session(served_app, browser):
     row.locator(".end-sessions").click()
     page.wait_for_selector("text=1 open session(s) ended.")
     assert _open_sessions(served_app.database_url, "newop") == 0
+    # The ended session's tablet is wiped at once, then asks for a login.
+    tablet.wait_for_function("() => !document.body.innerText.includes('Nora Newcomer')", timeout=10_000)
     tablet.reload()
     tablet.wait_for_url("**/login")
 

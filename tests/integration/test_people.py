@@ -101,8 +101,10 @@ def test_department_changes_apply_without_logging_out(db, shop, admin):
 def test_revoking_sessions_logs_a_lost_tablet_out(db, shop, admin):
     tokens = [auth.login(db, "pack1", DEMO_PASSWORD)[0] for _ in range(2)]
     user_id = db.exec(select(User.id).where(User.username == "pack1")).one()
+    assert auth.signed_in_users(db, [user_id, admin.user_id]) == {user_id}
     assert people.revoke_sessions(db, admin, user_id) == 2
     assert all(auth.resolve(db, token) is None for token in tokens)
+    assert auth.signed_in_users(db, [user_id]) == set()
     assert (
         db.exec(select(func.count()).select_from(UserSession).where(UserSession.revoked_at.is_(None))).one()
         == 0

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from work_dispatch.realtime.bus import BusEvent, InProcessBus
+from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent, InProcessBus
 from work_dispatch.realtime.coalescer import Coalescer, merge_events
 from work_dispatch.realtime.registry import (
     BOARD_VIEW,
@@ -21,6 +21,16 @@ def test_merge_unions_ids_in_first_seen_order():
         ]
     )
     assert merged == BusEvent("b", task_ids=(1, 2, 3), operator_ids=(7,), department_ids=(4,))
+
+
+def test_a_person_change_survives_merging_with_later_task_changes():
+    merged = merge_events(
+        [
+            BusEvent(PERSON_CHANGED, operator_ids=(7,)),
+            BusEvent("task_changed", task_ids=(1,), operator_ids=(8,)),
+        ]
+    )
+    assert merged.kind == PERSON_CHANGED and merged.operator_ids == (7, 8)
 
 
 def test_a_burst_is_flushed_once_and_later_events_start_a_new_window():

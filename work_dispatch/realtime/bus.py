@@ -19,6 +19,9 @@ from work_dispatch.settings import settings
 logger = logging.getLogger(__name__)
 
 
+PERSON_CHANGED = "person_changed"
+
+
 @dataclass(frozen=True)
 class BusEvent:
     """What changed, small enough to fan out; receivers reload rows from the database."""

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from work_dispatch.realtime.bus import BusEvent
+from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,10 @@ def merge_events(events: list[BusEvent]) -> BusEvent:
                 seen[value] = None
         return tuple(seen)
 
+    kinds = [event.kind for event in events]
     return BusEvent(
-        kind=events[-1].kind,
+        # A person change asks receivers to re-check sessions; merging must not lose that.
+        kind=PERSON_CHANGED if PERSON_CHANGED in kinds else kinds[-1],
         task_ids=union("task_ids"),
         operator_ids=union("operator_ids"),
         department_ids=union("department_ids"),

@@ -260,6 +260,31 @@ def end_sessions(db: Session, user_id: int) -> int:
     ).rowcount
 
 
+def signed_in_users(db: Session, user_ids: list[int]) -> set[int]:
+    """Which of these users still have an open (unrevoked, unexpired) session.
+
+    Args:
+        db: Open session (read only).
+        user_ids: Users to look up.
+
+    Returns:
+        The ids of those with at least one open session.
+    """
+    if not user_ids:
+        return set()
+    return set(
+        db.exec(
+            select(UserSession.user_id)
+            .where(
+                UserSession.user_id.in_(user_ids),
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > utc_now(),
+            )
+            .distinct()
+        ).all()
+    )
+
+
 def active_actors(db: Session, user_ids: list[int]) -> dict[int, Actor]:
     """Actors of the given users that are still active (for pushes to their sessions).
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from work_dispatch.domain.enums import AuthEventKind, Role
 from work_dispatch.domain.errors import NotFoundError, ValidationError
 from work_dispatch.models import NAME_LENGTH, Department, User, UserDepartment, UserSession, utc_now
-from work_dispatch.realtime.bus import BusEvent, publish
+from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent, publish
 from work_dispatch.services.actor import Actor, require_admin
 from work_dispatch.services.auth import end_sessions, hash_password, record_auth_event
 from work_dispatch.services.validation import as_choice, as_flag, as_form, as_id_list, as_int, as_text
@@ -269,8 +269,8 @@ def update_person(db: Session, actor: Actor | None, user_id: Any, raw: Any) -> i
         db, AuthEventKind.USER_UPDATED, user.username, "", user.id, f"by {actor.username}: {summary}"
     )
     db.commit()
-    # The user's open pages reload at once; a deactivated operator's tablet is wiped.
-    publish(BusEvent(kind="person_changed", operator_ids=(user.id,)))
+    # The user's open pages reload at once; a deactivated or logged-out operator's tablet is wiped.
+    publish(BusEvent(kind=PERSON_CHANGED, operator_ids=(user.id,)))
     return ended
 
 
@@ -295,4 +295,5 @@ def revoke_sessions(db: Session, actor: Actor | None, user_id: Any) -> int:
         db, AuthEventKind.SESSIONS_REVOKED, user.username, "", user.id, f"by {actor.username}: {ended} ended"
     )
     db.commit()
+    publish(BusEvent(kind=PERSON_CHANGED, operator_ids=(user.id,)))
     return ended

@@ -18,10 +18,10 @@ from typing import Any
 
 import reflex as rx
 
-from work_dispatch.realtime.bus import BusEvent
+from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent
 from work_dispatch.realtime.coalescer import Coalescer
 from work_dispatch.realtime.registry import BOARD_VIEW, DASHBOARD_VIEW, OPERATOR_VIEW, SessionRegistry
-from work_dispatch.services import runner, task_center
+from work_dispatch.services import auth, runner, task_center
 
 logger = logging.getLogger("work_dispatch.live")
 
@@ -90,7 +90,12 @@ class LiveFanout:
         from work_dispatch.states.session import SessionState
         from work_dispatch.states.task_center import TaskCenterState
 
-        overviews = await runner.run(task_center.overviews_for, [w.user_id for w in watchers])
+        user_ids = [w.user_id for w in watchers]
+        overviews = await runner.run(task_center.overviews_for, user_ids)
+        if event.kind == PERSON_CHANGED:
+            # Sessions may have been ended: a user with none left is wiped like a deactivated one.
+            signed_in = await runner.run(auth.signed_in_users, user_ids)
+            overviews = {uid: data if uid in signed_in else None for uid, data in overviews.items()}
         changed = set(event.task_ids)
 
         async def push(watcher) -> None:
