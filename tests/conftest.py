@@ -205,3 +205,40 @@ def backend_waiting_on_a_lock(engine, timeout_s: float = 20.0) -> int:
             return pid
         time.sleep(0.05)
     raise AssertionError("no backend waited on a lock")
+
+
+def hold_first_planned_key(rival: Session, work_order_id: int) -> list[models.WorkOrderProcess]:
+    """Insert, without committing, a draft holding the first generation key of a work order's route.
+
+    A generation running meanwhile cannot see it, plans that key as new, and blocks on the
+    unique index until the rival commits or rolls back.
+
+    Args:
+        rival: The session of the competing transaction (left open).
+        work_order_id: The (not yet generated) work order.
+
+    Returns:
+        The work order's route, in sequence.
+    """
+    from sqlmodel import select
+
+    from work_dispatch.domain.generation import generation_key
+
+    route = rival.exec(
+        select(models.WorkOrderProcess)
+        .where(models.WorkOrderProcess.work_order_id == work_order_id)
+        .order_by(models.WorkOrderProcess.sequence)
+    ).all()
+    first = route[0]
+    rival.add(
+        models.Task(
+            work_order_process_id=first.id,
+            work_order_id=work_order_id,
+            process_id=first.process_id,
+            sequence=first.sequence,
+            generation_key=generation_key(work_order_id, first.sequence, first.process_id, 1),
+            production_quantity=1,
+        )
+    )
+    rival.flush()
+    return list(route)

@@ -6,7 +6,7 @@ from sqlmodel import func, select
 from tests.conftest import actor_for
 from work_dispatch.domain.errors import DomainError, PermissionDeniedError, ValidationError
 from work_dispatch.models import Customer, Process, WorkOrderProcess
-from work_dispatch.services import catalog, dispatch, drafts, reference, work_orders
+from work_dispatch.services import board, catalog, dispatch, drafts, reference, work_orders
 
 
 def _snapshot(db):
@@ -262,3 +262,13 @@ def test_bad_product_input_changes_nothing(db, shop, supervisor, change, field, 
 def test_operators_cannot_change_products(db, shop):
     with pytest.raises(PermissionDeniedError):
         catalog.save_product(db, actor_for(db, "print1"), _product_form(shop))
+
+
+def test_searches_take_wildcards_literally(db, shop, supervisor, make_order):
+    make_order()
+    everything = board.query_page(db, supervisor, {"kind": "all"}).rows
+    offset = board.query_page(db, supervisor, {"kind": "all", "search": "offset"}).rows
+    assert everything and offset and all(row.process == "Offset printing" for row in offset)
+    for wildcard in ("%", "_", "\\"):
+        assert board.query_page(db, supervisor, {"kind": "all", "search": wildcard}).rows == []
+        assert catalog.list_customers(db, supervisor, search=wildcard).rows == []

@@ -6,9 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlmodel import Session, func, select
 
-from tests.conftest import actor_for, backend_waiting_on_a_lock
+from tests.conftest import actor_for, backend_waiting_on_a_lock, hold_first_planned_key
 from work_dispatch.domain.errors import DomainError
-from work_dispatch.domain.generation import generation_key
 from work_dispatch.models import Task, TaskEvent, User, UserDepartment, WorkOrder, WorkOrderProcess
 from work_dispatch.services import auth, dispatch, drafts, task_flow, work_orders
 from work_dispatch.services.demo import load_reference_data
@@ -198,7 +197,7 @@ def test_dispatch_racing_claims_and_reassignments_loses_nothing(pg_engine):
 
 
 def test_two_operators_finishing_a_process_at_once_complete_it_exactly_once(pg_engine):
-    from work_dispatch.models import Notification, WorkOrderProcess
+    from work_dispatch.models import Notification
 
     with Session(pg_engine, expire_on_commit=False) as db:
         shop = load_reference_data(db)
@@ -253,27 +252,9 @@ def test_generation_racing_an_uncommitted_duplicate_skips_it_and_doubles_nothing
             "route": work_orders.default_route(db, shop["product"]["POSTER"]),
         }
         order = work_orders.create_work_order(db, supervisor, form)
-        route = db.exec(
-            select(WorkOrderProcess)
-            .where(WorkOrderProcess.work_order_id == order.id)
-            .order_by(WorkOrderProcess.sequence)
-        ).all()
-    first = route[0]
-    taken_key = generation_key(order.id, first.sequence, first.process_id, 1)
     with Session(pg_engine) as rival:
-        # Another transaction holds the first planned key, not yet committed: generation
-        # cannot see it, plans it as new, and its COPY waits on the unique index.
-        rival.add(
-            Task(
-                work_order_process_id=first.id,
-                work_order_id=order.id,
-                process_id=first.process_id,
-                sequence=first.sequence,
-                generation_key=taken_key,
-                production_quantity=100,
-            )
-        )
-        rival.flush()
+        # Generation plans the rival's uncommitted key as new; its COPY waits on the unique index.
+        route = hold_first_planned_key(rival, order.id)
         with ThreadPoolExecutor(max_workers=1) as pool, Session(pg_engine, expire_on_commit=False) as session:
             approving = pool.submit(work_orders.approve_work_order, session, supervisor, order.id)
             backend_waiting_on_a_lock(pg_engine)

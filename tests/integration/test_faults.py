@@ -8,9 +8,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, func, select
 
-from tests.conftest import actor_for, backend_waiting_on_a_lock
-from work_dispatch.domain.generation import generation_key
-from work_dispatch.models import Notification, Task, TaskEvent, WorkOrder, WorkOrderProcess
+from tests.conftest import actor_for, backend_waiting_on_a_lock, hold_first_planned_key
+from work_dispatch.models import Notification, Task, TaskEvent, WorkOrder
 from work_dispatch.services import audit, dispatch, drafts, work_orders
 from work_dispatch.services.demo import load_reference_data
 
@@ -94,26 +93,10 @@ def test_generation_killed_mid_copy_leaves_nothing_and_the_retry_generates_once(
                 "route": work_orders.default_route(db, shop["product"]["POSTER"]),
             },
         )
-        first = db.exec(
-            select(WorkOrderProcess)
-            .where(WorkOrderProcess.work_order_id == order.id)
-            .order_by(WorkOrderProcess.sequence)
-        ).first()
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with Session(pg_engine) as rival:
-        # A rival's uncommitted row holds the first planned key, so the generation's COPY
-        # stops there, mid-load, where its connection is cut.
-        rival.add(
-            Task(
-                work_order_process_id=first.id,
-                work_order_id=order.id,
-                process_id=first.process_id,
-                sequence=first.sequence,
-                generation_key=generation_key(order.id, first.sequence, first.process_id, 1),
-                production_quantity=1,
-            )
-        )
-        rival.flush()
+        # The rival's uncommitted key stops the generation's COPY mid-load, where its connection is cut.
+        hold_first_planned_key(rival, order.id)
         with ThreadPoolExecutor(max_workers=1) as pool, Session(pg_engine) as session:
             approving = pool.submit(work_orders.approve_work_order, session, supervisor, order.id)
             pid = backend_waiting_on_a_lock(pg_engine)

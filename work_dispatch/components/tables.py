@@ -33,3 +33,37 @@ def scroll_table(
         overflow_x="auto",
         width="100%",
     )
+
+
+def pager(
+    at_first: rx.Var,
+    at_last: rx.Var,
+    on_previous,
+    on_next,
+    summary: rx.Component | None = None,
+    next_id: str | None = None,
+) -> rx.Component:
+    """Previous/Next buttons under a keyset-paged list, with an optional summary on the left.
+
+    Args:
+        at_first: True on the first page (Previous disabled).
+        at_last: True on the last page (Next disabled).
+        on_previous: Handler of Previous.
+        on_next: Handler of Next.
+        summary: Shown on the left (e.g. the row count).
+        next_id: Element id of the Next button.
+
+    Returns:
+        The pager row.
+    """
+    return rx.hstack(
+        summary if summary is not None else rx.fragment(),
+        rx.spacer(),
+        rx.button("Previous", variant="soft", on_click=on_previous, disabled=at_first),
+        rx.button(
+            "Next", variant="soft", on_click=on_next, disabled=at_last, **({"id": next_id} if next_id else {})
+        ),
+        width="100%",
+        align="center",
+        spacing="3",
+    )

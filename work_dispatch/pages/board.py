@@ -8,7 +8,7 @@ from reflex.components.core.banner import has_connection_errors
 from work_dispatch.components.cards import priority_badge, status_badge
 from work_dispatch.components.forms import NONE_VALUE, choice_select, option_select
 from work_dispatch.components.shell import supervisor_shell
-from work_dispatch.components.tables import scroll_table
+from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.components.task_cards import live_indicator
 from work_dispatch.states.board import BoardCountsState, BoardState
 from work_dispatch.states.session import SessionState
@@ -341,25 +341,13 @@ def board_page() -> rx.Component:
                     ),
                     width="100%",
                 ),
-                rx.hstack(
+                pager(
+                    S.cursor_stack.length() == 0,
+                    S.next_cursor == "",
+                    S.previous_page,
+                    S.next_page,
                     rx.text(S.rows.length(), " rows on this page", size="2", color_scheme="gray"),
-                    rx.spacer(),
-                    rx.button(
-                        "Previous",
-                        variant="soft",
-                        on_click=S.previous_page,
-                        disabled=S.cursor_stack.length() == 0,
-                    ),
-                    rx.button(
-                        "Next",
-                        variant="soft",
-                        on_click=S.next_page,
-                        disabled=S.next_cursor == "",
-                        id="board-next",
-                    ),
-                    width="100%",
-                    align="center",
-                    spacing="3",
+                    next_id="board-next",
                 ),
                 _drawer(),
                 spacing="4",

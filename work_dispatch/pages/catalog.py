@@ -7,7 +7,7 @@ import reflex as rx
 from work_dispatch.components.cards import active_badge, section
 from work_dispatch.components.forms import active_field, field_block, form_actions, option_select
 from work_dispatch.components.shell import supervisor_shell
-from work_dispatch.components.tables import scroll_table
+from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.states.catalog import CatalogState
 from work_dispatch.states.session import SessionState
 
@@ -37,28 +37,18 @@ def _customer_form() -> rx.Component:
     return rx.vstack(
         rx.heading(rx.cond(S.editing_customer_id > 0, "Edit customer", "New customer"), size="3"),
         rx.grid(
-            field_block(
-                "Name",
-                rx.input(
-                    value=S.customer_form.get("name", ""),
-                    max_length=120,
-                    on_change=lambda v: S.set_customer_field("name", v),
-                    id="customer-name",
-                    width="100%",
-                ),
-                S.customer_errors.get("name", ""),
+            _form_input(
+                "customer", S.customer_form, S.customer_errors, S.set_customer_field, "name", "Name", 120
             ),
-            field_block(
+            _form_input(
+                "customer",
+                S.customer_form,
+                S.customer_errors,
+                S.set_customer_field,
+                "contact",
                 "Contact",
-                rx.input(
-                    value=S.customer_form.get("contact", ""),
-                    max_length=120,
-                    placeholder="Person, phone or e-mail",
-                    on_change=lambda v: S.set_customer_field("contact", v),
-                    id="customer-contact",
-                    width="100%",
-                ),
-                S.customer_errors.get("contact", ""),
+                120,
+                placeholder="Person, phone or e-mail",
             ),
             columns=rx.breakpoints(initial="1", sm="2"),
             spacing="3",
@@ -94,19 +84,11 @@ def _customers() -> rx.Component:
         scroll_table(
             ("Customer", "Contact", "Work orders", ""), S.customers, _customer_row, id="customer-table"
         ),
-        rx.hstack(
-            rx.spacer(),
-            rx.button(
-                "Previous",
-                variant="soft",
-                disabled=S.customer_page_starts.length() <= 1,
-                on_click=S.previous_customers,
-            ),
-            rx.button(
-                "Next", variant="soft", disabled=S.customer_next_after == "", on_click=S.next_customers
-            ),
-            width="100%",
-            spacing="2",
+        pager(
+            S.customer_page_starts.length() <= 1,
+            S.customer_next_after == "",
+            S.previous_customers,
+            S.next_customers,
         ),
         _customer_form(),
         subtitle="Who work orders are for.",
@@ -133,6 +115,31 @@ def _process_row(process) -> rx.Component:
     )
 
 
+def _form_input(
+    prefix: str,
+    values: rx.Var,
+    errors: rx.Var,
+    set_field,
+    key: str,
+    label: str,
+    max_length: int,
+    **props,
+) -> rx.Component:
+    """A labelled input bound to ``values[key]``, with ``errors[key]`` under it and id ``prefix-key``."""
+    return field_block(
+        label,
+        rx.input(
+            value=values.get(key, ""),
+            max_length=max_length,
+            on_change=lambda v: set_field(key, v),
+            id=f"{prefix}-{key}",
+            width="100%",
+            **props,
+        ),
+        errors.get(key, ""),
+    )
+
+
 def _coded_form(
     noun: str,
     values: rx.Var,
@@ -149,18 +156,7 @@ def _coded_form(
     checked, set_active, on_text, off_text = active
 
     def text_field(key: str, label: str, max_length: int, **props) -> rx.Component:
-        return field_block(
-            label,
-            rx.input(
-                value=values.get(key, ""),
-                max_length=max_length,
-                on_change=lambda v: set_field(key, v),
-                id=f"{noun}-{key}",
-                width="100%",
-                **props,
-            ),
-            errors.get(key, ""),
-        )
+        return _form_input(noun, values, errors, set_field, key, label, max_length, **props)
 
     return rx.vstack(
         rx.heading(rx.cond(editing_id > 0, f"Edit {noun}", f"New {noun}"), size="3"),
@@ -280,17 +276,8 @@ def _route_step(name, index) -> rx.Component:
 
 def _product_form() -> rx.Component:
     def text_field(key: str, label: str, max_length: int, **props) -> rx.Component:
-        return field_block(
-            label,
-            rx.input(
-                value=S.product_form.get(key, ""),
-                max_length=max_length,
-                on_change=lambda v: S.set_product_field(key, v),
-                id=f"product-{key}",
-                width="100%",
-                **props,
-            ),
-            S.product_errors.get(key, ""),
+        return _form_input(
+            "product", S.product_form, S.product_errors, S.set_product_field, key, label, max_length, **props
         )
 
     return rx.vstack(

@@ -7,7 +7,7 @@ import reflex as rx
 from work_dispatch.components.cards import priority_badge
 from work_dispatch.components.forms import NONE_VALUE, option_select
 from work_dispatch.components.shell import supervisor_shell
-from work_dispatch.components.tables import scroll_table
+from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.session import SessionState
 
@@ -249,18 +249,7 @@ def drafts_page() -> rx.Component:
                     ),
                 ),
                 rx.foreach(S.groups, _group),
-                rx.hstack(
-                    rx.button(
-                        "Previous",
-                        variant="soft",
-                        on_click=S.previous_page,
-                        disabled=S.cursor_stack.length() == 0,
-                    ),
-                    rx.button("Next", variant="soft", on_click=S.next_page, disabled=S.next_cursor == 0),
-                    justify="end",
-                    width="100%",
-                    spacing="3",
-                ),
+                pager(S.cursor_stack.length() == 0, S.next_cursor == 0, S.previous_page, S.next_page),
                 _split_dialog(),
                 spacing="4",
                 width="100%",

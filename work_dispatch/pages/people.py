@@ -7,7 +7,7 @@ import reflex as rx
 from work_dispatch.components.cards import active_badge, section
 from work_dispatch.components.forms import active_field, choice_select, field_block, form_actions
 from work_dispatch.components.shell import supervisor_shell
-from work_dispatch.components.tables import scroll_table
+from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.states.people import PeopleState
 from work_dispatch.states.session import SessionState
 
@@ -102,19 +102,11 @@ def _list() -> rx.Component:
         spacing="3",
         wrap="wrap",
     )
-    pager = rx.hstack(
-        rx.text(
-            S.rows.length(),
-            rx.cond(S.rows.length() == 1, " person on this page", " people on this page"),
-            size="2",
-            color_scheme="gray",
-        ),
-        rx.spacer(),
-        rx.button("Previous", variant="soft", disabled=S.page_starts.length() <= 1, on_click=S.previous_page),
-        rx.button("Next", variant="soft", disabled=S.next_after == 0, on_click=S.next_page),
-        width="100%",
-        align="center",
-        spacing="2",
+    count = rx.text(
+        S.rows.length(),
+        rx.cond(S.rows.length() == 1, " person on this page", " people on this page"),
+        size="2",
+        color_scheme="gray",
     )
     return section(
         "People",
@@ -125,7 +117,7 @@ def _list() -> rx.Component:
             _row,
             id="people-table",
         ),
-        pager,
+        pager(S.page_starts.length() <= 1, S.next_after == 0, S.previous_page, S.next_page, count),
         subtitle="Accounts, roles, departments and who is logged in.",
     )
 

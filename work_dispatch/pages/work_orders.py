@@ -7,7 +7,7 @@ import reflex as rx
 from work_dispatch.components.cards import priority_badge, status_badge
 from work_dispatch.components.forms import choice_select, option_select
 from work_dispatch.components.shell import supervisor_shell
-from work_dispatch.components.tables import scroll_table
+from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.work_orders import ALL, WorkOrdersState
 
@@ -158,27 +158,13 @@ def work_orders_page() -> rx.Component:
                 width="100%",
                 overflow_x="auto",
             ),
-            rx.hstack(
-                rx.button(
-                    rx.icon("chevron-left", size=16),
-                    "Previous",
-                    variant="soft",
-                    on_click=S.previous_page,
-                    disabled=S.cursor_stack.length() == 0,
-                ),
+            pager(
+                S.cursor_stack.length() == 0,
+                S.next_cursor == "",
+                S.previous_page,
+                S.next_page,
                 rx.text("Page ", S.cursor_stack.length() + 1, size="2", color_scheme="gray"),
-                rx.button(
-                    "Next",
-                    rx.icon("chevron-right", size=16),
-                    variant="soft",
-                    on_click=S.next_page,
-                    disabled=S.next_cursor == "",
-                    id="next-page",
-                ),
-                justify="end",
-                width="100%",
-                align="center",
-                spacing="3",
+                next_id="next-page",
             ),
             spacing="4",
             width="100%",

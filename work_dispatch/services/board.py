@@ -22,6 +22,7 @@ from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
 from work_dispatch.models import Department, Process, Task, TaskEvent, User, WorkOrder, utc_now
 from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.sql import contains_text
 from work_dispatch.services.validation import as_int, as_text
 
 PAGE_SIZE_MAX = 100
@@ -199,7 +200,7 @@ def _conditions(db: Session, filters: BoardFilters, now: datetime) -> list:
         order_id = db.exec(select(WorkOrder.id).where(WorkOrder.order_number == number)).first()
         conditions.append(Task.work_order_id == (order_id or -1))
     elif filters.search:
-        process_ids = db.exec(select(Process.id).where(Process.name.ilike(f"%{filters.search}%"))).all()
+        process_ids = db.exec(select(Process.id).where(contains_text(filters.search, Process.name))).all()
         conditions.append(Task.process_id.in_(process_ids or [-1]))
     return conditions
 

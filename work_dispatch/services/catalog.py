@@ -31,6 +31,7 @@ from work_dispatch.models import (
     WorkOrder,
 )
 from work_dispatch.services.actor import Actor, require_admin, require_supervisor
+from work_dispatch.services.sql import contains_text
 from work_dispatch.services.validation import as_flag, as_form, as_int, as_text
 from work_dispatch.services.work_orders import MAX_ROUTE_STEPS
 
@@ -80,10 +81,6 @@ class ProcessRow:
     name: str
     standard_minutes: int
     is_active: bool
-
-
-def _like(search: str) -> str:
-    return "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _new_code(
@@ -136,11 +133,7 @@ def list_customers(
     page_size = min(max(as_int(page_size, "page_size", "Page size", minimum=1) or 25, 1), PAGE_SIZE_MAX)
     statement = select(Customer).where(Customer.name > after_name)
     if search:
-        pattern = _like(search)
-        statement = statement.where(
-            func.lower(Customer.name).like(pattern, escape="\\")
-            | func.lower(Customer.contact).like(pattern, escape="\\")
-        )
+        statement = statement.where(contains_text(search, Customer.name, Customer.contact))
     customers = db.exec(statement.order_by(Customer.name).limit(page_size + 1)).all()
     more = len(customers) > page_size
     customers = customers[:page_size]

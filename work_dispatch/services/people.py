@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -22,6 +22,7 @@ from work_dispatch.models import NAME_LENGTH, Department, User, UserDepartment, 
 from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent, publish
 from work_dispatch.services.actor import Actor, require_admin
 from work_dispatch.services.auth import end_sessions, hash_password, record_auth_event
+from work_dispatch.services.sql import contains_text
 from work_dispatch.services.validation import as_choice, as_flag, as_form, as_id_list, as_int, as_text
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
@@ -79,13 +80,7 @@ def list_people(
     if role:
         statement = statement.where(User.role == role)
     if search:
-        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        statement = statement.where(
-            or_(
-                func.lower(User.username).like(pattern, escape="\\"),
-                func.lower(User.display_name).like(pattern, escape="\\"),
-            )
-        )
+        statement = statement.where(contains_text(search, User.username, User.display_name))
     users = db.exec(statement.order_by(User.id).limit(page_size + 1)).all()
     more = len(users) > page_size
     users = users[:page_size]

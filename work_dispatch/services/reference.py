@@ -58,10 +58,28 @@ def lists(db: Session, actor: Actor | None) -> ReferenceLists:
             Option(str(p.id), p.name)
             for p in db.exec(select(Process).where(Process.is_active).order_by(Process.name))
         ],
-        departments=[
-            Option(str(d.id), d.name)
-            for d in db.exec(select(Department).where(Department.is_active).order_by(Department.sort_order))
-        ],
+        departments=_department_options(db),
         operators=[Option(str(u.id), u.display_name) for u in operators],
         operator_departments=memberships,
     )
+
+
+def _department_options(db: Session) -> list[Option]:
+    return [
+        Option(str(d.id), d.name)
+        for d in db.exec(select(Department).where(Department.is_active).order_by(Department.sort_order))
+    ]
+
+
+def department_options(db: Session, actor: Actor | None) -> list[Option]:
+    """Active departments in board order, for pickers.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+
+    Returns:
+        The options.
+    """
+    require_supervisor(actor)
+    return _department_options(db)

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Integer, any_, bindparam
+from sqlalchemy import Integer, any_, bindparam, func, or_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -163,6 +163,21 @@ def copy_unless_duplicate(
             raise
         cursor.execute("RELEASE SAVEPOINT copy_unless_duplicate")
     return True
+
+
+def contains_text(search: str, *columns):
+    """Case-insensitive "any of these columns contains ``search``", wildcards taken literally.
+
+    Args:
+        search: What the user typed (already bounded in length).
+        *columns: String columns to look in.
+
+    Returns:
+        A SQL condition.
+    """
+    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
 
 
 def json_text(value: Any) -> str:

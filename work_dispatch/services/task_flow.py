@@ -358,20 +358,20 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
     """
     actor = require_operator(actor)
     task_id = as_int(task_id, "task_id", "Task", minimum=1)
-    predecessor = aliased(Task)
-    unfinished_before = (
-        select(predecessor.id)
-        .where(
-            predecessor.work_order_id == Task.work_order_id,
-            predecessor.sequence < Task.sequence,
-            predecessor.status.not_in([TaskStatus.COMPLETED, TaskStatus.CANCELLED]),
+    if is_postgres(db):
+        ref = _pg_transition(db, "started", task_id, actor)
+    else:
+        predecessor = aliased(Task)
+        unfinished_before = (
+            select(predecessor.id)
+            .where(
+                predecessor.work_order_id == Task.work_order_id,
+                predecessor.sequence < Task.sequence,
+                predecessor.status.not_in([TaskStatus.COMPLETED, TaskStatus.CANCELLED]),
+            )
+            .exists()
         )
-        .exists()
-    )
-    ref = (
-        _pg_transition(db, "started", task_id, actor)
-        if is_postgres(db)
-        else _fast_update(
+        ref = _fast_update(
             db,
             (
                 Task.id == task_id,
@@ -384,7 +384,6 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
             status=TaskStatus.IN_PROGRESS,
             started_at=func.coalesce(Task.started_at, utc_now()),
         )
-    )
     if ref is None:
         task = _load(db, task_id)
         db.rollback()

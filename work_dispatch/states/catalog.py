@@ -8,13 +8,13 @@ from work_dispatch.domain.errors import DomainError
 from work_dispatch.services import catalog, runner
 from work_dispatch.services.catalog import CustomerRow, DepartmentRow, ProcessRow, ProductRow
 from work_dispatch.services.reference import Option
+from work_dispatch.services.work_orders import MAX_ROUTE_STEPS
 from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
 
 CUSTOMER_FIELDS = ("name", "contact")
 PROCESS_FIELDS = ("code", "name", "standard_minutes")
 DEPARTMENT_FIELDS = ("code", "name", "sort_order")
 PRODUCT_FIELDS = ("code", "name", "unit")
-MAX_ROUTE_STEPS = 30
 PAGE_SIZE = 20
 
 

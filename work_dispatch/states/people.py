@@ -48,7 +48,7 @@ class PeopleState(rx.State):
         actor, redirect = await page_actor(self, admin=True)
         if redirect:
             return redirect
-        self.departments = (await runner.run(reference.lists, actor)).departments
+        self.departments = await runner.run(reference.department_options, actor)
         self.role_filter, self.search, self.page_starts = "", "", [0]
         self._new_form()
         await self._reload(actor)
