@@ -4,6 +4,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import event, update
 from sqlmodel import Session, func, select
 
 from tests.conftest import actor_for, backend_waiting_on_a_lock, hold_first_planned_key
@@ -271,3 +272,37 @@ def test_generation_racing_an_uncommitted_duplicate_skips_it_and_doubles_nothing
         ).all()
         assert sorted(generated) == sorted(report.created)
         assert db.get(WorkOrder, order.id).status == "approved"
+
+
+def test_claim_start_and_complete_change_the_task_and_write_its_event_in_one_statement(pg_engine):
+    with Session(pg_engine, expire_on_commit=False) as db:
+        shop = load_reference_data(db)
+        supervisor = actor_for(db, "super1")
+        order = _order(db, shop, supervisor)
+        drafts.publish_drafts(db, supervisor, work_order_id=order.id)
+        first = db.exec(select(Task).where(Task.work_order_id == order.id).order_by(Task.sequence)).first()
+        db.execute(
+            update(Task)
+            .where(Task.id == first.id)
+            .values(status="queued", assigned_department_id=shop["department"]["PREPRESS"])
+        )
+        db.commit()
+        operator = actor_for(db, "prepress1")
+        task_id = first.id
+        statements: list[str] = []
+
+        @event.listens_for(pg_engine, "before_cursor_execute")
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        try:
+            for action in (task_flow.claim, task_flow.start, task_flow.complete):
+                statements.clear()
+                action(db, operator, task_id)
+                writing = [s for s in statements if "task_event" in s or "UPDATE task " in s]
+                assert len(writing) == 1, (action.__name__, writing)
+                assert "INSERT INTO task_event" in writing[0] and "UPDATE task SET" in writing[0]
+                if action is task_flow.start:
+                    assert len(statements) == 1, statements
+        finally:
+            event.remove(pg_engine, "before_cursor_execute", record)

@@ -1,5 +1,7 @@
 """Dispatch, claims and the operator lifecycle on SQLite and PostgreSQL."""
 
+import re
+
 import pytest
 from sqlmodel import func, select
 
@@ -13,12 +15,13 @@ from work_dispatch.domain.errors import (
 )
 from work_dispatch.models import (
     Notification,
+    Process,
     Task,
     TaskEvent,
     WorkOrder,
     WorkOrderProcess,
 )
-from work_dispatch.services import dispatch, drafts, task_flow
+from work_dispatch.services import dispatch, drafts, task_center, task_flow
 
 
 def _tasks(db, order_id):
@@ -113,6 +116,35 @@ def _actor_of(db, task):
     from work_dispatch.models import User
 
     return actor_for(db, db.get(User, task.assigned_operator_id).username)
+
+
+def test_start_blocking_reason_and_the_tablet_agree_on_what_blocks_a_task(db, make_order, supervisor):
+    order = _published_order(db, make_order, supervisor, quantity=10)
+    dispatch.run_cycle(db, seed=3)
+    first, second, third, pack = _tasks(db, order.id)
+    operator_second = _actor_of(db, second)
+    packer = actor_for(db, "pack1")
+
+    def card(operator, task_id):
+        overview = task_center.overview(db, operator)
+        return next(c for c in overview.my_tasks + overview.pool if c.id == task_id)
+
+    def reasons(task, operator):
+        db.expire_all()
+        return task_flow.blocking_reason(db, db.get(Task, task.id)), card(operator, task.id).blocked_reason
+
+    names = {t.id: db.get(Process, t.process_id).name for t in (first, second)}
+    waiting = {t.id: f"Waiting for {names[t.id]} to finish." for t in (first, second)}
+    assert reasons(first, _actor_of(db, first)) == (None, "")
+    assert reasons(second, operator_second) == (waiting[first.id], waiting[first.id])
+    assert reasons(pack, packer) == (waiting[first.id], waiting[first.id])
+    with pytest.raises(IllegalTransitionError, match=re.escape(f"is blocked. {waiting[first.id]}")):
+        task_flow.start(db, operator_second, second.id)
+
+    task_flow.cancel(db, supervisor, first.id, "done elsewhere")
+    assert reasons(second, operator_second) == (None, "")
+    assert reasons(pack, packer) == (waiting[second.id], waiting[second.id])
+    assert task_flow.start(db, operator_second, second.id).status == "in_progress"
 
 
 def test_completing_every_process_completes_the_work_order(db, make_order, supervisor, shop):

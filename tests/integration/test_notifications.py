@@ -6,9 +6,11 @@ import pytest
 from sqlmodel import select
 
 from tests.conftest import actor_for
+from work_dispatch.domain.enums import NotificationKind
 from work_dispatch.domain.errors import PermissionDeniedError
 from work_dispatch.models import Notification, Task, User, utc_now
 from work_dispatch.services import dispatch, drafts, notifications
+from work_dispatch.services.audit import COPY_THRESHOLD
 
 
 def test_due_soon_reminders_are_created_once_per_task(db, make_order, supervisor):
@@ -45,3 +47,35 @@ def test_mark_read_only_touches_ones_own_notifications(db, make_order, superviso
     assert notice.id in [r.id for r in notifications.recent(db, owner)]
     with pytest.raises(PermissionDeniedError):
         notifications.recent(db, None)
+
+
+@pytest.mark.parametrize("count", [3, COPY_THRESHOLD])
+def test_the_writer_stores_every_field_alike_in_small_and_bulk_batches(db, shop, count):
+    users = db.exec(select(User.id).order_by(User.id)).all()
+    when = utc_now() - timedelta(minutes=5)
+    written = notifications.send_notices(
+        db,
+        (
+            notifications.Notice(
+                users[i % len(users)], NotificationKind.TASK_DUE_SOON, f"Title {i}", f"Body {i}", None, None
+            )
+            for i in range(count)
+        ),
+        when,
+    )
+    db.commit()
+    rows = db.exec(select(Notification).order_by(Notification.id)).all()
+    assert written == len(rows) == count
+    assert [(n.recipient_id, n.kind, n.title, n.body) for n in rows] == [
+        (users[i % len(users)], "task_due_soon", f"Title {i}", f"Body {i}") for i in range(count)
+    ]
+    assert all(not n.is_read and n.read_at is None and n.created_at == when for n in rows)
+
+
+def test_notify_tells_each_recipient_once_and_skips_nobody(db, shop):
+    user_id = db.exec(select(User.id)).first()
+    assert notifications.notify(db, [user_id, None, user_id], NotificationKind.TASK_CANCELLED, "Gone") == 1
+    db.commit()
+    assert db.exec(select(Notification.recipient_id, Notification.kind)).all() == [
+        (user_id, "task_cancelled")
+    ]

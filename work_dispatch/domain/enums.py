@@ -73,6 +73,9 @@ OPEN_TASK_STATUSES: frozenset[str] = frozenset(
 )
 """Published statuses in which a task still needs work."""
 
+CLOSED_TASK_STATUSES: frozenset[str] = frozenset({TaskStatus.COMPLETED, TaskStatus.CANCELLED})
+"""Statuses no action leaves: the task needs no more work, so it blocks no later process."""
+
 OPERATOR_LOAD_STATUSES: frozenset[str] = frozenset(
     {TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.PAUSED}
 )
@@ -100,6 +103,29 @@ class NotificationKind(StrEnum):
     TASK_UNASSIGNED = "task_unassigned"
 
 
+class TaskEventKind(StrEnum):
+    """Entries of a task's audit trail (``TaskEvent.kind``)."""
+
+    GENERATED = "generated"
+    REGENERATED = "regenerated"
+    EDITED = "edited"
+    SPLIT = "split"
+    MERGED = "merged"
+    MERGED_INTO = "merged_into"
+    DELETED = "deleted"
+    PUBLISHED = "published"
+    DISPATCHED = "dispatched"
+    CLAIMED = "claimed"
+    STARTED = "started"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    REPORTED = "reported"
+    COMPLETED = "completed"
+    REASSIGNED = "reassigned"
+    UNASSIGNED = "unassigned"
+    CANCELLED = "cancelled"
+
+
 class AuthEventKind(StrEnum):
     """Audit entries of the login flow."""
 
@@ -109,3 +135,5 @@ class AuthEventKind(StrEnum):
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"
     SESSIONS_REVOKED = "sessions_revoked"
+    LOGIN_THROTTLED = "login_throttled"
+    THROTTLE_CLEARED = "throttle_cleared"

@@ -2,15 +2,19 @@
 
 draft → (publish) pending → (dispatch) queued in a department pool, or assigned to an
 operator → (claim) assigned → in_progress ⇄ paused → completed; cancelled from any open
-status. A paused task must be resumed before it can be completed, so every minute of
-work is accounted for by a start or resume event.
+status; a draft is discarded (deleted or merged away) as a cancelled draft. A paused task
+must be resumed before it can be completed, so every minute of work is accounted for by a
+start or resume event.
+
+Services never write a status by hand: every compare-and-set takes its "from" statuses
+from :func:`allowed_from` and its new status from :func:`target_of`, on every database.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from work_dispatch.domain.enums import TaskStatus
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import IllegalTransitionError
 
 
@@ -29,10 +33,11 @@ class TaskAction(StrEnum):
     CANCEL = "cancel"
     UNASSIGN = "unassign"
     REASSIGN = "reassign"
+    DISCARD = "discard"
 
 
 _S = TaskStatus
-_OPEN = (_S.PENDING, _S.QUEUED, _S.ASSIGNED, _S.IN_PROGRESS, _S.PAUSED)
+_OPEN = tuple(status for status in TaskStatus if status in OPEN_TASK_STATUSES)
 
 TRANSITIONS: dict[TaskAction, tuple[tuple[TaskStatus, ...], TaskStatus]] = {
     TaskAction.PUBLISH: ((_S.DRAFT,), _S.PENDING),
@@ -47,7 +52,25 @@ TRANSITIONS: dict[TaskAction, tuple[tuple[TaskStatus, ...], TaskStatus]] = {
     TaskAction.CANCEL: (_OPEN, _S.CANCELLED),
     TaskAction.UNASSIGN: ((_S.ASSIGNED, _S.IN_PROGRESS, _S.PAUSED), _S.QUEUED),
     TaskAction.REASSIGN: (_OPEN, _S.ASSIGNED),
+    TaskAction.DISCARD: ((_S.DRAFT,), _S.CANCELLED),
 }
+
+TRANSITION_EVENTS: dict[TaskAction, TaskEventKind] = {
+    TaskAction.PUBLISH: TaskEventKind.PUBLISHED,
+    TaskAction.PUBLISH_ASSIGNED: TaskEventKind.PUBLISHED,
+    TaskAction.QUEUE: TaskEventKind.DISPATCHED,
+    TaskAction.ASSIGN: TaskEventKind.DISPATCHED,
+    TaskAction.CLAIM: TaskEventKind.CLAIMED,
+    TaskAction.START: TaskEventKind.STARTED,
+    TaskAction.PAUSE: TaskEventKind.PAUSED,
+    TaskAction.RESUME: TaskEventKind.RESUMED,
+    TaskAction.COMPLETE: TaskEventKind.COMPLETED,
+    TaskAction.CANCEL: TaskEventKind.CANCELLED,
+    TaskAction.UNASSIGN: TaskEventKind.UNASSIGNED,
+    TaskAction.REASSIGN: TaskEventKind.REASSIGNED,
+    TaskAction.DISCARD: TaskEventKind.DELETED,
+}
+"""The audit event each action writes (merging a draft away writes ``merged_into`` instead)."""
 
 _STATUS_WORDS: dict[TaskStatus, str] = {
     _S.DRAFT: "a draft",
@@ -71,6 +94,18 @@ def allowed_from(action: TaskAction) -> tuple[TaskStatus, ...]:
         The statuses the task may be in for the action to apply.
     """
     return TRANSITIONS[action][0]
+
+
+def target_of(action: TaskAction) -> TaskStatus:
+    """The status ``action`` moves a task to.
+
+    Args:
+        action: The action to look up.
+
+    Returns:
+        The new status.
+    """
+    return TRANSITIONS[action][1]
 
 
 def next_status(action: TaskAction, current: str) -> TaskStatus:

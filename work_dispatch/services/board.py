@@ -12,15 +12,16 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, func, select
 
-from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskStatus
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
 from work_dispatch.models import Department, Process, Task, TaskEvent, User, WorkOrder, utc_now
+from work_dispatch.services import auth
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.sql import contains_text
 from work_dispatch.services.validation import as_int, as_text
@@ -97,6 +98,28 @@ class EventView:
     at: str
     summary: str
     details: list[str] = field(default_factory=list)
+
+
+class BoardSession(Protocol):
+    """A live board session as the fan-out knows it: whose, which rows it shows, its query."""
+
+    token: str
+    user_id: int
+    visible_task_ids: frozenset[int]
+    params: dict
+
+
+@dataclass
+class BoardRefresh:
+    """Fresh data for the board sessions of one push."""
+
+    actors: dict[int, Actor]
+    """Owners still active and still supervisors; a session whose owner is missing is ended."""
+    counts: BoardCounts | None = None
+    pages: dict[str, BoardPage] = field(default_factory=dict)
+    """Token → its first page reloaded (a first page that new tasks may enter)."""
+    rows: dict[str, dict[int, BoardRow]] = field(default_factory=dict)
+    """Token → fresh rows of the changed tasks it shows (updated in place)."""
 
 
 @dataclass
@@ -390,11 +413,19 @@ def counts(db: Session, actor: Actor | None) -> BoardCounts:
     )
 
 
+_REASONED_KINDS = (
+    TaskEventKind.PAUSED,
+    TaskEventKind.CANCELLED,
+    TaskEventKind.UNASSIGNED,
+    TaskEventKind.REASSIGNED,
+)
+
+
 def _describe(event: TaskEvent, names: dict[int, str], departments: dict[int, str]) -> tuple[str, list[str]]:
     data = event.data or {}
     kind = event.kind
     details: list[str] = []
-    if kind == "dispatched":
+    if kind == TaskEventKind.DISPATCHED:
         outcome = data.get("outcome", "")
         if outcome == "assigned":
             summary = (
@@ -418,23 +449,23 @@ def _describe(event: TaskEvent, names: dict[int, str], departments: dict[int, st
         if data.get("skipped_rules"):
             details.append(f"Skipped rules without operators: {data['skipped_rules']}")
         return summary, details
-    if kind == "reported":
+    if kind == TaskEventKind.REPORTED:
         return (
             f"Reported {data.get('completed', 0)} good, {data.get('defective', 0)} defective "
             f"(total {data.get('total_completed', '?')})",
             details,
         )
-    if kind in ("paused", "cancelled", "unassigned", "reassigned") and data.get("reason"):
+    if kind in _REASONED_KINDS and data.get("reason"):
         summary = kind.capitalize() + f": {data['reason']}"
-        if kind == "reassigned":
+        if kind == TaskEventKind.REASSIGNED:
             summary = (
                 f"Reassigned to {names.get(data.get('to_operator_id'), '?')}: {data.get('reason') or '—'}"
             )
         return summary, details
-    if kind == "edited":
+    if kind == TaskEventKind.EDITED:
         changes = ", ".join(f"{k} → {v}" for k, v in (data.get("after") or {}).items())
         return f"Edited: {changes}", details
-    if kind == "split":
+    if kind == TaskEventKind.SPLIT:
         if "new_task_id" in data:
             return f"Split: kept {data.get('kept')}, new draft #{data['new_task_id']}", details
         return f"Split off from #{data.get('from_task_id')} with {data.get('quantity')}", details
@@ -500,3 +531,43 @@ def task_detail(db: Session, actor: Actor | None, task_id: Any) -> TaskDetail:
         requirements=task.requirements,
         events=views,
     )
+
+
+def live_refresh(db: Session, sessions: list[BoardSession], changed_task_ids: list[int]) -> BoardRefresh:
+    """What the open boards need after tasks changed: counters, and rows or first pages.
+
+    A board on its first page reloads that page when a changed task is not on it yet (it may
+    belong there now); any other board gets its visible changed rows in place. Each session is
+    read as its own owner, who must still be an active supervisor.
+
+    Args:
+        db: Open session (read only).
+        sessions: The board sessions concerned.
+        changed_task_ids: Tasks the event names.
+
+    Returns:
+        The refresh; ``actors`` is empty when no owner may see the board any more.
+    """
+    owners = auth.active_actors(db, list({s.user_id for s in sessions}))
+    actors = {user_id: actor for user_id, actor in owners.items() if actor.is_supervisor}
+    if not actors:
+        return BoardRefresh(actors={})
+    some_actor = next(iter(actors.values()))
+    refresh = BoardRefresh(actors=actors, counts=counts(db, some_actor))
+    fresh = {row.id: row for row in rows_by_ids(db, some_actor, changed_task_ids[:200])}
+    for session in sessions:
+        actor = actors.get(session.user_id)
+        if actor is None:
+            continue
+        params = session.params or {}
+        new_ids = set(changed_task_ids) - session.visible_task_ids
+        if not params.get("cursor") and new_ids:
+            try:
+                refresh.pages[session.token] = query_page(
+                    db, actor, params.get("filters"), None, params.get("page_size", 50)
+                )
+            except Exception:
+                continue
+        else:
+            refresh.rows[session.token] = {i: fresh[i] for i in session.visible_task_ids & fresh.keys()}
+    return refresh

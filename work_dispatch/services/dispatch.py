@@ -3,8 +3,9 @@
 A cycle loads its inputs in a few queries (pending tasks locked with ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, active rules, active department members, operator loads and
 round-robin cursors), lets :func:`work_dispatch.domain.dispatching.plan_dispatch` decide,
-and applies every decision in one transaction with compare-and-set updates, events that
-explain each choice, and ``task_assigned`` notifications.
+and applies every decision in one transaction with compare-and-set updates (the state
+machine's ``assign`` and ``queue``), events that explain each choice, and ``task_assigned``
+notifications.
 """
 
 from __future__ import annotations
@@ -14,18 +15,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, text, update
+from sqlalchemy import Integer, Update, bindparam, cast, func, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, select
 
 from work_dispatch.domain.dispatching import Decision, Operator, PendingTask, Rule, plan_dispatch
-from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, NotificationKind, Role, TaskStatus
+from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, NotificationKind, Role, TaskEventKind
 from work_dispatch.domain.errors import ConflictError, ValidationError
+from work_dispatch.domain.task_machine import TaskAction, allowed_from, target_of
 from work_dispatch.models import (
     AppSetting,
     AssignmentRule,
     Department,
     DispatchCursor,
-    Notification,
     Process,
     Task,
     User,
@@ -35,11 +37,18 @@ from work_dispatch.models import (
 )
 from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_supervisor
-from work_dispatch.services.audit import COPY_THRESHOLD, record_events
-from work_dispatch.services.sql import copy_rows, id_in, is_postgres
+from work_dispatch.services.audit import record_events
+from work_dispatch.services.notifications import Notice, send_notices
+from work_dispatch.services.sql import id_in, is_postgres
+from work_dispatch.services.task_rules import may
 
 AUTO_DISPATCH_KEY = "auto_dispatch"
 DEFAULT_BATCH = 10_000
+_ACTIONS = {"assigned": TaskAction.ASSIGN, "queued": TaskAction.QUEUE}
+"""The state machine's action for each dispatch outcome."""
+_DISPATCHABLE = [s.value for s in allowed_from(TaskAction.QUEUE) if s in allowed_from(TaskAction.ASSIGN)]
+"""Statuses a cycle picks tasks in: every outcome (a pool or an operator) must be legal from them."""
+_task = Task.__table__
 
 
 @dataclass
@@ -69,7 +78,7 @@ def _load_inputs(db: Session, limit: int, lock: bool):
     pg = db.get_bind().dialect.name == "postgresql"
     statement = (
         select(Task.id, Task.process_id, Task.assigned_department_id)
-        .where(Task.status == TaskStatus.PENDING, Task.is_draft.is_(False))
+        .where(Task.status.in_(_DISPATCHABLE), Task.is_draft.is_(False))
         .order_by(Task.priority_rank.desc(), Task.due_at.asc().nulls_last(), Task.id)
         .limit(limit)
     )
@@ -198,35 +207,34 @@ def _apply(
         record_events(
             db,
             actor_id,
-            "dispatched",
+            TaskEventKind.DISPATCHED,
             [d.task_id for d in moved],
             per_task_data={d.task_id: {"outcome": d.outcome, **d.explanation} for d in moved},
         )
     if assigned:
-        order_numbers = dict(
-            db.exec(
-                select(Task.id, WorkOrder.order_number)
+        orders = {
+            task_id: (order_number, work_order_id)
+            for task_id, order_number, work_order_id in db.exec(
+                select(Task.id, WorkOrder.order_number, Task.work_order_id)
                 .join(WorkOrder, WorkOrder.id == Task.work_order_id)
                 .where(id_in(db, Task.id, [d.task_id for d in assigned]))
             ).all()
-        )
-        notices = [
+        }
+        send_notices(
+            db,
             (
-                d.operator_id,
-                NotificationKind.TASK_ASSIGNED.value,
-                f"New task #{d.task_id} · {order_numbers.get(d.task_id, '')}",
-                d.explanation.get("reason", ""),
-                d.task_id,
-                False,
-                now,
-            )
-            for d in assigned
-        ]
-        columns = ("recipient_id", "kind", "title", "body", "task_id", "is_read", "created_at")
-        if is_postgres(db) and len(notices) >= COPY_THRESHOLD:
-            copy_rows(db, "notification", columns, notices)
-        else:
-            db.execute(insert(Notification), [dict(zip(columns, n, strict=True)) for n in notices])
+                Notice(
+                    d.operator_id,
+                    NotificationKind.TASK_ASSIGNED,
+                    f"New task #{d.task_id} · {orders.get(d.task_id, ('', None))[0]}",
+                    d.explanation.get("reason", ""),
+                    task_id=d.task_id,
+                    work_order_id=orders.get(d.task_id, ("", None))[1],
+                )
+                for d in assigned
+            ),
+            now,
+        )
     for department_id, operator_id in new_cursors.items():
         if old_cursors.get(department_id, "missing") == operator_id:
             continue
@@ -241,60 +249,86 @@ def _apply(
     db.flush()
 
 
+def _bulk_cas_pg(action: TaskAction) -> Update:
+    """PostgreSQL: ``action`` on many tasks in one statement, each with its department and operator."""
+    rows = (
+        func.unnest(
+            cast(bindparam("ids"), ARRAY(Integer)),
+            cast(bindparam("departments"), ARRAY(Integer)),
+            cast(bindparam("operators"), ARRAY(Integer)),
+        )
+        .table_valued("id", "department_id", "operator_id")
+        .render_derived(name="v")
+    )
+    return (
+        update(_task)
+        .where(_task.c.id == rows.c.id, may(action))
+        .values(
+            status=target_of(action).value,
+            assigned_department_id=rows.c.department_id,
+            assigned_operator_id=rows.c.operator_id,
+            updated_at=bindparam("now"),
+            version=_task.c.version + 1,
+        )
+    )
+
+
+def _bulk_cas_sqlite(action: TaskAction) -> Update:
+    """SQLite: ``action`` on one task, for ``executemany``."""
+    return (
+        update(_task)
+        .where(_task.c.id == bindparam("b_id"), may(action))
+        .values(
+            status=target_of(action).value,
+            assigned_department_id=bindparam("b_department"),
+            assigned_operator_id=bindparam("b_operator"),
+            updated_at=bindparam("now"),
+            version=_task.c.version + 1,
+        )
+    )
+
+
+_BULK_CAS = {
+    action: {"postgresql": _bulk_cas_pg(action), "sqlite": _bulk_cas_sqlite(action)}
+    for action in _ACTIONS.values()
+}
+
+
 def _assign_in_bulk(db: Session, decisions: list[Decision], now) -> None:
-    """Compare-and-set every decided task from pending in one statement; all or nothing."""
-    statuses = [
-        TaskStatus.ASSIGNED.value if d.outcome == "assigned" else TaskStatus.QUEUED.value for d in decisions
-    ]
-    if is_postgres(db):
-        changed = db.execute(
-            text(
-                "UPDATE task AS t SET status = v.status, assigned_department_id = v.department_id, "
-                "assigned_operator_id = v.operator_id, updated_at = :now, version = t.version + 1 "
-                "FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), "
-                "CAST(:departments AS integer[]), CAST(:operators AS integer[])) "
-                "AS v(id, status, department_id, operator_id) "
-                "WHERE t.id = v.id AND t.status = 'pending'"
-            ),
-            {
-                "ids": [d.task_id for d in decisions],
-                "statuses": statuses,
-                "departments": [d.department_id for d in decisions],
-                "operators": [d.operator_id for d in decisions],
-                "now": now,
-            },
-        ).rowcount
-    else:
-        table = Task.__table__
-        cas = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.status == TaskStatus.PENDING)
-            .values(
-                status=bindparam("b_status"),
-                assigned_department_id=bindparam("b_department"),
-                assigned_operator_id=bindparam("b_operator"),
-                updated_at=now,
-                version=table.c.version + 1,
+    """Compare-and-set every decided task, one statement per action (assign, queue); all or nothing."""
+    by_action: dict[TaskAction, list[Decision]] = defaultdict(list)
+    for decision in decisions:
+        by_action[_ACTIONS[decision.outcome]].append(decision)
+    for action, group in by_action.items():
+        if is_postgres(db):
+            changed = db.execute(
+                _BULK_CAS[action]["postgresql"],
+                {
+                    "ids": [d.task_id for d in group],
+                    "departments": [d.department_id for d in group],
+                    "operators": [d.operator_id for d in group],
+                    "now": now,
+                },
+            ).rowcount
+        else:
+            changed = (
+                db.connection()
+                .execute(
+                    _BULK_CAS[action]["sqlite"],
+                    [
+                        {
+                            "b_id": d.task_id,
+                            "b_department": d.department_id,
+                            "b_operator": d.operator_id,
+                            "now": now,
+                        }
+                        for d in group
+                    ],
+                )
+                .rowcount
             )
-        )
-        changed = (
-            db.connection()
-            .execute(
-                cas,
-                [
-                    {
-                        "b_id": d.task_id,
-                        "b_status": status,
-                        "b_department": d.department_id,
-                        "b_operator": d.operator_id,
-                    }
-                    for d, status in zip(decisions, statuses, strict=True)
-                ],
-            )
-            .rowcount
-        )
-    if changed not in (len(decisions), -1):
-        raise ConflictError("Tasks changed during dispatch; the cycle was rolled back.")
+        if changed not in (len(group), -1):
+            raise ConflictError("Tasks changed during dispatch; the cycle was rolled back.")
 
 
 def set_auto_dispatch(db: Session, actor: Actor | None, enabled: Any) -> bool:

@@ -1,7 +1,12 @@
-"""The bell: a user's notifications, read marks, and due-soon reminders."""
+"""The bell: a user's notifications, read marks, and due-soon reminders.
+
+:func:`send_notices` is the one writer of notification rows; every service that tells
+someone something goes through it (or through :func:`notify`, built on it).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,9 +17,88 @@ from sqlmodel import Session, select
 from work_dispatch.domain.enums import OPEN_TASK_STATUSES, NotificationKind
 from work_dispatch.models import Notification, Task, WorkOrder, utc_now
 from work_dispatch.services.actor import Actor, require_actor
+from work_dispatch.services.audit import COPY_THRESHOLD
+from work_dispatch.services.sql import copy_rows, is_postgres
 from work_dispatch.services.validation import as_int
 
 LIST_LIMIT = 30
+_COLUMNS = ("recipient_id", "kind", "title", "body", "task_id", "work_order_id", "is_read", "created_at")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to write."""
+
+    recipient_id: int
+    kind: NotificationKind
+    title: str
+    body: str = ""
+    task_id: int | None = None
+    work_order_id: int | None = None
+
+
+def send_notices(db: Session, notices: Iterable[Notice], now: datetime | None = None) -> int:
+    """Write notifications, unread, in one statement (a COPY on PostgreSQL for many rows).
+
+    Args:
+        db: Open session (not committed here).
+        notices: What to tell whom.
+        now: Their creation time (default: now).
+
+    Returns:
+        How many notifications were written.
+
+    Raises:
+        ValueError: If a kind is not a :class:`NotificationKind`; nothing is written.
+    """
+    now = now or utc_now()
+    rows = [
+        (n.recipient_id, NotificationKind(n.kind).value, n.title, n.body, n.task_id, n.work_order_id)
+        + (False, now)
+        for n in notices
+    ]
+    if len(rows) >= COPY_THRESHOLD and is_postgres(db):
+        copy_rows(db, "notification", _COLUMNS, rows)
+    elif rows:
+        db.execute(insert(Notification), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+    return len(rows)
+
+
+def notify(
+    db: Session,
+    recipients: Iterable[int | None],
+    kind: NotificationKind,
+    title: str,
+    body: str = "",
+    *,
+    task_id: int | None = None,
+    work_order_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Send the same notification to several people (each once; None is skipped).
+
+    Args:
+        db: Open session (not committed here).
+        recipients: User ids.
+        kind: What kind of news it is.
+        title: The headline.
+        body: More detail.
+        task_id: The task it is about.
+        work_order_id: The work order it is about.
+        now: Creation time (default: now).
+
+    Returns:
+        How many notifications were written.
+    """
+    return send_notices(
+        db,
+        [
+            Notice(recipient, kind, title, body, task_id, work_order_id)
+            for recipient in dict.fromkeys(recipients)
+            if recipient is not None
+        ],
+        now,
+    )
 
 
 @dataclass
@@ -123,22 +207,20 @@ def create_due_soon(
         )
         .limit(1000)
     ).all()
-    if rows:
-        db.execute(
-            insert(Notification),
-            [
-                {
-                    "recipient_id": operator_id,
-                    "kind": NotificationKind.TASK_DUE_SOON,
-                    "title": f"Task #{task_id} due {'now' if due_at <= now else due_at.strftime('%H:%M')}",
-                    "body": f"Work order {order_number}",
-                    "task_id": task_id,
-                    "work_order_id": wo_id,
-                    "is_read": False,
-                    "created_at": now,
-                }
-                for task_id, operator_id, due_at, order_number, wo_id in rows
-            ],
-        )
+    send_notices(
+        db,
+        (
+            Notice(
+                recipient_id=operator_id,
+                kind=NotificationKind.TASK_DUE_SOON,
+                title=f"Task #{task_id} due {'now' if due_at <= now else due_at.strftime('%H:%M')}",
+                body=f"Work order {order_number}",
+                task_id=task_id,
+                work_order_id=wo_id,
+            )
+            for task_id, operator_id, due_at, order_number, wo_id in rows
+        ),
+        now,
+    )
     db.commit()
     return [(r[0], r[1]) for r in rows]

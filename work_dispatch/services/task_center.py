@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import case
 from sqlmodel import Session, func, select
 
-from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, TaskStatus
+from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, Role, TaskStatus
 from work_dispatch.models import Department, Notification, Process, Task, User, UserDepartment, WorkOrder
 from work_dispatch.services.actor import Actor, require_operator
+from work_dispatch.services.sql import id_in
+from work_dispatch.services.task_rules import waiting_for, waiting_message
 
 LIST_LIMIT = 50
 
@@ -92,24 +94,20 @@ def _cards(db: Session, statement) -> list[tuple[Task, TaskCard]]:
 
 
 def _mark_blocked(db: Session, pairs: list[tuple[Task, TaskCard]]) -> None:
-    order_ids = {task.work_order_id for task, _ in pairs}
-    if not order_ids:
-        return
-    first_open: dict[int, tuple[int, str]] = {}
-    for wo_id, sequence, name in db.exec(
-        select(Task.work_order_id, Task.sequence, Process.name)
-        .join(Process, Process.id == Task.process_id)
-        .where(
-            Task.work_order_id.in_(order_ids),
-            Task.status.not_in([TaskStatus.COMPLETED, TaskStatus.CANCELLED]),
-        )
-        .order_by(Task.work_order_id, Task.sequence)
-    ).all():
-        first_open.setdefault(wo_id, (sequence, name))
+    """Say on each card which earlier process it waits for (the rule ``start`` enforces)."""
+    cards: dict[int, list[TaskCard]] = defaultdict(list)
     for task, card in pairs:
-        blocker = first_open.get(task.work_order_id)
-        if blocker and blocker[0] < task.sequence:
-            card.blocked_reason = f"Waiting for {blocker[1]} to finish."
+        cards[task.id].append(card)
+    if not cards:
+        return
+    for task_id, name in db.execute(
+        select(Task.id, waiting_for(Task.work_order_id, Task.sequence).scalar_subquery()).where(
+            id_in(db, Task.id, list(cards))
+        )
+    ).all():
+        if name is not None:
+            for card in cards[task_id]:
+                card.blocked_reason = waiting_message(name)
 
 
 def overviews_for(db: Session, operator_ids: Iterable[int]) -> dict[int, OperatorOverview | None]:
@@ -128,7 +126,7 @@ def overviews_for(db: Session, operator_ids: Iterable[int]) -> dict[int, Operato
     users = {
         u.id: u
         for u in db.exec(
-            select(User).where(User.id.in_(operator_ids), User.is_active, User.role == "operator")
+            select(User).where(User.id.in_(operator_ids), User.is_active, User.role == Role.OPERATOR)
         )
     }
     operators: dict[int, set[int]] = {operator_id: set() for operator_id in operator_ids}

@@ -3,26 +3,29 @@
 Operators claim, start, pause, resume, report and complete; supervisors reassign,
 unassign and cancel.
 
-Every transition is a compare-and-set (``UPDATE ... WHERE id = :id AND status = :seen AND
-version = :seen_version``): when two people act on one task at once exactly one wins and
-the other is told what happened. Each transition writes a TaskEvent.
+Every transition is a compare-and-set whose "from" statuses and new status come from the
+state machine (``UPDATE ... WHERE id = :id AND status IN (<allowed from>) AND version =
+:seen_version``, or the operator's own task for the hot ones): when two people act on one
+task at once exactly one wins and the other is told what happened. Each transition writes
+a TaskEvent. On PostgreSQL, claim, start and complete are one statement each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, insert, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, String, Update, bindparam, func, literal, update
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import (
+    CLOSED_TASK_STATUSES,
     OPERATOR_LOAD_STATUSES,
     NotificationKind,
     ProcessStatus,
     Role,
+    TaskEventKind,
     TaskStatus,
     WorkOrderStatus,
 )
@@ -33,9 +36,8 @@ from work_dispatch.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from work_dispatch.domain.task_machine import TaskAction, next_status
+from work_dispatch.domain.task_machine import TRANSITION_EVENTS, TaskAction, next_status, target_of
 from work_dispatch.models import (
-    Notification,
     Process,
     Task,
     User,
@@ -46,8 +48,10 @@ from work_dispatch.models import (
 )
 from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_operator, require_supervisor
-from work_dispatch.services.audit import record_events
+from work_dispatch.services.audit import events_from, record_events
+from work_dispatch.services.notifications import Notice, notify, send_notices
 from work_dispatch.services.sql import is_postgres
+from work_dispatch.services.task_rules import is_blocked, may, waiting_for, waiting_message
 from work_dispatch.services.validation import as_int, as_text
 
 MAX_REPORT = 100_000_000
@@ -90,24 +94,27 @@ def blocking_reason(db: Session, task: Task) -> str | None:
     Returns:
         A sentence naming the unfinished process, or None when the task is startable.
     """
-    row = db.exec(
-        select(Task.sequence, Process.name)
-        .join(Process, Process.id == Task.process_id)
-        .where(
-            Task.work_order_id == task.work_order_id,
-            Task.sequence < task.sequence,
-            Task.status.not_in([TaskStatus.COMPLETED, TaskStatus.CANCELLED]),
-        )
-        .order_by(Task.sequence)
-        .limit(1)
-    ).first()
-    return f"Waiting for {row[1]} to finish." if row else None
+    name = db.execute(waiting_for(task.work_order_id, task.sequence)).scalar()
+    return waiting_message(name) if name is not None else None
 
 
-def _cas(db: Session, task: Task, target: TaskStatus, **values: Any) -> None:
+def _cas(
+    db: Session,
+    task: Task,
+    action: TaskAction,
+    actor_id: int,
+    event_data: dict[str, Any] | None = None,
+    **values: Any,
+) -> TaskStatus:
+    """Compare-and-set ``action`` on a loaded task (the version it was read at) and write its event.
+
+    Returns:
+        The task's new status.
+    """
+    target = target_of(action)
     changed = db.execute(
         update(Task)
-        .where(Task.id == task.id, Task.status == task.status, Task.version == task.version)
+        .where(Task.id == task.id, Task.version == task.version, may(action, Task.status))
         .values(status=target, version=Task.version + 1, updated_at=utc_now(), **values)
     ).rowcount
     if changed != 1:
@@ -116,6 +123,8 @@ def _cas(db: Session, task: Task, target: TaskStatus, **values: Any) -> None:
         if current is not None and current.status == TaskStatus.ASSIGNED and target == TaskStatus.ASSIGNED:
             raise ConflictError("Already taken: someone else claimed this task first.")
         raise ConflictError(f"Task #{task.id} was changed meanwhile; the screen has been refreshed.")
+    record_events(db, actor_id, TRANSITION_EVENTS[action], [task.id], event_data)
+    return target
 
 
 def _own_task(actor: Actor, task: Task) -> None:
@@ -161,113 +170,119 @@ class TaskRef:
     quantity_defective: int
 
 
-_REF_COLUMNS = (
-    Task.id,
-    Task.work_order_process_id,
-    Task.work_order_id,
-    Task.sequence,
-    Task.assigned_operator_id,
-    Task.assigned_department_id,
-    Task.quantity_completed,
-    Task.quantity_defective,
-)
+_task = Task.__table__
+_process = WorkOrderProcess.__table__
+_REF_COLUMNS = tuple(_task.c[name] for name in TaskRef.__dataclass_fields__)
 
 
-_RETURNED = (
-    "id, work_order_process_id, work_order_id, sequence, assigned_operator_id, assigned_department_id, "
-    "quantity_completed, quantity_defective"
-)
-_EVENT = (
-    "ev AS (INSERT INTO task_event (task_id, actor_id, kind, data, created_at) "
-    "SELECT id, :actor, {kind}, {data}, :now FROM upd)"
-)
-_PG_TRANSITIONS = {
-    "claimed": text(
-        "WITH upd AS (UPDATE task SET status = 'assigned', assigned_operator_id = :actor, "
-        "version = version + 1, updated_at = :now WHERE id = :id AND status = 'queued' "
-        "AND assigned_department_id = ANY(:departments) "
-        f"RETURNING {_RETURNED}), "
-        + _EVENT.format(kind="'claimed'", data="'{}'::json")
-        + f" SELECT {_RETURNED} FROM upd"
-    ).bindparams(bindparam("departments", type_=ARRAY(Integer))),
-    "started": text(
-        "WITH upd AS (UPDATE task SET status = 'in_progress', started_at = coalesce(started_at, :now), "
-        "version = version + 1, updated_at = :now WHERE id = :id AND status = 'assigned' "
-        "AND assigned_operator_id = :actor AND NOT EXISTS (SELECT 1 FROM task AS p WHERE "
-        "p.work_order_id = task.work_order_id AND p.sequence < task.sequence "
-        f"AND p.status NOT IN ('completed', 'cancelled')) RETURNING {_RETURNED}), "
-        + _EVENT.format(kind="'started'", data="'{}'::json")
-        + ", wop AS (UPDATE work_order_process SET status = 'in_progress' WHERE id IN "
-        "(SELECT work_order_process_id FROM upd) AND status = 'pending') "
-        f"SELECT {_RETURNED} FROM upd"
-    ),
-    "completed": text(
-        "WITH upd AS (UPDATE task SET status = 'completed', completed_at = :now, version = version + 1, "
-        "updated_at = :now WHERE id = :id AND status = 'in_progress' AND assigned_operator_id = :actor "
-        f"RETURNING {_RETURNED}), "
-        + _EVENT.format(
-            kind="'completed'",
-            data="json_build_object('quantity_completed', quantity_completed, "
-            "'quantity_defective', quantity_defective)",
-        )
-        + f" SELECT {_RETURNED} FROM upd"
-    ),
-}
-"""The hot transitions on PostgreSQL: compare-and-set, event (and process status) in one statement."""
+def _transition(action: TaskAction, *conditions: Any, **values: Any) -> Update:
+    """The compare-and-set UPDATE of ``action`` on task ``:task_id``, returning its :class:`TaskRef`.
 
-
-def _pg_transition(db: Session, kind: str, task_id: int, actor: Actor) -> TaskRef | None:
-    params = {"id": task_id, "actor": actor.user_id, "now": utc_now()}
-    if kind == "claimed":
-        params["departments"] = sorted(actor.department_ids) or [-1]
-    row = db.execute(_PG_TRANSITIONS[kind], params).first()
-    if row is None:
-        return None
-    cached = db.identity_map.get(db.identity_key(Task, row[0]))
-    if cached is not None:
-        db.expire(cached)
-    return TaskRef(*row)
-
-
-def _fast_update(
-    db: Session,
-    conditions: tuple,
-    event: tuple[int | None, str],
-    *,
-    event_columns: tuple[str, ...] = (),
-    start_process: bool = False,
-    **values: Any,
-) -> TaskRef | None:
-    """Portable compare-and-set UPDATE ... RETURNING plus its event; None when the conditions fail.
-
-    PostgreSQL uses :func:`_pg_transition` instead (one statement for all of it).
-
-    Args:
-        db: Open session (the caller commits).
-        conditions: The compare-and-set conditions.
-        event: (actor id, event kind).
-        event_columns: Columns of the updated row copied into the event's data.
-        start_process: Also mark the task's process as in progress.
-        **values: Column values to set.
-
-    Returns:
-        The updated task's columns, or None.
+    The machine says from which statuses (``may``) and to which; ``conditions`` add who may
+    act. Parameters: ``task_id``, ``now`` and whatever ``conditions`` and ``values`` bind.
     """
-    now = utc_now()
-    statement = (
-        update(Task)
-        .where(*conditions)
-        .values(version=Task.version + 1, updated_at=now, **values)
+    return (
+        update(_task)
+        .where(_task.c.id == bindparam("task_id"), may(action), *conditions)
+        .values(
+            status=target_of(action).value,
+            version=_task.c.version + 1,
+            updated_at=bindparam("now"),
+            **values,
+        )
         .returning(*_REF_COLUMNS)
     )
-    actor_id, kind = event
-    row = db.execute(statement).first()
-    if row is None:
-        return None
-    ref = TaskRef(*row)
-    record_events(db, actor_id, kind, [ref.id], {c: getattr(ref, c) for c in event_columns})
-    if start_process:
-        _mark_process_started(db, ref)
+
+
+def _process_started(work_order_process_ids: Any) -> Update:
+    """Mark pending processes as in progress (their first task started)."""
+    return (
+        update(_process)
+        .where(_process.c.id.in_(work_order_process_ids), _process.c.status == ProcessStatus.PENDING.value)
+        .values(status=ProcessStatus.IN_PROGRESS.value)
+    )
+
+
+@dataclass(frozen=True)
+class _HotTransition:
+    """A transition an operator does all day: one compare-and-set, its event, maybe its process."""
+
+    action: TaskAction
+    cas: Update
+    event_columns: tuple[str, ...] = ()
+    starts_process: bool = False
+
+    @cached_property
+    def one_statement(self) -> Select:
+        """PostgreSQL: the compare-and-set, its event (and the process start) in one statement."""
+        upd = self.cas.cte("upd")
+        data = None
+        if self.event_columns:
+            data = func.json_build_object(
+                *(part for name in self.event_columns for part in (literal(name, String), upd.c[name]))
+            )
+        event = events_from(
+            upd.c.id, bindparam("actor"), TRANSITION_EVENTS[self.action], bindparam("now"), data
+        )
+        statement = select(*upd.c).add_cte(event.cte("ev"))
+        if self.starts_process:
+            statement = statement.add_cte(_process_started(select(upd.c.work_order_process_id)).cte("wop"))
+        return statement
+
+
+_OWN = _task.c.assigned_operator_id == bindparam("actor")
+_CLAIM = _HotTransition(
+    TaskAction.CLAIM,
+    _transition(
+        TaskAction.CLAIM,
+        _task.c.assigned_department_id.in_(bindparam("departments", expanding=True)),
+        assigned_operator_id=bindparam("actor"),
+    ),
+)
+_START = _HotTransition(
+    TaskAction.START,
+    _transition(
+        TaskAction.START,
+        _OWN,
+        ~is_blocked(_task.c.work_order_id, _task.c.sequence),
+        started_at=func.coalesce(_task.c.started_at, bindparam("now")),
+    ),
+    starts_process=True,
+)
+_COMPLETE = _HotTransition(
+    TaskAction.COMPLETE,
+    _transition(TaskAction.COMPLETE, _OWN, completed_at=bindparam("now")),
+    event_columns=("quantity_completed", "quantity_defective"),
+)
+
+
+def _run_hot(db: Session, hot: _HotTransition, task_id: int, actor: Actor, **params: Any) -> TaskRef | None:
+    """Run a hot transition and write its event; None when its compare-and-set fails.
+
+    PostgreSQL runs :attr:`_HotTransition.one_statement`; SQLite (no data-modifying CTEs)
+    runs the same compare-and-set, then the event and process statements.
+    """
+    params = {"task_id": task_id, "actor": actor.user_id, "now": utc_now(), **params}
+    if is_postgres(db):
+        row = db.execute(hot.one_statement, params).first()
+        ref = TaskRef(*row) if row is not None else None
+    else:
+        row = db.execute(hot.cas, params).first()
+        ref = TaskRef(*row) if row is not None else None
+        if ref is not None:
+            record_events(
+                db,
+                actor.user_id,
+                TRANSITION_EVENTS[hot.action],
+                [ref.id],
+                {name: getattr(ref, name) for name in hot.event_columns},
+            )
+            if hot.starts_process:
+                db.execute(_process_started([ref.work_order_process_id]))
+    if ref is not None:
+        cached = db.identity_map.get(db.identity_key(Task, ref.id))
+        if cached is not None:
+            db.expire(cached)
     return ref
 
 
@@ -316,21 +331,7 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         raise ValidationError(
             f"You already have {wip_limit} open tasks (your WIP limit). Finish one before claiming more."
         )
-    ref = (
-        _pg_transition(db, "claimed", task_id, actor)
-        if is_postgres(db)
-        else _fast_update(
-            db,
-            (
-                Task.id == task_id,
-                Task.status == TaskStatus.QUEUED,
-                Task.assigned_department_id.in_(actor.department_ids or [-1]),
-            ),
-            (actor.user_id, "claimed"),
-            status=TaskStatus.ASSIGNED,
-            assigned_operator_id=actor.user_id,
-        )
-    )
+    ref = _run_hot(db, _CLAIM, task_id, actor, departments=sorted(actor.department_ids) or [-1])
     if ref is None:
         task = _load(db, task_id)
         db.rollback()
@@ -342,7 +343,7 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
     db.commit()
     _announce(ref, operator_ids=(actor.user_id,))
-    return TransitionResult(ref.id, TaskStatus.ASSIGNED)
+    return TransitionResult(ref.id, target_of(TaskAction.CLAIM))
 
 
 def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
@@ -358,32 +359,7 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
     """
     actor = require_operator(actor)
     task_id = as_int(task_id, "task_id", "Task", minimum=1)
-    if is_postgres(db):
-        ref = _pg_transition(db, "started", task_id, actor)
-    else:
-        predecessor = aliased(Task)
-        unfinished_before = (
-            select(predecessor.id)
-            .where(
-                predecessor.work_order_id == Task.work_order_id,
-                predecessor.sequence < Task.sequence,
-                predecessor.status.not_in([TaskStatus.COMPLETED, TaskStatus.CANCELLED]),
-            )
-            .exists()
-        )
-        ref = _fast_update(
-            db,
-            (
-                Task.id == task_id,
-                Task.status == TaskStatus.ASSIGNED,
-                Task.assigned_operator_id == actor.user_id,
-                ~unfinished_before,
-            ),
-            (actor.user_id, "started"),
-            start_process=True,
-            status=TaskStatus.IN_PROGRESS,
-            started_at=func.coalesce(Task.started_at, utc_now()),
-        )
+    ref = _run_hot(db, _START, task_id, actor)
     if ref is None:
         task = _load(db, task_id)
         db.rollback()
@@ -395,18 +371,7 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
     db.commit()
     _announce(ref)
-    return TransitionResult(ref.id, TaskStatus.IN_PROGRESS)
-
-
-def _mark_process_started(db: Session, task: TaskRef) -> None:
-    db.execute(
-        update(WorkOrderProcess)
-        .where(
-            WorkOrderProcess.id == task.work_order_process_id,
-            WorkOrderProcess.status == ProcessStatus.PENDING,
-        )
-        .values(status=ProcessStatus.IN_PROGRESS)
-    )
+    return TransitionResult(ref.id, target_of(TaskAction.START))
 
 
 def pause(db: Session, actor: Actor | None, task_id: Any, reason: Any) -> TransitionResult:
@@ -425,9 +390,8 @@ def pause(db: Session, actor: Actor | None, task_id: Any, reason: Any) -> Transi
     reason = as_text(reason, "reason", "Pause reason", max_length=500, required=True)
     task = _load(db, task_id)
     _own_task(actor, task)
-    target = next_status(TaskAction.PAUSE, task.status)
-    _cas(db, task, target, pause_reason=reason)
-    record_events(db, actor.user_id, "paused", [task.id], {"reason": reason})
+    next_status(TaskAction.PAUSE, task.status)
+    target = _cas(db, task, TaskAction.PAUSE, actor.user_id, {"reason": reason}, pause_reason=reason)
     db.commit()
     _announce(task)
     return TransitionResult(task.id, target)
@@ -447,9 +411,8 @@ def resume(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
     actor = require_operator(actor)
     task = _load(db, task_id)
     _own_task(actor, task)
-    target = next_status(TaskAction.RESUME, task.status)
-    _cas(db, task, target, pause_reason="")
-    record_events(db, actor.user_id, "resumed", [task.id])
+    next_status(TaskAction.RESUME, task.status)
+    target = _cas(db, task, TaskAction.RESUME, actor.user_id, pause_reason="")
     db.commit()
     _announce(task)
     return TransitionResult(task.id, target)
@@ -516,7 +479,7 @@ def report_quantity(
     record_events(
         db,
         actor.user_id,
-        "reported",
+        TaskEventKind.REPORTED,
         [task.id],
         {
             "completed": good,
@@ -547,29 +510,14 @@ def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult
     """
     actor = require_operator(actor)
     task_id = as_int(task_id, "task_id", "Task", minimum=1)
-    ref = (
-        _pg_transition(db, "completed", task_id, actor)
-        if is_postgres(db)
-        else _fast_update(
-            db,
-            (
-                Task.id == task_id,
-                Task.status == TaskStatus.IN_PROGRESS,
-                Task.assigned_operator_id == actor.user_id,
-            ),
-            (actor.user_id, "completed"),
-            event_columns=("quantity_completed", "quantity_defective"),
-            status=TaskStatus.COMPLETED,
-            completed_at=utc_now(),
-        )
-    )
+    ref = _run_hot(db, _COMPLETE, task_id, actor)
     if ref is None:
         task = _load(db, task_id)
         db.rollback()
         _own_task(actor, task)
         next_status(TaskAction.COMPLETE, task.status)
         raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
-    result = TransitionResult(ref.id, TaskStatus.COMPLETED)
+    result = TransitionResult(ref.id, target_of(TaskAction.COMPLETE))
     next_operators = _close_process_if_done(db, ref, result)
     db.commit()
     _announce(ref, operator_ids=next_operators)
@@ -588,7 +536,7 @@ def _close_process_if_done(db: Session, task: Task | TaskRef, result: Transition
         .select_from(Task)
         .where(
             Task.work_order_process_id == process_row.id,
-            Task.status.not_in([TaskStatus.COMPLETED, TaskStatus.CANCELLED]),
+            Task.status.not_in(sorted(CLOSED_TASK_STATUSES)),
         )
     ).one()
     if open_left or process_row.status == ProcessStatus.COMPLETED:
@@ -614,15 +562,13 @@ def _close_process_if_done(db: Session, task: Task | TaskRef, result: Transition
         select(User.id).where(User.is_active, User.role.in_([Role.SUPERVISOR, Role.ADMIN]))
     ).all()
     notices = [
-        {
-            "recipient_id": sid,
-            "kind": NotificationKind.PROCESS_COMPLETED,
-            "title": f"{process_name} done · {work_order.order_number}",
-            "body": f"{done} good, {bad} defective.",
-            "work_order_id": work_order.id,
-            "is_read": False,
-            "created_at": now,
-        }
+        Notice(
+            sid,
+            NotificationKind.PROCESS_COMPLETED,
+            f"{process_name} done · {work_order.order_number}",
+            f"{done} good, {bad} defective.",
+            work_order_id=work_order.id,
+        )
         for sid in supervisors
     ]
     remaining = db.exec(
@@ -641,19 +587,15 @@ def _close_process_if_done(db: Session, task: Task | TaskRef, result: Transition
         )
         result.work_order_completed = True
         notices += [
-            {
-                "recipient_id": sid,
-                "kind": NotificationKind.WORK_ORDER_COMPLETED,
-                "title": f"Work order {work_order.order_number} completed",
-                "body": "",
-                "work_order_id": work_order.id,
-                "is_read": False,
-                "created_at": now,
-            }
+            Notice(
+                sid,
+                NotificationKind.WORK_ORDER_COMPLETED,
+                f"Work order {work_order.order_number} completed",
+                work_order_id=work_order.id,
+            )
             for sid in supervisors
         ]
-    if notices:
-        db.execute(insert(Notification), notices)
+    send_notices(db, notices, now)
     next_operators = db.exec(
         select(Task.assigned_operator_id).where(
             Task.work_order_id == work_order.id,
@@ -663,19 +605,6 @@ def _close_process_if_done(db: Session, task: Task | TaskRef, result: Transition
         )
     ).all()
     return set(next_operators)
-
-
-def _notify(db: Session, recipient_id: int, kind: str, title: str, body: str, task: Task) -> None:
-    db.add(
-        Notification(
-            recipient_id=recipient_id,
-            kind=kind,
-            title=title,
-            body=body,
-            task_id=task.id,
-            work_order_id=task.work_order_id,
-        )
-    )
 
 
 def reassign(
@@ -723,35 +652,30 @@ def reassign(
     _cas(
         db,
         task,
-        target,
+        TaskAction.REASSIGN,
+        actor.user_id,
+        {"from_operator_id": previous, "to_operator_id": operator.id, "reason": reason},
         assigned_operator_id=operator.id,
         assigned_department_id=department_id,
         pause_reason="",
     )
-    record_events(
+    about = {"task_id": task.id, "work_order_id": task.work_order_id}
+    notify(
         db,
-        actor.user_id,
-        "reassigned",
-        [task.id],
-        {"from_operator_id": previous, "to_operator_id": operator.id, "reason": reason},
-    )
-    _notify(
-        db,
-        operator.id,
+        [operator.id],
         NotificationKind.TASK_ASSIGNED,
         f"Task #{task.id} assigned to you",
         reason or "Reassigned by a supervisor.",
-        task,
+        **about,
     )
-    if previous:
-        _notify(
-            db,
-            previous,
-            NotificationKind.TASK_UNASSIGNED,
-            f"Task #{task.id} reassigned",
-            reason or "A supervisor gave it to someone else.",
-            task,
-        )
+    notify(
+        db,
+        [previous],
+        NotificationKind.TASK_UNASSIGNED,
+        f"Task #{task.id} reassigned",
+        reason or "A supervisor gave it to someone else.",
+        **about,
+    )
     db.commit()
     _announce(task, operator_ids=(operator.id, previous))
     return TransitionResult(task.id, target)
@@ -776,19 +700,24 @@ def unassign(db: Session, actor: Actor | None, task_id: Any, reason: Any = "") -
         raise ValidationError("The task has no department pool to return to.")
     target = next_status(TaskAction.UNASSIGN, task.status)
     previous = task.assigned_operator_id
-    _cas(db, task, target, assigned_operator_id=None, pause_reason="")
-    record_events(
-        db, actor.user_id, "unassigned", [task.id], {"from_operator_id": previous, "reason": reason}
+    _cas(
+        db,
+        task,
+        TaskAction.UNASSIGN,
+        actor.user_id,
+        {"from_operator_id": previous, "reason": reason},
+        assigned_operator_id=None,
+        pause_reason="",
     )
-    if previous:
-        _notify(
-            db,
-            previous,
-            NotificationKind.TASK_UNASSIGNED,
-            f"Task #{task.id} taken off your list",
-            reason or "A supervisor put it back in the pool.",
-            task,
-        )
+    notify(
+        db,
+        [previous],
+        NotificationKind.TASK_UNASSIGNED,
+        f"Task #{task.id} taken off your list",
+        reason or "A supervisor put it back in the pool.",
+        task_id=task.id,
+        work_order_id=task.work_order_id,
+    )
     db.commit()
     _announce(task, operator_ids=(previous,))
     return TransitionResult(task.id, target)
@@ -809,18 +738,17 @@ def cancel(db: Session, actor: Actor | None, task_id: Any, reason: Any) -> Trans
     actor = require_supervisor(actor)
     reason = as_text(reason, "reason", "Reason", max_length=500, required=True)
     task = _load(db, task_id)
-    target = next_status(TaskAction.CANCEL, task.status)
-    _cas(db, task, target)
-    record_events(db, actor.user_id, "cancelled", [task.id], {"reason": reason})
-    if task.assigned_operator_id:
-        _notify(
-            db,
-            task.assigned_operator_id,
-            NotificationKind.TASK_CANCELLED,
-            f"Task #{task.id} cancelled",
-            reason,
-            task,
-        )
+    next_status(TaskAction.CANCEL, task.status)
+    target = _cas(db, task, TaskAction.CANCEL, actor.user_id, {"reason": reason})
+    notify(
+        db,
+        [task.assigned_operator_id],
+        NotificationKind.TASK_CANCELLED,
+        f"Task #{task.id} cancelled",
+        reason,
+        task_id=task.id,
+        work_order_id=task.work_order_id,
+    )
     result = TransitionResult(task.id, target)
     _close_process_if_done(db, task, result)
     db.commit()

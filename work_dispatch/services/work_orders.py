@@ -13,18 +13,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import (
-    OPEN_TASK_STATUSES,
     NotificationKind,
     Priority,
+    ProcessStatus,
+    TaskEventKind,
     TaskStatus,
     WorkOrderStatus,
 )
 from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
+from work_dispatch.domain.task_machine import TaskAction, target_of
 from work_dispatch.models import (
     TEXT_LENGTH,
     Customer,
     Department,
-    Notification,
     OrderNumberCounter,
     Process,
     Product,
@@ -38,6 +39,8 @@ from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services import generation
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import record_events
+from work_dispatch.services.notifications import Notice, send_notices
+from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_choice, as_date, as_int, as_text
 
 MAX_ROUTE_STEPS = 30
@@ -246,7 +249,7 @@ def _write_route(db: Session, work_order_id: int, route: tuple[RouteStepInput, .
                 "sequence": (index + 1) * 10,
                 "department_id": step.department_id,
                 "batch_size": step.batch_size,
-                "status": "pending",
+                "status": ProcessStatus.PENDING,
                 "quantity_completed": 0,
                 "quantity_defective": 0,
             }
@@ -381,51 +384,56 @@ def cancel_work_order(db: Session, actor: Actor | None, work_order_id: Any, reas
     if work_order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.COMPLETED):
         raise ValidationError(f"The work order is already {work_order.status}.")
     now = utc_now()
-    draft_ids = db.exec(
-        select(Task.id).where(
-            Task.work_order_id == work_order.id, Task.is_draft.is_(True), Task.status == TaskStatus.DRAFT
-        )
-    ).all()
-    if draft_ids:
+    draft_ids = sorted(
         db.execute(
             update(Task)
-            .where(Task.id.in_(draft_ids))
-            .values(status=TaskStatus.CANCELLED, updated_at=now, version=Task.version + 1)
+            .where(
+                Task.work_order_id == work_order.id,
+                Task.is_draft.is_(True),
+                may(TaskAction.DISCARD, Task.status),
+            )
+            .values(status=target_of(TaskAction.DISCARD), updated_at=now, version=Task.version + 1)
+            .returning(Task.id)
         )
-        record_events(db, actor.user_id, "deleted", draft_ids, {"reason": "work order cancelled"})
-    open_tasks = db.exec(
-        select(Task.id, Task.assigned_operator_id, Task.assigned_department_id).where(
-            Task.work_order_id == work_order.id, Task.status.in_(OPEN_TASK_STATUSES)
-        )
-    ).all()
+        .scalars()
+        .all()
+    )
+    record_events(db, actor.user_id, TaskEventKind.DELETED, draft_ids, {"reason": "work order cancelled"})
+    open_tasks = sorted(
+        db.execute(
+            update(Task)
+            .where(Task.work_order_id == work_order.id, may(TaskAction.CANCEL, Task.status))
+            .values(status=target_of(TaskAction.CANCEL), updated_at=now, version=Task.version + 1)
+            .returning(Task.id, Task.assigned_operator_id, Task.assigned_department_id)
+        ).all()
+    )
     task_ids = [row[0] for row in open_tasks]
-    if task_ids:
-        db.execute(
-            update(Task)
-            .where(Task.id.in_(task_ids))
-            .values(status=TaskStatus.CANCELLED, updated_at=now, version=Task.version + 1)
-        )
-        record_events(db, actor.user_id, "cancelled", task_ids, {"reason": reason, "by": "work_order"})
-        notices = [
-            {
-                "recipient_id": operator_id,
-                "kind": NotificationKind.TASK_CANCELLED,
-                "title": f"Task #{task_id} cancelled",
-                "body": f"Work order {work_order.order_number} was cancelled. {reason}".strip(),
-                "task_id": task_id,
-                "work_order_id": work_order.id,
-                "is_read": False,
-                "created_at": now,
-            }
+    record_events(
+        db, actor.user_id, TaskEventKind.CANCELLED, task_ids, {"reason": reason, "by": "work_order"}
+    )
+    send_notices(
+        db,
+        (
+            Notice(
+                operator_id,
+                NotificationKind.TASK_CANCELLED,
+                f"Task #{task_id} cancelled",
+                f"Work order {work_order.order_number} was cancelled. {reason}".strip(),
+                task_id=task_id,
+                work_order_id=work_order.id,
+            )
             for task_id, operator_id, _ in open_tasks
             if operator_id is not None
-        ]
-        if notices:
-            db.execute(insert(Notification), notices)
+        ),
+        now,
+    )
     db.execute(
         update(WorkOrderProcess)
-        .where(WorkOrderProcess.work_order_id == work_order.id, WorkOrderProcess.status != "completed")
-        .values(status="cancelled")
+        .where(
+            WorkOrderProcess.work_order_id == work_order.id,
+            WorkOrderProcess.status != ProcessStatus.COMPLETED,
+        )
+        .values(status=ProcessStatus.CANCELLED)
     )
     work_order.status = WorkOrderStatus.CANCELLED
     work_order.updated_at = now
