@@ -220,9 +220,11 @@ def hold_first_planned_key(rival: Session, work_order_id: int) -> list[models.Wo
     Returns:
         The work order's route, in sequence.
     """
+    from sqlalchemy import insert
     from sqlmodel import select
 
     from work_dispatch.domain.generation import generation_key
+    from work_dispatch.services.task_rows import new_task_row
 
     route = rival.exec(
         select(models.WorkOrderProcess)
@@ -230,15 +232,16 @@ def hold_first_planned_key(rival: Session, work_order_id: int) -> list[models.Wo
         .order_by(models.WorkOrderProcess.sequence)
     ).all()
     first = route[0]
-    rival.add(
-        models.Task(
-            work_order_process_id=first.id,
-            work_order_id=work_order_id,
-            process_id=first.process_id,
-            sequence=first.sequence,
-            generation_key=generation_key(work_order_id, first.sequence, first.process_id, 1),
-            production_quantity=1,
+    rival.execute(
+        insert(models.Task).values(
+            new_task_row(
+                work_order_process_id=first.id,
+                work_order_id=work_order_id,
+                process_id=first.process_id,
+                sequence=first.sequence,
+                generation_key=generation_key(work_order_id, first.sequence, first.process_id, 1),
+                production_quantity=1,
+            )
         )
     )
-    rival.flush()
     return list(route)

@@ -20,10 +20,12 @@ from tests.benchmarks.common import (
     shop,
 )
 from work_dispatch.db import make_engine
+from work_dispatch.domain.enums import TaskEventKind
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.models import Task, TaskEvent, WorkOrderProcess
 from work_dispatch.services import dispatch, task_flow
 from work_dispatch.services.auth import active_actors
+from work_dispatch.services.task_rows import TASK_ROWS
 
 
 def copy_tasks(
@@ -38,13 +40,27 @@ def copy_tasks(
         wops = cursor.execute(
             "SELECT id, work_order_id, process_id, sequence FROM work_order_process ORDER BY id"
         ).fetchall()
-        columns = (
-            "work_order_process_id, work_order_id, process_id, sequence, generation_key, is_draft, status, "
-            "assigned_department_id, assigned_operator_id, priority, priority_rank, due_at, "
-            "production_quantity, quantity_completed, quantity_defective, allow_over_production, "
-            "work_content, requirements, pause_reason, version, created_at, updated_at, published_at"
+        layout = TASK_ROWS.batch(
+            is_draft=False,
+            status=status,
+            production_quantity=100,
+            created_at=now,
+            updated_at=now,
+            published_at=now,
+        ).layout(
+            (
+                "work_order_process_id",
+                "work_order_id",
+                "process_id",
+                "sequence",
+                "generation_key",
+                "assigned_department_id",
+                "assigned_operator_id",
+                "priority_rank",
+                "due_at",
+            )
         )
-        with cursor.copy(f"COPY task ({columns}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY task ({', '.join(layout.columns)}) FROM STDIN") as copy:
             for i in range(count):
                 wop_id, wo_id, process_id, sequence = wops[i % len(wops)]
                 copy.write_row(
@@ -54,24 +70,11 @@ def copy_tasks(
                         process_id,
                         sequence,
                         f"bench:{i}",
-                        False,
-                        status,
                         department_of(i) if department_of else None,
                         operator_of(i) if operator_of else None,
-                        "normal",
                         i % 4,
                         now + timedelta(hours=i % 500),
-                        100,
-                        0,
-                        0,
-                        False,
-                        "",
-                        "",
-                        "",
-                        1,
-                        now,
-                        now,
-                        now,
+                        *layout.rest,
                     )
                 )
         connection.commit()
@@ -249,7 +252,8 @@ def _transitions(results: Results) -> None:
                     task = db.get(Task, task_id)
                     task.status = target
                     db.add(task)
-                    db.add(TaskEvent(task_id=task_id, actor_id=actor.user_id, kind=target))
+                    kind = TaskEventKind.STARTED if target == "in_progress" else TaskEventKind.COMPLETED
+                    db.add(TaskEvent(task_id=task_id, actor_id=actor.user_id, kind=kind))
                     if target == "completed":
                         db.exec(
                             select(WorkOrderProcess).where(WorkOrderProcess.id == task.work_order_process_id)

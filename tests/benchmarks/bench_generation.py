@@ -19,9 +19,11 @@ from tests.benchmarks.common import (
     sqlite_database,
 )
 from work_dispatch.db import make_engine
+from work_dispatch.domain.enums import TaskEventKind
 from work_dispatch.models import Task, TaskEvent, WorkOrderProcess
 from work_dispatch.services import generation
 from work_dispatch.services.actor import Actor
+from work_dispatch.services.task_rows import TASK_ROWS, new_task_row
 
 
 def _reset(engine) -> None:
@@ -36,16 +38,18 @@ def _naive(engine, actor_id: int, limit: int) -> tuple[int, float]:
         with Timer() as timer:
             for wop in wops:
                 task = Task(
-                    work_order_process_id=wop.id,
-                    work_order_id=wop.work_order_id,
-                    process_id=wop.process_id,
-                    sequence=wop.sequence,
-                    generation_key=f"naive:{wop.id}",
-                    production_quantity=1000,
+                    **new_task_row(
+                        work_order_process_id=wop.id,
+                        work_order_id=wop.work_order_id,
+                        process_id=wop.process_id,
+                        sequence=wop.sequence,
+                        generation_key=f"naive:{wop.id}",
+                        production_quantity=1000,
+                    )
                 )
                 db.add(task)
                 db.flush()
-                db.add(TaskEvent(task_id=task.id, actor_id=actor_id, kind="generated"))
+                db.add(TaskEvent(task_id=task.id, actor_id=actor_id, kind=TaskEventKind.GENERATED))
                 db.flush()
             db.commit()
     return len(wops), timer.seconds
@@ -60,45 +64,21 @@ def _copy(url: str, actor_id: int) -> tuple[int, float]:
             "SELECT id, work_order_id, process_id, sequence FROM work_order_process"
         ).fetchall()
         now = datetime.now(UTC)
+        # Every column from the task row builder, the varying ones first: the loop stays raw.
+        layout = TASK_ROWS.batch(production_quantity=1000, created_at=now, updated_at=now).layout(
+            ("work_order_process_id", "work_order_id", "process_id", "sequence", "generation_key")
+        )
         with Timer() as timer:
-            columns = (
-                "work_order_process_id, work_order_id, process_id, sequence, generation_key, is_draft, status, "
-                "priority, priority_rank, production_quantity, quantity_completed, quantity_defective, "
-                "allow_over_production, work_content, requirements, pause_reason, version, created_at, "
-                "updated_at"
-            )
-            with cursor.copy(f"COPY task ({columns}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY task ({', '.join(layout.columns)}) FROM STDIN") as copy:
                 for wop_id, wo_id, process_id, sequence in wops:
-                    copy.write_row(
-                        (
-                            wop_id,
-                            wo_id,
-                            process_id,
-                            sequence,
-                            f"copy:{wop_id}",
-                            True,
-                            "draft",
-                            "normal",
-                            1,
-                            1000,
-                            0,
-                            0,
-                            False,
-                            "",
-                            "",
-                            "",
-                            1,
-                            now,
-                            now,
-                        )
-                    )
+                    copy.write_row((wop_id, wo_id, process_id, sequence, f"copy:{wop_id}", *layout.rest))
             task_ids = [
                 r[0] for r in cursor.execute("SELECT id FROM task WHERE generation_key LIKE 'copy:%'")
             ]
             buffer = io.StringIO()
             data = json.dumps({})
             for task_id in task_ids:
-                buffer.write(f"{task_id}\t{actor_id}\tgenerated\t{data}\t{now.isoformat()}\n")
+                buffer.write(f"{task_id}\t{actor_id}\t{TaskEventKind.GENERATED}\t{data}\t{now.isoformat()}\n")
             buffer.seek(0)
             with cursor.copy(
                 "COPY task_event (task_id, actor_id, kind, data, created_at) FROM STDIN"

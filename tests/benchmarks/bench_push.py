@@ -24,6 +24,7 @@ def _seed(url: str) -> dict:
 
     from tests.benchmarks.common import shop
     from work_dispatch.models import Task
+    from work_dispatch.services.task_rows import new_task_row
 
     ids = shop(url, departments=10, operators_per_department=SESSIONS // 10, processes=10)
     bulk_work_orders(url, ids, 50, ids["processes"])
@@ -39,29 +40,20 @@ def _seed(url: str) -> dict:
         for i, wop in enumerate(wops):
             queued = i % 2 == 0
             rows.append(
-                {
-                    "work_order_process_id": wop.id,
-                    "work_order_id": wop.work_order_id,
-                    "process_id": wop.process_id,
-                    "sequence": wop.sequence,
-                    "generation_key": f"push:{i}",
-                    "is_draft": False,
-                    "status": "queued" if queued else "assigned",
-                    "assigned_department_id": ids["departments"][i % 10],
-                    "assigned_operator_id": None if queued else ids["operators"][i % SESSIONS],
-                    "priority": "normal",
-                    "priority_rank": 1,
-                    "production_quantity": 10,
-                    "quantity_completed": 0,
-                    "quantity_defective": 0,
-                    "allow_over_production": False,
-                    "work_content": "",
-                    "requirements": "",
-                    "pause_reason": "",
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+                new_task_row(
+                    work_order_process_id=wop.id,
+                    work_order_id=wop.work_order_id,
+                    process_id=wop.process_id,
+                    sequence=wop.sequence,
+                    generation_key=f"push:{i}",
+                    is_draft=False,
+                    status="queued" if queued else "assigned",
+                    assigned_department_id=ids["departments"][i % 10],
+                    assigned_operator_id=None if queued else ids["operators"][i % SESSIONS],
+                    production_quantity=10,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
         db.execute(insert(Task), rows)
         db.commit()
@@ -81,8 +73,9 @@ def run(results: Results, tmp) -> None:
         settings_module.settings = settings_module.load_settings()
         db_module.settings = settings_module.settings
         db_module.get_engine.cache_clear()
+        from work_dispatch.realtime.fanout import LiveFanout
+        from work_dispatch.realtime.registry import REGISTRY
         from work_dispatch.services import runner, task_center
-        from work_dispatch.states.live import REGISTRY, LiveFanout
         from work_dispatch.states.task_center import TaskCenterState
         from work_dispatch.work_dispatch import app
 

@@ -2,6 +2,8 @@
 
 Every change is a compare-and-set on ``is_draft`` (and the expected version where the
 client sent one), so a draft that was published meanwhile is reported, never changed.
+Publishing, deleting and merging away are the state machine's ``publish``,
+``publish_assigned`` and ``discard``.
 """
 
 from __future__ import annotations
@@ -12,16 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, update
+from sqlalchemy import and_, case, func, insert, or_, update
 from sqlmodel import Session, select
 
-from work_dispatch.domain.enums import NotificationKind, Role, TaskStatus, WorkOrderStatus
+from work_dispatch.domain.enums import NotificationKind, Role, TaskEventKind, TaskStatus, WorkOrderStatus
 from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
 from work_dispatch.domain.generation import split_draft_quantities
+from work_dispatch.domain.task_machine import TaskAction, target_of
 from work_dispatch.models import (
     TEXT_LENGTH,
     Department,
-    Notification,
     Process,
     Task,
     User,
@@ -30,8 +32,11 @@ from work_dispatch.models import (
     utc_now,
 )
 from work_dispatch.realtime.bus import BusEvent, publish
+from work_dispatch.services import task_rows
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import record_events
+from work_dispatch.services.notifications import Notice, send_notices
+from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_datetime, as_id_list, as_int, as_text
 
 MAX_QUANTITY = 100_000_000
@@ -99,6 +104,13 @@ class PublishReport:
 
 
 _OPEN_DRAFT = (Task.is_draft.is_(True), Task.status == TaskStatus.DRAFT)
+_DISCARDABLE = (Task.is_draft.is_(True), may(TaskAction.DISCARD, Task.status))
+_PRESET = Task.assigned_operator_id.is_not(None)
+_PUBLISHABLE = or_(
+    and_(_PRESET, may(TaskAction.PUBLISH_ASSIGNED, Task.status)),
+    and_(Task.assigned_operator_id.is_(None), may(TaskAction.PUBLISH, Task.status)),
+)
+"""Drafts with a preset operator are published straight to them, the others for dispatch."""
 
 
 def list_drafts(
@@ -270,7 +282,7 @@ def edit_draft(
     record_events(
         db,
         actor.user_id,
-        "edited",
+        TaskEventKind.EDITED,
         [task.id],
         {"before": before, "after": {k: _plain(v) for k, v in values.items()}},
     )
@@ -305,39 +317,34 @@ def split_draft(
     kept, moved = split_draft_quantities(task.production_quantity, keep)
     _cas_update(db, task, {"production_quantity": kept})
     root_key = task.generation_key.split("|", 1)[0]
-    now = utc_now()
+    builder = task_rows.TASK_ROWS
     new_id = db.execute(
-        insert(Task)
+        insert(builder.table)
         .values(
-            work_order_process_id=task.work_order_process_id,
-            work_order_id=task.work_order_id,
-            process_id=task.process_id,
-            sequence=task.sequence,
-            generation_key=f"{root_key}|split-{uuid.uuid4().hex[:12]}",
-            is_draft=True,
-            status=TaskStatus.DRAFT,
-            assigned_department_id=task.assigned_department_id,
-            assigned_operator_id=task.assigned_operator_id,
-            priority=task.priority,
-            priority_rank=task.priority_rank,
-            due_at=task.due_at,
-            production_quantity=moved,
-            quantity_completed=0,
-            quantity_defective=0,
-            allow_over_production=False,
-            work_content=task.work_content,
-            requirements=task.requirements,
-            pause_reason="",
-            version=1,
-            created_at=now,
-            updated_at=now,
+            builder.row(
+                work_order_process_id=task.work_order_process_id,
+                work_order_id=task.work_order_id,
+                process_id=task.process_id,
+                sequence=task.sequence,
+                generation_key=f"{root_key}|split-{uuid.uuid4().hex[:12]}",
+                is_draft=True,
+                status=TaskStatus.DRAFT,
+                assigned_department_id=task.assigned_department_id,
+                assigned_operator_id=task.assigned_operator_id,
+                priority=task.priority,
+                priority_rank=task.priority_rank,
+                due_at=task.due_at,
+                production_quantity=moved,
+                work_content=task.work_content,
+                requirements=task.requirements,
+            )
         )
-        .returning(Task.id)
+        .returning(builder.table.c.id)
     ).scalar_one()
     record_events(
         db,
         actor.user_id,
-        "split",
+        TaskEventKind.SPLIT,
         [task.id, new_id],
         per_task_data={
             task.id: {"kept": kept, "new_task_id": new_id},
@@ -381,8 +388,8 @@ def merge_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
     other_ids = [t.id for t in others]
     changed = db.execute(
         update(Task)
-        .where(Task.id.in_(other_ids), *_OPEN_DRAFT)
-        .values(status=TaskStatus.CANCELLED, updated_at=now, version=Task.version + 1)
+        .where(Task.id.in_(other_ids), *_DISCARDABLE)
+        .values(status=target_of(TaskAction.DISCARD), updated_at=now, version=Task.version + 1)
     ).rowcount
     if changed != len(other_ids):
         db.rollback()
@@ -390,11 +397,11 @@ def merge_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
     record_events(
         db,
         actor.user_id,
-        "merged",
+        TaskEventKind.MERGED,
         [survivor.id],
         {"merged_task_ids": other_ids, "production_quantity": total},
     )
-    record_events(db, actor.user_id, "merged_into", other_ids, {"into_task_id": survivor.id})
+    record_events(db, actor.user_id, TaskEventKind.MERGED_INTO, other_ids, {"into_task_id": survivor.id})
     db.commit()
     return survivor.id
 
@@ -423,14 +430,14 @@ def delete_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
     changed_ids = (
         db.execute(
             update(Task)
-            .where(Task.id.in_(ids), *_OPEN_DRAFT)
-            .values(status=TaskStatus.CANCELLED, updated_at=utc_now(), version=Task.version + 1)
+            .where(Task.id.in_(ids), *_DISCARDABLE)
+            .values(status=target_of(TaskAction.DISCARD), updated_at=utc_now(), version=Task.version + 1)
             .returning(Task.id)
         )
         .scalars()
         .all()
     )
-    record_events(db, actor.user_id, "deleted", changed_ids)
+    record_events(db, actor.user_id, TaskEventKind.DELETED, changed_ids)
     db.commit()
     return len(changed_ids)
 
@@ -469,11 +476,11 @@ def publish_drafts(
     now = utc_now()
     rows = db.execute(
         update(Task)
-        .where(Task.id.in_(ids), *_OPEN_DRAFT)
+        .where(Task.id.in_(ids), Task.is_draft.is_(True), _PUBLISHABLE)
         .values(
             is_draft=False,
             status=case(
-                (Task.assigned_operator_id.is_not(None), TaskStatus.ASSIGNED), else_=TaskStatus.PENDING
+                (_PRESET, target_of(TaskAction.PUBLISH_ASSIGNED)), else_=target_of(TaskAction.PUBLISH)
             ),
             published_at=now,
             updated_at=now,
@@ -484,7 +491,7 @@ def publish_drafts(
         )
     ).all()
     report = PublishReport(published=sorted(r[0] for r in rows))
-    report.assigned = sorted(r[0] for r in rows if r[1] == TaskStatus.ASSIGNED)
+    report.assigned = sorted(r[0] for r in rows if r[1] == target_of(TaskAction.PUBLISH_ASSIGNED))
     missing = set(ids) - set(report.published)
     if missing:
         present = db.exec(select(Task.id, Task.is_draft, Task.status).where(Task.id.in_(missing))).all()
@@ -494,26 +501,26 @@ def publish_drafts(
         record_events(
             db,
             actor.user_id,
-            "published",
+            TaskEventKind.PUBLISHED,
             [r[0] for r in rows],
             per_task_data={r[0]: {"status": r[1]} for r in rows},
         )
-        notices = [
-            {
-                "recipient_id": r[2],
-                "kind": NotificationKind.TASK_ASSIGNED,
-                "title": f"New task #{r[0]}",
-                "body": "Assigned to you when it was published.",
-                "task_id": r[0],
-                "work_order_id": r[4],
-                "is_read": False,
-                "created_at": now,
-            }
-            for r in rows
-            if r[1] == TaskStatus.ASSIGNED
-        ]
-        if notices:
-            db.execute(insert(Notification), notices)
+        send_notices(
+            db,
+            (
+                Notice(
+                    r[2],
+                    NotificationKind.TASK_ASSIGNED,
+                    f"New task #{r[0]}",
+                    "Assigned to you when it was published.",
+                    task_id=r[0],
+                    work_order_id=r[4],
+                )
+                for r in rows
+                if r[1] == target_of(TaskAction.PUBLISH_ASSIGNED)
+            ),
+            now,
+        )
         order_ids = {r[4] for r in rows}
         db.execute(
             update(WorkOrder)

@@ -1,10 +1,13 @@
 """Bulk generation of draft tasks from work orders.
 
 All work orders of a call are planned in memory, then written with one statement per
-kind of change: an ``INSERT ... ON CONFLICT (generation_key) DO NOTHING RETURNING`` for
-new drafts, one executemany ``UPDATE`` for changed drafts, one ``DELETE`` for drafts no
-longer planned, and one multi-row insert of their events. Published tasks are never
-touched; they are reported instead.
+kind of change. New drafts are built by ``task_rows.TASK_ROWS`` and streamed by
+``COPY`` with ids drawn up front on PostgreSQL (falling back to ``INSERT ... SELECT ...
+ON CONFLICT DO NOTHING`` when a concurrent generation took a key first), or sent as one
+``INSERT ... ON CONFLICT DO NOTHING`` on SQLite. Changed drafts get one executemany
+``UPDATE``; drafts no longer planned are cancelled (deleted drafts stay as cancelled
+rows, so their history remains). Each kind of change writes its events in bulk.
+Published tasks are never touched; they are reported instead.
 """
 
 from __future__ import annotations
@@ -14,18 +17,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, select
 
-from work_dispatch.domain.enums import PRIORITY_RANK, TaskStatus
+from work_dispatch.domain.enums import PRIORITY_RANK, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
 from work_dispatch.domain.generation import PlannedTask, RouteStep, plan_work_order, planned_task_count
+from work_dispatch.domain.task_machine import TaskAction, target_of
 from work_dispatch.models import Task, WorkOrder, WorkOrderProcess, utc_now
+from work_dispatch.services import task_rows
 from work_dispatch.services.actor import Actor, require_supervisor
-from work_dispatch.services.audit import record_events
+from work_dispatch.services.audit import EVENT_COLUMNS, record_events
 from work_dispatch.services.sql import (
     copy_insert_returning,
     copy_unless_duplicate,
@@ -33,6 +39,7 @@ from work_dispatch.services.sql import (
     is_postgres,
     next_ids,
 )
+from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_id_list
 
 BULK_MAX_WORK_ORDERS = 20_000
@@ -231,75 +238,50 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
         record_events(
             db,
             actor.user_id,
-            "regenerated",
+            TaskEventKind.REGENERATED,
             [r["task_id"] for r in changed_rows],
             per_task_data={
                 r["task_id"]: {"production_quantity": r["production_quantity"]} for r in changed_rows
             },
         )
     if stale_drafts:
-        db.execute(
-            update(Task)
-            .where(Task.id.in_(stale_drafts), Task.is_draft.is_(True))
-            .values(status=TaskStatus.CANCELLED, updated_at=now, version=Task.version + 1)
+        stale_drafts = (
+            db.execute(
+                update(Task)
+                .where(Task.id.in_(stale_drafts), Task.is_draft.is_(True), may(TaskAction.DISCARD))
+                .values(status=target_of(TaskAction.DISCARD), updated_at=now, version=Task.version + 1)
+                .returning(Task.id)
+            )
+            .scalars()
+            .all()
         )
-        record_events(db, actor.user_id, "deleted", stale_drafts, {"reason": "no longer in the plan"})
+        record_events(
+            db, actor.user_id, TaskEventKind.DELETED, stale_drafts, {"reason": "no longer in the plan"}
+        )
     return reports
 
 
-_TASK_COLUMNS = (
-    "work_order_process_id",
-    "work_order_id",
-    "process_id",
-    "sequence",
-    "generation_key",
-    "is_draft",
-    "status",
-    "assigned_department_id",
-    "assigned_operator_id",
-    "priority",
-    "priority_rank",
-    "due_at",
-    "production_quantity",
-    "quantity_completed",
-    "quantity_defective",
-    "allow_over_production",
-    "work_content",
-    "requirements",
-    "pause_reason",
-    "version",
-    "created_at",
-    "updated_at",
-)
-_EVENT_COLUMNS = ("task_id", "actor_id", "kind", "data", "created_at")
+_FROM_PLAN = {
+    "work_order_process_id": "work_order_process_id",
+    "work_order_id": "work_order_id",
+    "process_id": "process_id",
+    "sequence": "sequence",
+    "generation_key": "generation_key",
+    "assigned_department_id": "department_id",
+    "priority": "priority",
+    "due_at": "due_at",
+    "production_quantity": "production_quantity",
+    "work_content": "work_content",
+}
+"""Task column → the ``PlannedTask`` field a new draft takes it from (and ``priority_rank``
+from ``priority``); every other column keeps its default."""
+_plan_fields = attrgetter(*_FROM_PLAN.values())
+_PLAN_COLUMNS = (*_FROM_PLAN, "priority_rank")
 
 
-def _task_values(plan: PlannedTask, now: datetime) -> tuple:
-    """A new draft's column values, in ``_TASK_COLUMNS`` order."""
-    return (
-        plan.work_order_process_id,
-        plan.work_order_id,
-        plan.process_id,
-        plan.sequence,
-        plan.generation_key,
-        True,
-        TaskStatus.DRAFT.value,
-        plan.department_id,
-        None,
-        plan.priority,
-        PRIORITY_RANK[plan.priority],
-        plan.due_at,
-        plan.production_quantity,
-        0,
-        0,
-        False,
-        plan.work_content,
-        "",
-        "",
-        1,
-        now,
-        now,
-    )
+def _plan_values(plan: PlannedTask) -> tuple:
+    """A new draft's values taken from its plan, in ``_PLAN_COLUMNS`` order."""
+    return (*_plan_fields(plan), PRIORITY_RANK[plan.priority])
 
 
 def _insert_drafts(
@@ -307,43 +289,57 @@ def _insert_drafts(
 ) -> list[tuple[int, int]]:
     """Insert new drafts and their ``generated`` events; returns (task id, work order id) pairs.
 
+    Rows come from ``task_rows.TASK_ROWS``: the plan's values first, then every other
+    task column at its default (``RowLayout``), so a new column needs no change here.
     ``plans`` is consumed exactly once, as the rows are sent, and holds at most
     ``capacity`` plans. PostgreSQL: ``capacity`` ids are drawn from the sequence first,
     then tasks and events are streamed straight into their tables by ``COPY``, so the
     server maintains the indexes while later work orders are still being planned. If a
     concurrent generation inserted one of the keys first, the loads are undone and the
-    rows go through ``INSERT ... ON CONFLICT DO NOTHING``, which skips the taken keys.
-    SQLite: one multi-row insert per batch.
+    rows go through a ``COPY`` into a temporary table and an ``INSERT ... SELECT ... ON
+    CONFLICT DO NOTHING``, which skips the taken keys. SQLite: one multi-row ``INSERT ...
+    ON CONFLICT DO NOTHING``.
     """
     first = next(plans, None)
     if first is None:
         return []
     plans = chain([first], plans)
+    builder = task_rows.TASK_ROWS
+    drafts = builder.batch(is_draft=True, status=TaskStatus.DRAFT.value, created_at=now, updated_at=now)
+    without_ids = drafts.layout(_PLAN_COLUMNS)
     if not is_postgres(db):
         statement = (
-            sqlite.insert(Task.__table__)
+            sqlite.insert(builder.table)
             .on_conflict_do_nothing(index_elements=["generation_key"])
-            .returning(Task.__table__.c.id, Task.__table__.c.work_order_id)
+            .returning(builder.table.c.id, builder.table.c.work_order_id)
         )
-        rows = [dict(zip(_TASK_COLUMNS, _task_values(plan, now), strict=True)) for plan in plans]
+        rows = [
+            dict(zip(without_ids.columns, (*_plan_values(plan), *without_ids.rest), strict=True))
+            for plan in plans
+        ]
         inserted = [(r[0], r[1]) for r in db.connection().execute(statement, rows).all()]
-        record_events(db, actor_id, "generated", [task_id for task_id, _ in inserted])
+        record_events(db, actor_id, TaskEventKind.GENERATED, [task_id for task_id, _ in inserted])
         return inserted
 
-    task_ids = next_ids(db, "task", capacity)
+    task_ids = next_ids(db, builder.table.name, capacity)
+    with_ids = drafts.layout(("id", *_PLAN_COLUMNS))
     sent: list[PlannedTask] = []
 
-    def task_rows() -> Iterator[tuple]:
+    def task_rows_with_ids() -> Iterator[tuple]:
         for task_id, plan in zip(task_ids, plans, strict=False):
             sent.append(plan)
-            yield (task_id, *_task_values(plan, now))
+            yield (task_id, *_plan_values(plan), *with_ids.rest)
 
     def event_rows() -> Iterator[tuple]:
         for task_id in task_ids[: len(sent)]:
-            yield (task_id, actor_id, "generated", "{}", now)
+            yield (task_id, actor_id, TaskEventKind.GENERATED.value, "{}", now)
 
     written = copy_unless_duplicate(
-        db, [("task", ("id", *_TASK_COLUMNS), task_rows()), ("task_event", _EVENT_COLUMNS, event_rows())]
+        db,
+        [
+            (builder.table.name, with_ids.columns, task_rows_with_ids()),
+            ("task_event", EVENT_COLUMNS, event_rows()),
+        ],
     )
     sent.extend(plans)
     if len(sent) > capacity:
@@ -354,14 +350,14 @@ def _insert_drafts(
         (task_id, wo_id)
         for task_id, wo_id in copy_insert_returning(
             db,
-            "task",
-            _TASK_COLUMNS,
-            (_task_values(plan, now) for plan in sent),
+            builder.table.name,
+            without_ids.columns,
+            ((*_plan_values(plan), *without_ids.rest) for plan in sent),
             "generation_key",
             ("id", "work_order_id"),
             then=", ev AS (INSERT INTO task_event (task_id, actor_id, kind, data, created_at) "
-            "SELECT id, %(actor)s, 'generated', '{}', now() FROM ins)",
-            then_params={"actor": actor_id},
+            "SELECT id, %(actor)s, %(kind)s, '{}', %(now)s FROM ins)",
+            then_params={"actor": actor_id, "kind": TaskEventKind.GENERATED.value, "now": now},
         )
     ]
 
