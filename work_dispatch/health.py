@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from work_dispatch.db import get_engine
+from work_dispatch.lifespan import RUNTIME
+from work_dispatch.realtime.registry import REGISTRY
 from work_dispatch.settings import settings
 
 
@@ -48,9 +50,6 @@ async def _redis() -> dict:
 
 async def health(request: Request) -> JSONResponse:
     """Report the worker's dependencies; 503 when one it needs is down."""
-    from work_dispatch.lifespan import RUNTIME
-    from work_dispatch.states.live import REGISTRY
-
     database = await asyncio.to_thread(_database)
     redis_status = await _redis()
     scheduler = RUNTIME.get("scheduler")

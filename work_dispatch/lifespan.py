@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import reflex as rx
 
 from work_dispatch.realtime.bus import RedisBus, get_bus
+from work_dispatch.realtime.fanout import LiveFanout
 from work_dispatch.scheduler import DispatchScheduler
 from work_dispatch.settings import settings
-from work_dispatch.states.live import LiveFanout
 
 logger = logging.getLogger("work_dispatch.lifespan")
 

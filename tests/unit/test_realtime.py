@@ -1,16 +1,27 @@
 """Coalescing and audience matching of the realtime layer."""
 
+import ast
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent, InProcessBus
 from work_dispatch.realtime.coalescer import Coalescer, merge_events
+from work_dispatch.realtime.fanout import LiveFanout, register_pusher
 from work_dispatch.realtime.registry import (
     BOARD_VIEW,
     DASHBOARD_VIEW,
     OPERATOR_VIEW,
+    VIEWS,
     SessionRegistry,
     Watcher,
 )
+
+PACKAGE = Path(__file__).resolve().parents[2] / "work_dispatch"
 
 
 def test_merge_unions_ids_in_first_seen_order():
@@ -132,3 +143,87 @@ def test_in_process_bus_delivers_on_the_subscribers_loop():
 
     asyncio.run(scenario())
     assert received == [BusEvent("from-a-thread", task_ids=(1,))]
+
+
+def test_a_flush_hands_each_view_its_connected_sessions_shop_floor_first():
+    registry = _registry()
+    calls = []
+
+    def pusher(view):
+        async def push(fanout, watchers, event):
+            calls.append((view, sorted(w.token for w in watchers), event.kind))
+
+        return push
+
+    connected = {"op1", "op2", "dash", "board-all", "board-20"}
+    app = SimpleNamespace(event_namespace=SimpleNamespace(token_to_sid={t: "sid" for t in connected}))
+    pushers = {view: pusher(view) for view in reversed(VIEWS)}
+    fanout = LiveFanout(app, registry=registry, pushers=pushers)
+    event = BusEvent("tasks_dispatched", task_ids=(5,), operator_ids=(1,), department_ids=(10,))
+    asyncio.run(fanout.flush(event))
+    assert calls == [
+        (OPERATOR_VIEW, ["op1"], "tasks_dispatched"),
+        (BOARD_VIEW, ["board-all"], "tasks_dispatched"),
+        (DASHBOARD_VIEW, ["dash"], "tasks_dispatched"),
+    ]
+    # The second tablet of operator 1 has no socket any more: it was forgotten, not pushed to.
+    assert "op1-tablet2" not in _tokens(registry, event) and len(registry) == 5
+
+
+def test_a_view_without_a_pusher_is_skipped_and_unknown_views_are_refused():
+    registry = _registry()
+    fanout = LiveFanout(SimpleNamespace(event_namespace=None), registry=registry, pushers={})
+    asyncio.run(fanout.flush(BusEvent("x", operator_ids=(1,))))
+    assert len(registry) == 6
+    with pytest.raises(ValueError, match="Unknown view"):
+        register_pusher("kanban", fanout.flush)
+
+
+def test_the_state_modules_register_a_pusher_for_every_view():
+    code = (
+        "import work_dispatch.work_dispatch\n"
+        "from work_dispatch.realtime.fanout import PUSHERS\n"
+        "from work_dispatch.realtime.registry import VIEWS\n"
+        "assert set(PUSHERS) == set(VIEWS), sorted(PUSHERS)\n"
+        "print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True, timeout=300
+    )
+    assert result.stdout.strip().endswith("ok"), result.stderr[-2000:]
+
+
+def test_realtime_lifespan_and_health_load_without_any_state_module():
+    code = (
+        "import sys\n"
+        "import work_dispatch.realtime.bus, work_dispatch.realtime.coalescer\n"
+        "import work_dispatch.realtime.registry, work_dispatch.realtime.fanout\n"
+        "import work_dispatch.lifespan, work_dispatch.health\n"
+        "print(sorted(m for m in sys.modules if m.startswith('work_dispatch.states')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+    return names
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((PACKAGE / "realtime").glob("*.py")), PACKAGE / "lifespan.py", PACKAGE / "health.py"],
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_no_state_module_is_imported_even_lazily(path):
+    imported = _imported_modules(path)
+    assert not {name for name in imported if name.startswith("work_dispatch.states")}

@@ -84,12 +84,7 @@ def _customers() -> rx.Component:
         scroll_table(
             ("Customer", "Contact", "Work orders", ""), S.customers, _customer_row, id="customer-table"
         ),
-        pager(
-            S.customer_page_starts.length() <= 1,
-            S.customer_next_after == "",
-            S.previous_customers,
-            S.next_customers,
-        ),
+        pager(S.cursor_stack.length() == 0, S.next_cursor == "", S.previous_page, S.next_page),
         _customer_form(),
         subtitle="Who work orders are for.",
     )

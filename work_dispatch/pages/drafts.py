@@ -249,7 +249,7 @@ def drafts_page() -> rx.Component:
                     ),
                 ),
                 rx.foreach(S.groups, _group),
-                pager(S.cursor_stack.length() == 0, S.next_cursor == 0, S.previous_page, S.next_page),
+                pager(S.cursor_stack.length() == 0, S.next_cursor == "", S.previous_page, S.next_page),
                 _split_dialog(),
                 spacing="4",
                 width="100%",

@@ -10,6 +10,8 @@ from work_dispatch.realtime.bus import BusEvent
 OPERATOR_VIEW = "operator"
 BOARD_VIEW = "board"
 DASHBOARD_VIEW = "dashboard"
+VIEWS = (OPERATOR_VIEW, BOARD_VIEW, DASHBOARD_VIEW)
+"""Every view a session can watch, in push order: the shop floor first."""
 
 
 @dataclass
@@ -125,3 +127,7 @@ class SessionRegistry:
                 ):
                     tokens.add(token)
             return [self._by_token[t] for t in tokens]
+
+
+REGISTRY = SessionRegistry()
+"""Sessions connected to this worker and what they watch."""

@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 
 from work_dispatch.domain.enums import TaskStatus, WorkOrderStatus
 from work_dispatch.models import Department, Task, WorkOrder
+from work_dispatch.services import auth
 from work_dispatch.services.actor import Actor, require_supervisor
 
 
@@ -67,3 +68,18 @@ def summary(db: Session, actor: Actor | None) -> DashboardSummary:
         tasks=[StatusCount(s.value, _label(s.value), task_counts.get(s.value, 0)) for s in TaskStatus],
         departments=[StatusCount(d.code, d.name, department_counts.get(d.id, 0)) for d in departments],
     )
+
+
+def live_summary(db: Session, user_ids: list[int]) -> tuple[dict[int, Actor], DashboardSummary | None]:
+    """The summary for the open dashboards of these users, read once for all of them.
+
+    Args:
+        db: Open session (read only).
+        user_ids: Owners of the dashboard sessions.
+
+    Returns:
+        The still-active owners, and the summary (None when none of them is a supervisor).
+    """
+    actors = auth.active_actors(db, user_ids)
+    supervisor = next((a for a in actors.values() if a.is_supervisor), None)
+    return actors, summary(db, supervisor) if supervisor else None

@@ -86,6 +86,20 @@ def list_rules(db: Session, actor: Actor | None) -> list[RuleRow]:
     ]
 
 
+def auto_dispatch_switch(db: Session, actor: Actor | None) -> bool:
+    """Whether auto-dispatch is on, as the rules page shows it.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+
+    Returns:
+        The global switch.
+    """
+    require_supervisor(actor)
+    return dispatch.auto_dispatch_enabled(db)
+
+
 def _parse(db: Session, raw: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ValidationError("The form is malformed.")

@@ -8,12 +8,13 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.realtime.bus import BusEvent
-from work_dispatch.realtime.registry import BOARD_VIEW, Watcher
-from work_dispatch.services import auth, board, reference, runner, task_flow
-from work_dispatch.services.board import BoardRow, CountRow, EventView
+from work_dispatch.realtime.fanout import LiveFanout, register_pusher
+from work_dispatch.realtime.registry import BOARD_VIEW, REGISTRY, Watcher
+from work_dispatch.services import board, reference, runner, task_flow
+from work_dispatch.services.actor import Actor
+from work_dispatch.services.board import BoardRow, CountRow, EventView, TaskDetail
 from work_dispatch.services.reference import Option
-from work_dispatch.states.live import REGISTRY, register_supervisor_pusher
-from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
+from work_dispatch.states.mixins import KeysetPagerMixin
 
 FILTER_KEYS = ("status", "department_id", "operator_id", "order_number", "kind", "overdue", "search", "sort")
 DEFAULT_FILTERS = {"kind": "formal", "sort": "newest"}
@@ -26,14 +27,12 @@ class BoardCountsState(rx.State):
     by_department: list[CountRow] = []
 
 
-class BoardState(rx.State):
+class BoardState(KeysetPagerMixin, rx.State):
     """The board's current page (≤ 100 rows), filters, paging and the drawer."""
 
     rows: list[BoardRow] = []
     filters: dict[str, str] = dict(DEFAULT_FILTERS)
     page_size: int = 50
-    cursor_stack: list[str] = []
-    next_cursor: str = ""
     error: str = ""
     departments: list[Option] = []
     operators: list[Option] = []
@@ -50,17 +49,14 @@ class BoardState(rx.State):
             self.router.session.client_token,
             frozenset(row.id for row in self.rows),
             frozenset({int(department)}) if department.isdigit() else frozenset(),
-            {
-                "filters": dict(self.filters),
-                "cursor": self.cursor_stack[-1] if self.cursor_stack else "",
-                "page_size": self.page_size,
-            },
+            {"filters": dict(self.filters), "cursor": self._cursor(), "page_size": self.page_size},
         )
 
-    async def _fetch(self, actor) -> None:
-        cursor = self.cursor_stack[-1] if self.cursor_stack else None
+    async def _fetch_page(self, actor: Actor) -> None:
         try:
-            page = await runner.run(board.query_page, actor, dict(self.filters), cursor, self.page_size)
+            page = await runner.run(
+                board.query_page, actor, dict(self.filters), self._cursor() or None, self.page_size
+            )
             self.error = ""
         except DomainError as error:
             self.error = error.message
@@ -75,9 +71,9 @@ class BoardState(rx.State):
     @rx.event
     async def load(self):
         """Guard the page, read filters from the URL, load the first page and the counters."""
-        actor, redirect = await page_actor(self, supervisor=True)
-        if redirect:
-            return redirect
+        return await self._open_page(self._load, supervisor=True)
+
+    async def _load(self, actor: Actor) -> None:
         lists = await runner.run(reference.lists, actor)
         self.departments, self.operators = lists.departments, lists.operators
         query = self.router.url.query_parameters
@@ -88,25 +84,15 @@ class BoardState(rx.State):
         REGISTRY.register(
             Watcher(token=self.router.session.client_token, view=BOARD_VIEW, user_id=actor.user_id)
         )
-        await self._fetch(actor)
+        await self._fetch_page(actor)
         counts = await runner.run(board.counts, actor)
         counters = await self.get_state(BoardCountsState)
         counters.by_status, counters.by_department = counts.by_status, counts.by_department
         self.loaded = True
-        return None
-
-    async def _actor(self):
-        actor = await current_actor(self)
-        if actor is None:
-            REGISTRY.drop(self.router.session.client_token)
-        return actor
 
     @rx.event
     async def set_filter(self, key: str, value: Any):
         """Change one filter and go back to the first page."""
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         if key not in FILTER_KEYS:
             self.error = "Unknown filter."
             return None
@@ -114,9 +100,7 @@ class BoardState(rx.State):
         if key == "overdue":
             text = "true" if value in (True, "true", "on") else ""
         self.filters = {**self.filters, key: text}
-        self.cursor_stack = []
-        await self._fetch(actor)
-        return None
+        return await self._first_page()
 
     @rx.event
     async def search(self, form_data: dict[str, Any]):
@@ -127,75 +111,45 @@ class BoardState(rx.State):
     @rx.event
     async def clear_filters(self):
         """Back to all formal tasks, newest first."""
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         self.filters = dict(DEFAULT_FILTERS)
-        self.cursor_stack = []
-        await self._fetch(actor)
-        return None
-
-    @rx.event
-    async def next_page(self):
-        """Next keyset page."""
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        if self.next_cursor:
-            self.cursor_stack = [*self.cursor_stack, self.next_cursor]
-            await self._fetch(actor)
-        return None
-
-    @rx.event
-    async def previous_page(self):
-        """Previous page."""
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        self.cursor_stack = self.cursor_stack[:-1]
-        await self._fetch(actor)
-        return None
+        return await self._first_page()
 
     @rx.event
     async def open_task(self, task_id: int):
         """Open the drawer with a task's history."""
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            detail = await runner.run(board.task_detail, actor, task_id)
-        except DomainError as error:
-            return rx.toast.error(error.message)
+        return await self._act(board.task_detail, task_id, then=self._show_detail)
+
+    def _show_detail(self, _actor: Actor, detail: TaskDetail) -> None:
         self.drawer_task_id = detail.row.id
         self.drawer_row = [detail.row]
         self.drawer_events = detail.events
         self.drawer_content = " · ".join(x for x in (detail.work_content, detail.requirements) if x)
-        return None
 
     @rx.event
     async def reassign(self, form_data: dict[str, Any]):
         """Give the drawer's task to another operator, with a reason."""
         data = form_data if isinstance(form_data, dict) else {}
-        return await self._supervise(task_flow.reassign, data.get("operator_id"), data.get("reason", ""))
+        return await self._act(
+            task_flow.reassign,
+            self.drawer_task_id,
+            data.get("operator_id"),
+            data.get("reason", ""),
+            then=self._after_drawer_action,
+        )
 
     @rx.event
     async def unassign(self, form_data: dict[str, Any]):
         """Put the drawer's task back in its department pool, with a reason."""
         data = form_data if isinstance(form_data, dict) else {}
-        return await self._supervise(task_flow.unassign, data.get("reason", ""))
+        return await self._act(
+            task_flow.unassign, self.drawer_task_id, data.get("reason", ""), then=self._after_drawer_action
+        )
 
-    async def _supervise(self, action, *args):
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            await runner.run(action, actor, self.drawer_task_id, *args)
-        except DomainError as error:
-            return rx.toast.error(error.message)
+    async def _after_drawer_action(self, actor: Actor, _result: Any):
         detail = await runner.run(board.task_detail, actor, self.drawer_task_id)
         self.drawer_row = [detail.row]
         self.drawer_events = detail.events
-        await self._fetch(actor)
+        await self._fetch_page(actor)
         return rx.toast.success("Done.")
 
     @rx.event
@@ -215,52 +169,21 @@ class BoardState(rx.State):
         self.drawer_row = []
 
 
-def _board_refresh(db, watchers: list[Watcher], changed: list[int]) -> dict[str, Any]:
-    actors = auth.active_actors(db, list({w.user_id for w in watchers}))
-    if not actors:
-        return {"actors": {}}
-    some_actor = next(iter(actors.values()))
-    result: dict[str, Any] = {
-        "actors": actors,
-        "counts": board.counts(db, some_actor),
-        "pages": {},
-        "rows": {},
-    }
-    fresh = {row.id: row for row in board.rows_by_ids(db, some_actor, changed[:200])}
-    for watcher in watchers:
-        actor = actors.get(watcher.user_id)
-        if actor is None:
-            continue
-        params = watcher.params or {}
-        new_ids = set(changed) - watcher.visible_task_ids
-        if not params.get("cursor") and new_ids:
-            try:
-                result["pages"][watcher.token] = board.query_page(
-                    db, actor, params.get("filters"), None, params.get("page_size", 50)
-                )
-            except Exception:
-                continue
-        else:
-            result["rows"][watcher.token] = {i: fresh[i] for i in watcher.visible_task_ids & fresh.keys()}
-    return result
-
-
-async def push_board(fanout, watchers: list[Watcher], event: BusEvent) -> None:
+async def push_board(fanout: LiveFanout, watchers: list[Watcher], event: BusEvent) -> None:
     """Fan-out handler of board sessions: counters for all, rows updated in place or first page reloaded."""
-    data = await runner.run(_board_refresh, watchers, list(event.task_ids))
-    actors = data["actors"]
+    data = await runner.run(board.live_refresh, watchers, list(event.task_ids))
     for watcher in watchers:
-        if watcher.user_id not in actors:
-            REGISTRY.drop(watcher.token)
+        if watcher.user_id not in data.actors:
+            fanout.registry.drop(watcher.token)
             continue
-        counts = data["counts"]
+        counts = data.counts
 
         def set_counts(state, counts=counts) -> None:
             state.by_status, state.by_department = counts.by_status, counts.by_department
 
         await fanout.push_state(watcher.token, BoardCountsState, set_counts)
-        page = data["pages"].get(watcher.token)
-        rows = data["rows"].get(watcher.token)
+        page = data.pages.get(watcher.token)
+        rows = data.rows.get(watcher.token)
         if page is None and not rows:
             continue
 
@@ -276,4 +199,4 @@ async def push_board(fanout, watchers: list[Watcher], event: BusEvent) -> None:
         await fanout.push_state(watcher.token, BoardState, set_rows)
 
 
-register_supervisor_pusher(BOARD_VIEW, push_board)
+register_pusher(BOARD_VIEW, push_board)

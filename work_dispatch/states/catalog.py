@@ -6,10 +6,11 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.services import catalog, runner
-from work_dispatch.services.catalog import CustomerRow, DepartmentRow, ProcessRow, ProductRow
+from work_dispatch.services.actor import Actor
+from work_dispatch.services.catalog import CustomerPage, CustomerRow, DepartmentRow, ProcessRow, ProductRow
 from work_dispatch.services.reference import Option
 from work_dispatch.services.work_orders import MAX_ROUTE_STEPS
-from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
+from work_dispatch.states.mixins import KeysetPagerMixin, field_errors
 
 CUSTOMER_FIELDS = ("name", "contact")
 PROCESS_FIELDS = ("code", "name", "standard_minutes")
@@ -18,13 +19,11 @@ PRODUCT_FIELDS = ("code", "name", "unit")
 PAGE_SIZE = 20
 
 
-class CatalogState(rx.State):
+class CatalogState(KeysetPagerMixin, rx.State):
     """Customers (keyset pages by name), processes and departments, each with a create/edit form."""
 
     customers: list[CustomerRow] = []
     customer_search: str = ""
-    customer_page_starts: list[str] = [""]
-    customer_next_after: str = ""
     customer_form: dict[str, str] = {}
     editing_customer_id: int = 0
     customer_errors: dict[str, str] = {}
@@ -46,11 +45,22 @@ class CatalogState(rx.State):
     department_errors: dict[str, str] = {}
     loaded: bool = False
 
-    async def _reload_customers(self, actor) -> None:
-        page = await runner.run(
-            catalog.list_customers, actor, self.customer_search, self.customer_page_starts[-1], PAGE_SIZE
-        )
-        self.customers, self.customer_next_after = page.rows, page.next_after
+    async def _fetch_page(self, actor: Actor):
+        try:
+            self._show_customers(
+                await runner.run(
+                    catalog.list_customers, actor, self.customer_search, self._cursor(), PAGE_SIZE
+                )
+            )
+        except DomainError as error:
+            # A search or cursor the service refuses: back to every customer, first page.
+            self.customer_search, self.cursor_stack = "", []
+            self._show_customers(await runner.run(catalog.list_customers, actor, "", "", PAGE_SIZE))
+            return rx.toast.error(error.message)
+        return None
+
+    def _show_customers(self, page: CustomerPage) -> None:
+        self.customers, self.next_cursor = page.rows, page.next_after
 
     def _new_customer(self) -> None:
         self.customer_form, self.editing_customer_id, self.customer_errors = (
@@ -87,51 +97,25 @@ class CatalogState(rx.State):
     @rx.event
     async def load(self):
         """Guard the page and load the first page of customers and the processes."""
-        actor, redirect = await page_actor(self, supervisor=True)
-        if redirect:
-            return redirect
-        self.customer_search, self.customer_page_starts = "", [""]
+        return await self._open_page(self._load, supervisor=True)
+
+    async def _load(self, actor: Actor) -> None:
+        self.customer_search, self.cursor_stack = "", []
         self._new_customer()
         self._new_process()
-        await self._reload_customers(actor)
+        await self._fetch_page(actor)
         self.processes = await runner.run(catalog.list_processes, actor)
         self.departments = await runner.run(catalog.list_departments, actor)
         self._new_department()
         self.products = await runner.run(catalog.list_products, actor)
         self._new_product()
         self.loaded = True
-        return None
-
-    async def _show_customers(self, page_starts: list[str]):
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        self.customer_page_starts = page_starts
-        try:
-            await self._reload_customers(actor)
-        except DomainError as error:
-            self.customer_search, self.customer_page_starts = "", [""]
-            await self._reload_customers(actor)
-            return rx.toast.error(error.message)
-        return None
 
     @rx.event
     async def search_customers(self, form_data: dict):
         """Search customers by name or contact."""
         self.customer_search = str(form_data.get("search", ""))[:60] if isinstance(form_data, dict) else ""
-        return await self._show_customers([""])
-
-    @rx.event
-    async def next_customers(self):
-        """The next page of customers."""
-        if self.customer_next_after:
-            return await self._show_customers([*self.customer_page_starts, self.customer_next_after])
-        return None
-
-    @rx.event
-    async def previous_customers(self):
-        """The previous page of customers."""
-        return await self._show_customers(self.customer_page_starts[:-1] or [""])
+        return await self._first_page()
 
     @rx.event
     def set_customer_field(self, field: str, value: str):
@@ -155,20 +139,23 @@ class CatalogState(rx.State):
     @rx.event
     async def save_customer(self):
         """Create or update the customer of the form."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            await runner.run(
-                catalog.save_customer, actor, dict(self.customer_form), self.editing_customer_id or None
-            )
-        except DomainError as error:
-            self.customer_errors = {error.field or "form": error.message}
-            return None
         name = self.customer_form.get("name", "").strip()
-        self._new_customer()
-        await self._reload_customers(actor)
-        return rx.toast.success(f"Saved customer {name}.")
+
+        async def saved(actor: Actor, _customer_id: int):
+            self._new_customer()
+            await self._fetch_page(actor)
+            return rx.toast.success(f"Saved customer {name}.")
+
+        def refused(_actor: Actor, error: DomainError) -> None:
+            self.customer_errors = field_errors(error)
+
+        return await self._act(
+            catalog.save_customer,
+            dict(self.customer_form),
+            self.editing_customer_id or None,
+            then=saved,
+            on_error=refused,
+        )
 
     @rx.event
     def set_process_field(self, field: str, value: str):
@@ -201,19 +188,20 @@ class CatalogState(rx.State):
     @rx.event
     async def save_process(self):
         """Create or update the process of the form."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         payload = {**self.process_form, "is_active": self.process_active}
-        try:
-            await runner.run(catalog.save_process, actor, payload, self.editing_process_id or None)
-        except DomainError as error:
-            self.process_errors = {error.field or "form": error.message}
-            return None
         name = self.process_form.get("name", "").strip()
-        self._new_process()
-        self.processes = await runner.run(catalog.list_processes, actor)
-        return rx.toast.success(f"Saved process {name}.")
+
+        async def saved(actor: Actor, _process_id: int):
+            self._new_process()
+            self.processes = await runner.run(catalog.list_processes, actor)
+            return rx.toast.success(f"Saved process {name}.")
+
+        def refused(_actor: Actor, error: DomainError) -> None:
+            self.process_errors = field_errors(error)
+
+        return await self._act(
+            catalog.save_process, payload, self.editing_process_id or None, then=saved, on_error=refused
+        )
 
     @rx.event
     def set_department_field(self, field: str, value: str):
@@ -246,19 +234,20 @@ class CatalogState(rx.State):
     @rx.event
     async def save_department(self):
         """Create or update the department of the form (admins)."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         payload = {**self.department_form, "is_active": self.department_active}
-        try:
-            await runner.run(catalog.save_department, actor, payload, self.editing_department_id or None)
-        except DomainError as error:
-            self.department_errors = {error.field or "form": error.message}
-            return None
         name = self.department_form.get("name", "").strip()
-        self.departments = await runner.run(catalog.list_departments, actor)
-        self._new_department()
-        return rx.toast.success(f"Saved department {name}.")
+
+        async def saved(actor: Actor, _department_id: int):
+            self.departments = await runner.run(catalog.list_departments, actor)
+            self._new_department()
+            return rx.toast.success(f"Saved department {name}.")
+
+        def refused(_actor: Actor, error: DomainError) -> None:
+            self.department_errors = field_errors(error)
+
+        return await self._act(
+            catalog.save_department, payload, self.editing_department_id or None, then=saved, on_error=refused
+        )
 
     @rx.event
     def set_product_field(self, field: str, value: str):
@@ -311,16 +300,17 @@ class CatalogState(rx.State):
     @rx.event
     async def save_product(self):
         """Create or update the product of the form."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         payload = {**self.product_form, "is_active": self.product_active, "route": list(self.product_route)}
-        try:
-            await runner.run(catalog.save_product, actor, payload, self.editing_product_id or None)
-        except DomainError as error:
-            self.product_errors = {error.field or "form": error.message}
-            return None
         name = self.product_form.get("name", "").strip()
-        self.products = await runner.run(catalog.list_products, actor)
-        self._new_product()
-        return rx.toast.success(f"Saved product {name}.")
+
+        async def saved(actor: Actor, _product_id: int):
+            self.products = await runner.run(catalog.list_products, actor)
+            self._new_product()
+            return rx.toast.success(f"Saved product {name}.")
+
+        def refused(_actor: Actor, error: DomainError) -> None:
+            self.product_errors = field_errors(error)
+
+        return await self._act(
+            catalog.save_product, payload, self.editing_product_id or None, then=saved, on_error=refused
+        )

@@ -5,14 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 from work_dispatch.realtime.bus import BusEvent
-from work_dispatch.realtime.registry import DASHBOARD_VIEW, Watcher
-from work_dispatch.services import auth, dashboard, runner
+from work_dispatch.realtime.fanout import LiveFanout, register_pusher
+from work_dispatch.realtime.registry import DASHBOARD_VIEW, REGISTRY, Watcher
+from work_dispatch.services import dashboard, runner
+from work_dispatch.services.actor import Actor
 from work_dispatch.services.dashboard import DashboardSummary
-from work_dispatch.states.live import REGISTRY, register_supervisor_pusher
-from work_dispatch.states.session import page_actor
+from work_dispatch.states.mixins import ServiceMixin
 
 
-class DashboardState(rx.State):
+class DashboardState(ServiceMixin, rx.State):
     """Counts shown on the dashboard (a few dozen numbers, never rows)."""
 
     work_order_counts: list[dict[str, str | int]] = []
@@ -29,31 +30,24 @@ class DashboardState(rx.State):
     @rx.event
     async def load(self):
         """Guard the page, load the figures and register for live updates."""
-        actor, redirect = await page_actor(self, supervisor=True)
-        if redirect:
-            return redirect
+        return await self._open_page(self._load, supervisor=True)
+
+    async def _load(self, actor: Actor) -> None:
         self._apply(await runner.run(dashboard.summary, actor))
         REGISTRY.register(
             Watcher(token=self.router.session.client_token, view=DASHBOARD_VIEW, user_id=actor.user_id)
         )
-        return None
 
 
-def _summary_for(db, user_ids: list[int]) -> tuple[dict, DashboardSummary | None]:
-    actors = auth.active_actors(db, user_ids)
-    supervisor = next((a for a in actors.values() if a.is_supervisor), None)
-    return actors, dashboard.summary(db, supervisor) if supervisor else None
-
-
-async def push_dashboard(fanout, watchers: list[Watcher], event: BusEvent) -> None:
+async def push_dashboard(fanout: LiveFanout, watchers: list[Watcher], event: BusEvent) -> None:
     """Fan-out handler of dashboard sessions: one summary query set per flush, shared by all."""
-    actors, summary = await runner.run(_summary_for, list({w.user_id for w in watchers}))
+    actors, summary = await runner.run(dashboard.live_summary, list({w.user_id for w in watchers}))
     for watcher in watchers:
         actor = actors.get(watcher.user_id)
         if actor is None or not actor.is_supervisor or summary is None:
-            REGISTRY.drop(watcher.token)
+            fanout.registry.drop(watcher.token)
             continue
         await fanout.push_state(watcher.token, DashboardState, lambda state: state._apply(summary))
 
 
-register_supervisor_pusher(DASHBOARD_VIEW, push_dashboard)
+register_pusher(DASHBOARD_VIEW, push_dashboard)

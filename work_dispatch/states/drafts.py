@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError, ValidationError
 from work_dispatch.services import drafts, reference, runner
+from work_dispatch.services.actor import Actor
 from work_dispatch.services.drafts import DraftGroup
 from work_dispatch.services.reference import Option
-from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
+from work_dispatch.states.mixins import KeysetPagerMixin
 
 EDITABLE = ("production_quantity", "work_content", "requirements", "department_id", "operator_id", "due_at")
 
 
-class DraftBoardState(rx.State):
+class DraftBoardState(KeysetPagerMixin, rx.State):
     """One page of drafts grouped by work order, the selection and the split dialog."""
 
     groups: list[DraftGroup] = []
     total_drafts: int = 0
     work_orders_with_drafts: int = 0
-    next_cursor: int = 0
-    cursor_stack: list[int] = []
     only_work_order: str = ""
     selected: list[int] = []
     departments: list[Option] = []
@@ -33,8 +33,8 @@ class DraftBoardState(rx.State):
     split_error: str = ""
     loaded: bool = False
 
-    async def _fetch(self, actor) -> None:
-        after = self.cursor_stack[-1] if self.cursor_stack else None
+    async def _fetch_page(self, actor: Actor) -> None:
+        after = self._cursor() or None
         try:
             board = await runner.run(
                 drafts.list_drafts,
@@ -49,7 +49,7 @@ class DraftBoardState(rx.State):
         self.groups = board.groups
         self.total_drafts = board.total_drafts
         self.work_orders_with_drafts = board.work_orders_with_drafts
-        self.next_cursor = board.next_cursor or 0
+        self.next_cursor = str(board.next_cursor or "")
         visible = {row.id for group in board.groups for row in group.drafts}
         self.selected = [task_id for task_id in self.selected if task_id in visible]
         self.loaded = True
@@ -57,50 +57,20 @@ class DraftBoardState(rx.State):
     @rx.event
     async def load(self):
         """Guard the page and load the first page of drafts."""
-        actor, redirect = await page_actor(self, supervisor=True)
-        if redirect:
-            return redirect
+        return await self._open_page(self._load, supervisor=True)
+
+    async def _load(self, actor: Actor) -> None:
         lists = await runner.run(reference.lists, actor)
         self.departments, self.operators = lists.departments, lists.operators
         self.only_work_order = self.router.url.query_parameters.get("work_order", "")[:12]
         self.cursor_stack, self.selected = [], []
-        await self._fetch(actor)
-        return None
-
-    async def _actor_or_login(self):
-        actor = await current_actor(self)
-        return actor, (None if actor else rx.redirect(LOGIN_PATH))
+        await self._fetch_page(actor)
 
     @rx.event
     async def show_all(self):
         """Drop the work-order filter."""
-        actor, redirect = await self._actor_or_login()
-        if redirect:
-            return redirect
-        self.only_work_order, self.cursor_stack = "", []
-        await self._fetch(actor)
-        return None
-
-    @rx.event
-    async def next_page(self):
-        """Next page of work orders."""
-        actor, redirect = await self._actor_or_login()
-        if redirect:
-            return redirect
-        if self.next_cursor:
-            self.cursor_stack = [*self.cursor_stack, self.next_cursor]
-            await self._fetch(actor)
-        return None
-
-    @rx.event
-    async def previous_page(self):
-        """Previous page of work orders."""
-        actor, redirect = await self._actor_or_login()
-        if redirect:
-            return redirect
-        self.cursor_stack = self.cursor_stack[:-1]
-        await self._fetch(actor)
-        return None
+        self.only_work_order = ""
+        return await self._first_page()
 
     @rx.event
     def toggle(self, task_id: int, checked: bool):
@@ -119,19 +89,15 @@ class DraftBoardState(rx.State):
         rest = [i for i in self.selected if i not in ids]
         self.selected = rest + ids if checked else rest
 
-    async def _run(self, action, *args, success: str = ""):
-        actor, redirect = await self._actor_or_login()
-        if redirect:
-            return redirect
-        try:
-            result = await runner.run(action, actor, *args)
-        except DomainError as error:
-            await self._fetch(actor)
-            return rx.toast.error(error.message)
-        await self._fetch(actor)
+    async def _reloaded(self, actor: Actor, result: Any, success: str = ""):
+        await self._fetch_page(actor)
         if hasattr(result, "summary"):
             return rx.toast.success(result.summary())
         return rx.toast.success(success) if success else None
+
+    async def _refused(self, actor: Actor, error: DomainError):
+        await self._fetch_page(actor)
+        return self._error_toast(error)
 
     @rx.event
     async def edit(self, task_id: int, version: int, field: str, value: Any):
@@ -141,38 +107,42 @@ class DraftBoardState(rx.State):
         key = {"department_id": "department_id", "operator_id": "operator_id"}.get(field, field)
         if key in ("department_id", "operator_id") and value == "none":
             value = ""
-        return await self._run(drafts.edit_draft, task_id, {key: value}, version)
+        return await self._act(
+            drafts.edit_draft, task_id, {key: value}, version, then=self._reloaded, on_error=self._refused
+        )
 
     @rx.event
     async def publish_selected(self):
         """Publish the selected drafts."""
         ids, self.selected = list(self.selected), []
-        return await self._run(drafts.publish_drafts, ids)
+        return await self._act(drafts.publish_drafts, ids, then=self._reloaded, on_error=self._refused)
 
     @rx.event
     async def publish_work_order(self, work_order_id: int):
         """Publish every draft of one work order."""
-        actor, redirect = await self._actor_or_login()
-        if redirect:
-            return redirect
-        try:
-            report = await runner.run(drafts.publish_drafts, actor, None, work_order_id=work_order_id)
-        except DomainError as error:
-            return rx.toast.error(error.message)
-        await self._fetch(actor)
-        return rx.toast.success(report.summary())
+        return await self._act(drafts.publish_drafts, None, work_order_id=work_order_id, then=self._reloaded)
 
     @rx.event
     async def merge_selected(self):
         """Merge the selected drafts (same process of one work order)."""
         ids, self.selected = list(self.selected), []
-        return await self._run(drafts.merge_drafts, ids, success="Drafts merged.")
+        return await self._act(
+            drafts.merge_drafts,
+            ids,
+            then=partial(self._reloaded, success="Drafts merged."),
+            on_error=self._refused,
+        )
 
     @rx.event
     async def delete_selected(self):
         """Delete the selected drafts."""
         ids, self.selected = list(self.selected), []
-        return await self._run(drafts.delete_drafts, ids, success=f"{len(ids)} draft(s) deleted.")
+        return await self._act(
+            drafts.delete_drafts,
+            ids,
+            then=partial(self._reloaded, success=f"{len(ids)} draft(s) deleted."),
+            on_error=self._refused,
+        )
 
     @rx.event
     def open_split(self, task_id: int, quantity: int):
@@ -194,14 +164,18 @@ class DraftBoardState(rx.State):
     @rx.event
     async def confirm_split(self):
         """Split the draft of the dialog."""
-        actor, redirect = await self._actor_or_login()
-        if redirect:
-            return redirect
-        try:
-            new_id = await runner.run(drafts.split_draft, actor, self.split_task_id, self.split_keep)
-        except DomainError as error:
-            self.split_error = error.message
-            return None
+        return await self._act(
+            drafts.split_draft,
+            self.split_task_id,
+            self.split_keep,
+            then=self._split_done,
+            on_error=self._split_refused,
+        )
+
+    async def _split_done(self, actor: Actor, new_id: int):
         self.split_task_id = 0
-        await self._fetch(actor)
+        await self._fetch_page(actor)
         return rx.toast.success(f"Split: new draft #{new_id}.")
+
+    def _split_refused(self, _actor: Actor, error: DomainError) -> None:
+        self.split_error = error.message

@@ -6,19 +6,15 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.services import dispatch, reference, rules, runner
+from work_dispatch.services.actor import Actor
 from work_dispatch.services.reference import Option
 from work_dispatch.services.rules import PreviewRow, RuleRow
-from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
+from work_dispatch.states.mixins import ServiceMixin, field_errors
 
 RULE_FIELDS = ("process_id", "department_id", "priority", "strategy", "notes")
 
 
-def _auto_dispatch(db, actor) -> bool:
-    rules.list_rules(db, actor)
-    return dispatch.auto_dispatch_enabled(db)
-
-
-class RulesState(rx.State):
+class RulesState(ServiceMixin, rx.State):
     """Rules, the edit form, the auto-dispatch switch and the dispatch preview."""
 
     rules: list[RuleRow] = []
@@ -32,23 +28,22 @@ class RulesState(rx.State):
     preview_counts: str = ""
     loaded: bool = False
 
-    async def _reload(self, actor) -> None:
+    async def _reload(self, actor: Actor) -> None:
         self.rules = await runner.run(rules.list_rules, actor)
-        self.auto_dispatch = await runner.run(_auto_dispatch, actor)
+        self.auto_dispatch = await runner.run(rules.auto_dispatch_switch, actor)
 
     @rx.event
     async def load(self):
         """Guard the page and load rules and pickers."""
-        actor, redirect = await page_actor(self, supervisor=True)
-        if redirect:
-            return redirect
+        return await self._open_page(self._load, supervisor=True)
+
+    async def _load(self, actor: Actor) -> None:
         lists = await runner.run(reference.lists, actor)
         self.processes, self.departments = lists.processes, lists.departments
         self._new_form()
         await self._reload(actor)
         self.preview_rows, self.preview_counts = [], ""
         self.loaded = True
-        return None
 
     def _new_form(self) -> None:
         self.form = {
@@ -90,68 +85,58 @@ class RulesState(rx.State):
     @rx.event
     async def save(self):
         """Create or update the rule of the form."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         editing = next((r for r in self.rules if r.id == self.editing_rule_id), None)
         payload = {**self.form, "is_active": editing.is_active if editing else True}
-        try:
-            await runner.run(rules.save_rule, actor, payload, self.editing_rule_id or None)
-        except DomainError as error:
-            self.field_errors = {error.field or "form": error.message}
-            return None
+        return await self._act(
+            rules.save_rule,
+            payload,
+            self.editing_rule_id or None,
+            then=self._saved,
+            on_error=self._form_error,
+        )
+
+    async def _saved(self, actor: Actor, _rule_id: int):
         self._new_form()
         await self._reload(actor)
         return rx.toast.success("Rule saved.")
 
+    def _form_error(self, _actor: Actor, error: DomainError) -> None:
+        self.field_errors = field_errors(error)
+
     @rx.event
     async def toggle_active(self, rule_id: int, active: bool):
         """Activate or deactivate a rule."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            await runner.run(rules.set_active, actor, rule_id, active)
-        except DomainError as error:
-            return rx.toast.error(error.message)
-        await self._reload(actor)
-        return None
+        return await self._act(
+            rules.set_active, rule_id, active, then=lambda actor, _result: self._reload(actor)
+        )
 
     @rx.event
     async def set_auto_dispatch(self, enabled: bool):
         """Switch auto-dispatch on or off."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            self.auto_dispatch = await runner.run(dispatch.set_auto_dispatch, actor, enabled)
-        except DomainError as error:
-            return rx.toast.error(error.message)
+        return await self._act(dispatch.set_auto_dispatch, enabled, then=self._auto_dispatch_set)
+
+    def _auto_dispatch_set(self, _actor: Actor, enabled: bool):
+        self.auto_dispatch = enabled
         return rx.toast.info("Auto-dispatch is " + ("on." if self.auto_dispatch else "off."))
 
     @rx.event
     async def run_preview(self):
         """Show what a dispatch would do now, without changing anything."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        rows, report = await runner.run(rules.preview, actor)
+        return await self._act(rules.preview, then=self._show_preview)
+
+    def _show_preview(self, _actor: Actor, preview: tuple[list[PreviewRow], dispatch.DispatchReport]) -> None:
+        rows, report = preview
         self.preview_rows = rows
         self.preview_counts = (
             f"{report.assigned} would be assigned, {report.queued} queued in pools, "
             f"{report.unroutable} unroutable (of the first {len(rows)} pending tasks)"
         )
-        return None
 
     @rx.event
     async def dispatch_now(self):
         """Run one dispatch cycle now."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            report = await runner.run(dispatch.dispatch_now, actor)
-        except DomainError as error:
-            return rx.toast.error(error.message)
+        return await self._act(dispatch.dispatch_now, then=self._dispatched)
+
+    def _dispatched(self, _actor: Actor, report: dispatch.DispatchReport):
         self.preview_rows, self.preview_counts = [], ""
         return rx.toast.success("Dispatched: " + report.summary())

@@ -8,27 +8,26 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.services import reference, runner, work_orders
+from work_dispatch.services.actor import Actor
 from work_dispatch.services.reference import Option
 from work_dispatch.services.work_orders import WorkOrderRow
-from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
+from work_dispatch.states.mixins import KeysetPagerMixin, ServiceMixin
 
 FORM_FIELDS = ("customer_id", "product_id", "quantity", "unit", "priority", "delivery_date", "notes")
 FILTER_FIELDS = ("status", "customer_id", "priority", "delivery_from", "delivery_to", "search")
 ALL = "all"
 
 
-class WorkOrdersState(rx.State):
+class WorkOrdersState(KeysetPagerMixin, rx.State):
     """One keyset page of work orders and the filters."""
 
     rows: list[WorkOrderRow] = []
-    next_cursor: str = ""
-    cursor_stack: list[str] = []
     filters: dict[str, str] = {}
     customers: list[Option] = []
     error: str = ""
     loaded: bool = False
 
-    async def _fetch(self, actor, cursor: str) -> None:
+    async def _fetch_page(self, actor: Actor) -> None:
         params = {
             key: ("" if value == ALL else value)
             for key, value in self.filters.items()
@@ -36,7 +35,7 @@ class WorkOrdersState(rx.State):
         }
         try:
             page = await runner.run(
-                work_orders.list_work_orders, actor, cursor=cursor or None, page_size=25, **params
+                work_orders.list_work_orders, actor, cursor=self._cursor() or None, page_size=25, **params
             )
         except DomainError as error:
             self.error = error.message
@@ -49,97 +48,59 @@ class WorkOrdersState(rx.State):
     @rx.event
     async def load(self):
         """Guard the page and load the first page."""
-        actor, redirect = await page_actor(self, supervisor=True)
-        if redirect:
-            return redirect
+        return await self._open_page(self._load, supervisor=True)
+
+    async def _load(self, actor: Actor) -> None:
         lists = await runner.run(reference.lists, actor)
         self.customers = lists.customers
         self.cursor_stack = []
-        await self._fetch(actor, "")
-        return None
+        await self._fetch_page(actor)
 
     @rx.event
     async def apply_filters(self, form_data: dict[str, Any]):
         """Filter by the submitted fields and go back to the first page."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         data = form_data if isinstance(form_data, dict) else {}
         self.filters = {k: str(data.get(k) or "")[:32] for k in FILTER_FIELDS if data.get(k)}
-        self.cursor_stack = []
-        await self._fetch(actor, "")
-        return None
+        return await self._first_page()
 
     @rx.event
     async def set_filter(self, field: str, value: str):
         """Change one filter (from a select) and reload the first page."""
         if field not in FILTER_FIELDS or not isinstance(value, str):
             return None
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         self.filters = {**self.filters, field: value[:32]}
-        self.cursor_stack = []
-        await self._fetch(actor, "")
-        return None
+        return await self._first_page()
 
     @rx.event
     async def clear_filters(self):
         """Show every work order."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         self.filters = {}
-        self.cursor_stack = []
-        await self._fetch(actor, "")
-        return None
+        return await self._first_page()
 
-    @rx.event
-    async def next_page(self):
-        """Go to the next page (keyset)."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        if self.next_cursor:
-            self.cursor_stack = [*self.cursor_stack, self.next_cursor]
-            await self._fetch(actor, self.next_cursor)
-        return None
+    def _reloaded(self, success: str):
+        async def then(actor: Actor, result: Any):
+            await self._fetch_page(actor)
+            detail = result.summary() if hasattr(result, "summary") else ""
+            return rx.toast.success(f"{success} {detail}".strip())
 
-    @rx.event
-    async def previous_page(self):
-        """Go back one page."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        stack = self.cursor_stack[:-1]
-        self.cursor_stack = stack
-        await self._fetch(actor, stack[-1] if stack else "")
-        return None
-
-    async def _act(self, action, work_order_id: int, success: str):
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            result = await runner.run(action, actor, work_order_id)
-        except DomainError as error:
-            return rx.toast.error(error.message)
-        await self._fetch(actor, self.cursor_stack[-1] if self.cursor_stack else "")
-        detail = result.summary() if hasattr(result, "summary") else ""
-        return rx.toast.success(f"{success} {detail}".strip())
+        return then
 
     @rx.event
     async def approve(self, work_order_id: int):
         """Approve a work order and generate its drafts."""
-        return await self._act(work_orders.approve_work_order, work_order_id, "Approved; drafts:")
+        return await self._act(
+            work_orders.approve_work_order, work_order_id, then=self._reloaded("Approved; drafts:")
+        )
 
     @rx.event
     async def cancel(self, work_order_id: int):
         """Cancel a work order."""
-        return await self._act(work_orders.cancel_work_order, work_order_id, "Work order cancelled.")
+        return await self._act(
+            work_orders.cancel_work_order, work_order_id, then=self._reloaded("Work order cancelled.")
+        )
 
 
-class WorkOrderFormState(rx.State):
+class WorkOrderFormState(ServiceMixin, rx.State):
     """The create/edit form: header fields, an editable route and field errors."""
 
     work_order_id: int = 0
@@ -171,9 +132,9 @@ class WorkOrderFormState(rx.State):
     @rx.event
     async def load(self):
         """Guard the page and load the pickers and, when editing, the work order."""
-        actor, redirect = await page_actor(self, supervisor=True)
-        if redirect:
-            return redirect
+        return await self._open_page(self._load, supervisor=True)
+
+    async def _load(self, actor: Actor) -> None:
         lists = await runner.run(reference.lists, actor)
         self.customers, self.products = lists.customers, lists.products
         self.processes, self.departments = lists.processes, lists.departments
@@ -185,7 +146,7 @@ class WorkOrderFormState(rx.State):
             except DomainError as error:
                 self.form_error = error.message
                 self.work_order_id, self.loaded = 0, True
-                return None
+                return
             self.work_order_id, self.order_number, self.status = form.id, form.order_number, form.status
             self.fields, self.route = form.fields, form.route
             self.draft_count, self.published_count = form.draft_count, form.published_count
@@ -195,7 +156,6 @@ class WorkOrderFormState(rx.State):
             self.route = []
             self.draft_count = self.published_count = 0
         self.loaded = True
-        return None
 
     @rx.event
     def set_field(self, field: str, value: str):
@@ -207,22 +167,21 @@ class WorkOrderFormState(rx.State):
     @rx.event
     async def set_product(self, value: str):
         """Pick the product and pre-fill the route from its default route."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         if not isinstance(value, str):
             return None
         self.fields = {**self.fields, "product_id": value[:12]}
-        try:
-            steps = await runner.run(work_orders.product_route, actor, value)
-        except DomainError as error:
-            self.field_errors = {**self.field_errors, "product_id": error.message}
-            return None
+        return await self._act(
+            work_orders.product_route, value, then=self._prefill_route, on_error=self._product_refused
+        )
+
+    def _prefill_route(self, _actor: Actor, steps: list[dict[str, Any]]) -> None:
         if self.published_count == 0:
             self.route = [
                 {"process_id": str(s["process_id"]), "department_id": "", "batch_size": ""} for s in steps
             ]
-        return None
+
+    def _product_refused(self, _actor: Actor, error: DomainError) -> None:
+        self.field_errors = {**self.field_errors, "product_id": error.message}
 
     @rx.event
     def set_add_process(self, value: str):
@@ -285,29 +244,31 @@ class WorkOrderFormState(rx.State):
     @rx.event
     async def save(self):
         """Create or update the work order."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            if self.work_order_id:
-                report = await runner.run(
-                    work_orders.update_work_order, actor, self.work_order_id, self._payload()
-                )
-                message = "Saved." + (f" Drafts: {report.summary()}" if report else "")
-            else:
-                created = await runner.run(work_orders.create_work_order, actor, self._payload())
-                self.field_errors, self.form_error = {}, ""
-                return [
-                    rx.redirect(f"/supervisor/work-orders/edit?id={created.id}"),
-                    rx.toast.success(f"Work order {created.order_number} created."),
-                ]
-        except DomainError as error:
-            self._show_error(error)
-            return None
+        if self.work_order_id:
+            return await self._act(
+                work_orders.update_work_order,
+                self.work_order_id,
+                self._payload(),
+                then=self._updated,
+                on_error=self._show_error,
+            )
+        return await self._act(
+            work_orders.create_work_order, self._payload(), then=self._created, on_error=self._show_error
+        )
+
+    def _updated(self, _actor: Actor, report: Any):
         self.field_errors, self.form_error = {}, ""
+        message = "Saved." + (f" Drafts: {report.summary()}" if report else "")
         return [rx.toast.success(message), WorkOrderFormState.load]
 
-    def _show_error(self, error: DomainError) -> None:
+    def _created(self, _actor: Actor, created: Any):
+        self.field_errors, self.form_error = {}, ""
+        return [
+            rx.redirect(f"/supervisor/work-orders/edit?id={created.id}"),
+            rx.toast.success(f"Work order {created.order_number} created."),
+        ]
+
+    def _show_error(self, _actor: Actor, error: DomainError) -> None:
         if error.field and error.field in (*FORM_FIELDS, "route"):
             self.field_errors = {error.field: error.message}
             self.form_error = ""
@@ -318,27 +279,23 @@ class WorkOrderFormState(rx.State):
     @rx.event
     async def approve(self):
         """Approve the work order and generate its drafts."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            report = await runner.run(work_orders.approve_work_order, actor, self.work_order_id)
-        except DomainError as error:
-            self._show_error(error)
-            return None
-        return [rx.toast.success(f"Approved. Drafts: {report.summary()}"), WorkOrderFormState.load]
+        return await self._act(
+            work_orders.approve_work_order,
+            self.work_order_id,
+            then=lambda _actor, report: [
+                rx.toast.success(f"Approved. Drafts: {report.summary()}"),
+                WorkOrderFormState.load,
+            ],
+            on_error=self._show_error,
+        )
 
     @rx.event
     async def cancel_order(self):
         """Cancel the work order."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            await runner.run(
-                work_orders.cancel_work_order, actor, self.work_order_id, "Cancelled from the form"
-            )
-        except DomainError as error:
-            self._show_error(error)
-            return None
-        return [rx.toast.success("Work order cancelled."), WorkOrderFormState.load]
+        return await self._act(
+            work_orders.cancel_work_order,
+            self.work_order_id,
+            "Cancelled from the form",
+            then=lambda _actor, _result: [rx.toast.success("Work order cancelled."), WorkOrderFormState.load],
+            on_error=self._show_error,
+        )
