@@ -4,7 +4,16 @@ import random
 
 import pytest
 
-from work_dispatch.domain.dispatching import Operator, PendingTask, Rule, plan_dispatch, select_operator
+from work_dispatch.domain.dispatching import (
+    STRATEGIES,
+    Operator,
+    PendingTask,
+    Rule,
+    plan_dispatch,
+    select_operator,
+    strategy_choices,
+)
+from work_dispatch.domain.enums import Strategy
 
 TEAM = [Operator(1, "Ann", 2), Operator(2, "Bob", 2), Operator(3, "Cid", 1)]
 
@@ -45,6 +54,33 @@ def test_pool_and_empty_departments_pick_nobody():
 def test_unknown_strategy_is_an_error():
     with pytest.raises(ValueError):
         pick("alphabetical")
+
+
+@pytest.mark.parametrize("strategy", list(Strategy))
+def test_every_strategy_has_one_table_entry_that_decides_and_explains(strategy):
+    spec = STRATEGIES[strategy]
+    assert spec.label and (strategy.value, spec.label) in strategy_choices()
+    members = {100: TEAM}
+    loads = {1: 2}  # Ann is at her limit: nobody may pick her
+    rule = Rule(1, process_id=10, department_id=100, priority=50, strategy=strategy.value)
+    decisions, cursors = plan_dispatch([PendingTask(7, 10)], [rule], members, loads, {100: None}, seed=3)
+    [decision] = decisions
+    assert decision.explanation["strategy"] == strategy.value
+    assert decision.explanation["reason"]
+    if spec.pick is None:
+        assert (decision.outcome, decision.operator_id) == ("queued", None)
+        assert cursors == {100: None}
+        return
+    chosen = select_operator(strategy, TEAM, loads, None, random.Random(3))
+    assert decision.outcome == "assigned"
+    assert decision.operator_id == chosen.operator_id != 1
+    assert chosen.name in decision.explanation["reason"]
+    assert cursors[100] == (chosen.operator_id if spec.rotates else None)
+
+
+def test_the_table_covers_exactly_the_strategies():
+    assert set(STRATEGIES) == set(Strategy)
+    assert [value for value, _ in strategy_choices()] == [s.value for s in Strategy]
 
 
 RULES = [

@@ -8,7 +8,7 @@ layer loads these inputs in a handful of queries and applies the decisions in bu
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,82 @@ def order_rules(rules: Iterable[Rule]) -> list[Rule]:
     return sorted(rules, key=lambda rule: (-rule.priority, rule.rule_id))
 
 
+Picker = Callable[[Sequence[Operator], Mapping[int, int], int | None, random.Random], Operator]
+"""``(available, loads, round-robin cursor, rng) -> chosen``; ``available`` is never empty."""
+
+
+def _fewest_open_tasks(available, loads, cursor, rng) -> Operator:
+    return min(available, key=lambda op: (loads.get(op.operator_id, 0), op.operator_id))
+
+
+def _next_in_rotation(available, loads, cursor, rng) -> Operator:
+    after = [op for op in available if cursor is None or op.operator_id > cursor]
+    return (after or available)[0]
+
+
+def _drawn_at_random(available, loads, cursor, rng) -> Operator:
+    return rng.choice(available)
+
+
+def _first_under_limit(available, loads, cursor, rng) -> Operator:
+    return available[0]
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """Everything the system knows about one strategy, in one place.
+
+    Attributes:
+        label: How the strategy is named on screen.
+        pick: Chooses among operators under their WIP limit; None for strategies that
+            leave the task in the department pool for operators to claim.
+        explain: The sentence recorded with a decision: ``(chosen, chosen's load) -> str``
+            (chosen is None for pool strategies).
+        rotates: Whether a pick moves the department's round-robin cursor.
+    """
+
+    label: str
+    pick: Picker | None
+    explain: Callable[[Operator | None, int], str]
+    rotates: bool = False
+
+
+STRATEGIES: dict[Strategy, StrategySpec] = {
+    Strategy.LEAST_TASKS: StrategySpec(
+        "Least open tasks",
+        _fewest_open_tasks,
+        lambda chosen, load: f"{chosen.name} had the fewest open tasks ({load})",
+    ),
+    Strategy.ROUND_ROBIN: StrategySpec(
+        "Round robin",
+        _next_in_rotation,
+        lambda chosen, load: f"{chosen.name} is next in the department's rotation",
+        rotates=True,
+    ),
+    Strategy.RANDOM: StrategySpec(
+        "Random",
+        _drawn_at_random,
+        lambda chosen, load: f"{chosen.name} was drawn at random among available operators",
+    ),
+    Strategy.FIRST_AVAILABLE: StrategySpec(
+        "First available",
+        _first_under_limit,
+        lambda chosen, load: f"{chosen.name} is the first operator under their WIP limit",
+    ),
+    Strategy.POOL: StrategySpec(
+        "Department pool (operators claim)",
+        None,
+        lambda chosen, load: "pool strategy: queued for operators to claim",
+    ),
+}
+"""Strategy → (label, pick, explain): the one table every use of a strategy reads."""
+
+
+def strategy_choices() -> list[tuple[str, str]]:
+    """(value, label) pairs of every strategy, in declaration order, for pickers."""
+    return [(strategy.value, STRATEGIES[strategy].label) for strategy in Strategy]
+
+
 def select_operator(
     strategy: str,
     candidates: Sequence[Operator],
@@ -78,20 +154,15 @@ def select_operator(
 
     Returns:
         The chosen operator, or None when nobody is available (or the strategy is pool).
+
+    Raises:
+        ValueError: For a value that is not a :class:`Strategy`.
     """
+    spec = STRATEGIES[Strategy(strategy)]
     available = [op for op in candidates if loads.get(op.operator_id, 0) < op.wip_limit]
-    if strategy == Strategy.POOL or not available:
+    if spec.pick is None or not available:
         return None
-    if strategy == Strategy.LEAST_TASKS:
-        return min(available, key=lambda op: (loads.get(op.operator_id, 0), op.operator_id))
-    if strategy == Strategy.ROUND_ROBIN:
-        after = [op for op in available if last_operator_id is None or op.operator_id > last_operator_id]
-        return (after or available)[0]
-    if strategy == Strategy.RANDOM:
-        return rng.choice(available)
-    if strategy == Strategy.FIRST_AVAILABLE:
-        return available[0]
-    raise ValueError(f"unknown strategy {strategy!r}")
+    return spec.pick(available, loads, last_operator_id, rng)
 
 
 def plan_dispatch(
@@ -183,8 +254,9 @@ def plan_dispatch(
         }
         if skipped:
             explanation["skipped_rules"] = skipped
-        if rule.strategy == Strategy.POOL:
-            explanation["reason"] = "pool strategy: queued for operators to claim"
+        spec = STRATEGIES[Strategy(rule.strategy)]
+        if spec.pick is None:
+            explanation["reason"] = spec.explain(None, 0)
             decisions.append(
                 Decision(task.task_id, "queued", department_id=rule.department_id, explanation=explanation)
             )
@@ -200,10 +272,10 @@ def plan_dispatch(
                 )
             )
             continue
-        explanation["reason"] = _reason(rule.strategy, chosen, current_loads)
+        explanation["reason"] = spec.explain(chosen, current_loads.get(chosen.operator_id, 0))
         explanation["chosen_operator_id"] = chosen.operator_id
         current_loads[chosen.operator_id] = current_loads.get(chosen.operator_id, 0) + 1
-        if rule.strategy == Strategy.ROUND_ROBIN:
+        if spec.rotates:
             current_cursors[rule.department_id] = chosen.operator_id
         decisions.append(
             Decision(
@@ -215,13 +287,3 @@ def plan_dispatch(
             )
         )
     return decisions, current_cursors
-
-
-def _reason(strategy: str, chosen: Operator, loads: Mapping[int, int]) -> str:
-    load = loads.get(chosen.operator_id, 0)
-    return {
-        Strategy.LEAST_TASKS: f"{chosen.name} had the fewest open tasks ({load})",
-        Strategy.ROUND_ROBIN: f"{chosen.name} is next in the department's rotation",
-        Strategy.RANDOM: f"{chosen.name} was drawn at random among available operators",
-        Strategy.FIRST_AVAILABLE: f"{chosen.name} is the first operator under their WIP limit",
-    }[Strategy(strategy)]

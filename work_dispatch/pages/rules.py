@@ -8,18 +8,13 @@ from work_dispatch.components.cards import section
 from work_dispatch.components.forms import choice_select, field_block, form_actions, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import scroll_table
+from work_dispatch.domain.dispatching import strategy_choices
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.session import SessionState
 
 ROUTE = "/supervisor/rules"
 S = RulesState
-STRATEGIES = [
-    ("least_tasks", "Least open tasks"),
-    ("round_robin", "Round robin"),
-    ("random", "Random"),
-    ("first_available", "First available"),
-    ("pool", "Department pool (operators claim)"),
-]
+STRATEGIES = strategy_choices()
 OUTCOME_COLORS = {"assigned": "green", "queued": "orange", "unroutable": "red"}
 
 
