@@ -305,3 +305,29 @@ class Notification(SQLModel, table=True):
     is_read: bool = False
     read_at: datetime | None = None
     created_at: datetime = Field(default_factory=utc_now)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one (username, address) pair, or of one username or address overall.
+
+    ``services/login_throttle.py`` states the rules. A row past ``expires_at`` means nothing
+    any more and may be deleted.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (
+        UniqueConstraint("scope", "username", "address", name="uq_login_throttle_key"),
+        Index("ix_login_throttle_expires", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=16)
+    username: str = Field(default="", max_length=64)
+    address: str = Field(default="", max_length=64)
+    failures: int = 0
+    refused: int = 0
+    started_at: datetime = Field(default_factory=utc_now)
+    last_failure_at: datetime | None = None
+    blocked_until: datetime | None = None
+    audited_at: datetime | None = None
+    expires_at: datetime = Field(default_factory=utc_now)

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from work_dispatch.network import local_origins
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "work_dispatch.db"
 
@@ -51,11 +53,17 @@ class Settings:
     redis_url: str | None
     port: int
     allowed_origins: list[str] = field(default_factory=list)
+    automatic_origins: bool = False
     dispatch_interval_s: float = 5.0
     due_soon_minutes: int = 60
     session_ttl_hours: int = 12
     login_max_failures: int = 5
     login_window_s: int = 300
+    login_delay_s: int = 30
+    login_max_delay_s: int = 900
+    login_username_max_failures: int = 100
+    login_address_max_failures: int = 200
+    trusted_proxy_hops: int = 0
 
     @property
     def namespace(self) -> str:
@@ -76,17 +84,24 @@ def load_settings() -> Settings:
         The settings, with defaults for the embedded single-process mode.
     """
     port = _env_int("WD_PORT", 3000)
-    default_origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+    # Unset: this machine's own addresses and names on the port (the embedded default, for tablets).
+    explicit_origins = _env_list("WD_ALLOWED_ORIGINS", [])
     return Settings(
         database_url=os.environ.get("WD_DATABASE_URL", "").strip() or f"sqlite:///{DEFAULT_SQLITE_PATH}",
         redis_url=os.environ.get("REFLEX_REDIS_URL", "").strip() or None,
         port=port,
-        allowed_origins=_env_list("WD_ALLOWED_ORIGINS", default_origins),
+        allowed_origins=explicit_origins or local_origins(port),
+        automatic_origins=not explicit_origins,
         dispatch_interval_s=_env_float("WD_DISPATCH_INTERVAL_S", 5.0),
         due_soon_minutes=_env_int("WD_DUE_SOON_MINUTES", 60),
         session_ttl_hours=_env_int("WD_SESSION_TTL_HOURS", 12),
         login_max_failures=_env_int("WD_LOGIN_MAX_FAILURES", 5),
         login_window_s=_env_int("WD_LOGIN_WINDOW_S", 300),
+        login_delay_s=_env_int("WD_LOGIN_DELAY_S", 30),
+        login_max_delay_s=_env_int("WD_LOGIN_MAX_DELAY_S", 900),
+        login_username_max_failures=_env_int("WD_LOGIN_USERNAME_MAX_FAILURES", 100),
+        login_address_max_failures=_env_int("WD_LOGIN_ADDRESS_MAX_FAILURES", 200),
+        trusted_proxy_hops=_env_int("WD_TRUSTED_PROXY_HOPS", 0),
     )
 
 

@@ -17,8 +17,9 @@ from tests.e2e.seed import engine_for
 from work_dispatch.models import Notification, Task, User, WorkOrder
 from work_dispatch.states.board import BoardState
 from work_dispatch.states.catalog import CatalogState
+from work_dispatch.states.connect import ConnectState
 from work_dispatch.states.drafts import DraftBoardState
-from work_dispatch.states.people import PeopleState
+from work_dispatch.states.people import PeopleState, ThrottleState
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.task_center import TaskCenterState
 from work_dispatch.states.work_orders import WorkOrderFormState, WorkOrdersState
@@ -43,7 +44,26 @@ SNAPSHOT_SQL = {
     "departments": "SELECT id, code, name, sort_order, is_active FROM department ORDER BY id",
     "products": "SELECT id, code, name, unit, is_active FROM product ORDER BY id",
     "routes": "SELECT product_id, sequence, process_id FROM product_route_step ORDER BY product_id, sequence",
+    "throttles": "SELECT id, scope, username, address, failures, refused, blocked_until FROM login_throttle "
+    "ORDER BY id",
+    "auth_events": "SELECT count(*) FROM auth_event WHERE kind = 'throttle_cleared'",
 }
+
+
+def _throttle_someone(url) -> int:
+    """A blocked pair for the forged clears to aim at; its id."""
+    engine = engine_for(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO login_throttle (scope, username, address, failures, refused, started_at, "
+                "blocked_until, expires_at) VALUES ('pair', 'ctp1', '10.9.9.9', 7, 0, CURRENT_TIMESTAMP, "
+                "'2099-01-01 00:00:00', '2099-01-01 00:00:00')"
+            )
+        )
+        throttle_id = connection.execute(text("SELECT max(id) FROM login_throttle")).scalar_one()
+    engine.dispose()
+    return throttle_id
 
 
 def _snapshot(url):
@@ -90,7 +110,13 @@ def _events(t):
     )
     board, center = BoardState.get_full_name(), TaskCenterState.get_full_name()
     people, catalog = PeopleState.get_full_name(), CatalogState.get_full_name()
+    throttles, connect = ThrottleState.get_full_name(), ConnectState.get_full_name()
     return [
+        (f"{throttles}.clear", {"throttle_id": t["throttle"]}),
+        (f"{throttles}.clear", {"throttle_id": "1 OR 1=1"}),
+        (f"{throttles}.set_blocked_only", {"blocked_only": True}),
+        (f"{throttles}.next_page", {}),
+        (f"{connect}.refresh", {}),
         (f"{catalog}.set_customer_field", {"field": "name", "value": "Forged Customer"}),
         (f"{catalog}.save_customer", {}),
         (f"{catalog}.edit_customer", {"customer_id": 1}),
@@ -199,7 +225,7 @@ def _open_proxied(browser, base_url):
 
 def test_forged_events_from_an_operator_and_from_nobody_change_nothing(served_app, browser):
     url = served_app.database_url
-    targets = _targets(url)
+    targets = {**_targets(url), "throttle": _throttle_someone(url)}
 
     page, holder = _open_proxied(browser, served_app.base_url)
     login(page, served_app.base_url, "print1")

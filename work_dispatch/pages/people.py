@@ -8,11 +8,12 @@ from work_dispatch.components.cards import active_badge, section
 from work_dispatch.components.forms import active_field, choice_select, field_block, form_actions
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
-from work_dispatch.states.people import PeopleState
+from work_dispatch.states.people import PeopleState, ThrottleState
 from work_dispatch.states.session import SessionState
 
 ROUTE = "/supervisor/people"
 S = PeopleState
+T = ThrottleState
 ROLES = [("operator", "Operator"), ("supervisor", "Supervisor"), ("admin", "Admin")]
 ROLE_COLORS = {"admin": "purple", "supervisor": "blue", "operator": "green"}
 
@@ -117,7 +118,7 @@ def _list() -> rx.Component:
             _row,
             id="people-table",
         ),
-        pager(S.page_starts.length() <= 1, S.next_after == 0, S.previous_page, S.next_page, count),
+        pager(S.cursor_stack.length() == 0, S.next_cursor == "", S.previous_page, S.next_page, count),
         subtitle="Accounts, roles, departments and who is logged in.",
     )
 
@@ -227,12 +228,72 @@ def _form() -> rx.Component:
     )
 
 
+def _throttle_row(throttle) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(throttle.scope),
+        rx.table.cell(throttle.username),
+        rx.table.cell(rx.code(throttle.address, variant="ghost")),
+        rx.table.cell(throttle.failures),
+        rx.table.cell(throttle.refused),
+        rx.table.cell(
+            rx.cond(
+                throttle.is_blocked,
+                rx.badge("until " + throttle.blocked_until, color_scheme="orange", variant="soft"),
+                rx.badge("not blocking", color_scheme="gray", variant="soft"),
+            )
+        ),
+        rx.table.cell(
+            rx.button(
+                "Clear",
+                size="1",
+                variant="soft",
+                on_click=T.clear(throttle.id),
+                class_name="clear-throttle",
+            )
+        ),
+        class_name="throttle-row",
+    )
+
+
+def _throttles() -> rx.Component:
+    return section(
+        "Login throttles",
+        rx.hstack(
+            rx.switch(checked=T.blocked_only, on_change=T.set_blocked_only, id="throttles-blocked-only"),
+            rx.text("Only those refusing or slowing logins now", size="2"),
+            rx.spacer(),
+            rx.button(rx.icon("refresh-cw", size=14), "Refresh", variant="soft", on_click=T.refresh),
+            align="center",
+            spacing="2",
+            width="100%",
+        ),
+        rx.cond(
+            T.throttles.length() == 0,
+            rx.text("Nobody is throttled: no recent failed logins.", size="2", color_scheme="gray"),
+            scroll_table(
+                ("Scope", "Username", "Address", "Failures", "Refused", "Status", ""),
+                T.throttles,
+                _throttle_row,
+                id="throttles-table",
+            ),
+        ),
+        pager(T.cursor_stack.length() == 0, T.next_cursor == "", T.previous_page, T.next_page),
+        subtitle="Failed logins slow a username down, never lock it. Clear one to let it try at once.",
+    )
+
+
 def people_page() -> rx.Component:
     """The list, then the form."""
     return supervisor_shell(
         rx.cond(
             S.loaded,
-            rx.vstack(_list(), rx.box(_form(), id="person-form", width="100%"), spacing="4", width="100%"),
+            rx.vstack(
+                _list(),
+                rx.box(_form(), id="person-form", width="100%"),
+                _throttles(),
+                spacing="4",
+                width="100%",
+            ),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
         title="People",

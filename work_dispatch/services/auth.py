@@ -3,27 +3,38 @@
 The browser holds a random session token; the database holds its SHA-256 hash, so a
 leaked database row cannot be replayed. Every page load and handler resolves the token
 again, so deactivating a user or revoking a session takes effect at once.
+
+Failed logins are throttled per (username, address) with growing delays, never by locking
+an account: ``services/login_throttle.py`` states the rules. Admins list and clear
+throttles here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import func, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import AuthEventKind
-from work_dispatch.domain.errors import ValidationError
-from work_dispatch.models import AuthEvent, User, UserDepartment, UserSession, utc_now
-from work_dispatch.services.actor import Actor
+from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.models import AuthEvent, LoginThrottle, User, UserDepartment, UserSession, utc_now
+from work_dispatch.services import login_throttle
+from work_dispatch.services.actor import Actor, require_admin
+from work_dispatch.services.sql import contains_text
+from work_dispatch.services.validation import as_flag, as_int, as_text
 from work_dispatch.settings import settings
 
 USERNAME_MAX = 64
 PASSWORD_MAX = 256
+THROTTLE_PAGE_MAX = 100
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -61,7 +72,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def record_auth_event(db: Session, kind: str, username: str, address: str, user_id=None, reason="") -> None:
+def record_auth_event(
+    db: Session, kind: str, username: str, address: str, user_id=None, reason="", at: datetime | None = None
+) -> None:
     """Add an entry to the account audit trail (no commit).
 
     Args:
@@ -71,6 +84,7 @@ def record_auth_event(db: Session, kind: str, username: str, address: str, user_
         address: Client address, when known.
         user_id: The account's id, when it exists.
         reason: Short explanation (truncated to the column).
+        at: When it happened (default: now).
     """
     db.add(
         AuthEvent(
@@ -79,82 +93,110 @@ def record_auth_event(db: Session, kind: str, username: str, address: str, user_
             user_id=user_id,
             address=address[:64],
             reason=reason[:120],
+            created_at=at or utc_now(),
         )
     )
 
 
-def _recent_failures(db: Session, column, value: str, since: datetime) -> int:
-    statement = select(func.count()).where(
-        AuthEvent.kind == AuthEventKind.LOGIN_FAILED,
-        column == value,
-        AuthEvent.created_at >= since,
-    )
-    return db.exec(statement).one()
+def login(
+    db: Session,
+    username: str,
+    password: str,
+    address: str = "",
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> tuple[str, Actor]:
+    """Check credentials and open a session, within the login throttle.
 
-
-def login(db: Session, username: str, password: str, address: str = "") -> tuple[str, Actor]:
-    """Check credentials and open a session.
-
-    Failed attempts are recorded (and nothing else is written); too many failures for a
-    username or an address within the configured window lock further attempts.
+    The attempt is reserved (counted and committed) before the password hash is checked;
+    a refused attempt checks nothing and counts as no failure (see ``login_throttle``).
 
     Args:
         db: Open session; committed here.
         username: What was typed in the username field.
         password: What was typed in the password field.
-        address: The client address, for the audit and rate limit.
+        address: The client address, for the throttle and the audit.
+        clock: The current time (injected by tests).
 
     Returns:
         The raw session token for the browser and the logged-in actor.
 
     Raises:
-        ValidationError: On empty fields, overlong input, wrong credentials or lockout.
+        ValidationError: On empty fields, overlong input, wrong credentials or while
+            this username is throttled from this address.
     """
     username = (username or "").strip()
     password = password or ""
     if not username or not password:
         raise ValidationError("Enter your username and password.")
+    now = clock()
+    key, address = username[:USERNAME_MAX], (address or "")[: login_throttle.ADDRESS_MAX]
+    reservation = login_throttle.reserve(db, key, address, now)
+    if not reservation.allowed:
+        _refuse(db, key, address, reservation, now)
+    db.commit()
+
+    user, reason = _check_credentials(db, username, password)
+    if not reason:
+        return _open_session(db, user, address, now)
+    error = (
+        ValidationError(f"Usernames are at most {USERNAME_MAX} characters.", "username")
+        if reason == "username too long"
+        else ValidationError("Wrong username or password.")
+    )
+    for scope in login_throttle.count_failure(db, key, address, now):
+        reason_ceiling = f"{scope} reached its failure ceiling: slowed down for the window"
+        record_auth_event(db, AuthEventKind.LOGIN_THROTTLED, key, address, reason=reason_ceiling, at=now)
+    record_auth_event(db, AuthEventKind.LOGIN_FAILED, key, address, getattr(user, "id", None), reason, now)
+    login_throttle.prune(db, now)
+    db.commit()
+    if reservation.blocked_until is not None:
+        wait = login_throttle.wait_text(reservation.blocked_until, now)
+        raise ValidationError(f"{error.message} Too many failed attempts: try again in {wait}.", error.field)
+    raise error
+
+
+def _check_credentials(db: Session, username: str, password: str) -> tuple[User | None, str]:
+    """The user and "" when the credentials are right, else why not (for the audit)."""
     if len(username) > USERNAME_MAX:
-        record_auth_event(db, AuthEventKind.LOGIN_FAILED, username, address, reason="username too long")
-        db.commit()
-        raise ValidationError(f"Usernames are at most {USERNAME_MAX} characters.", "username")
+        return None, "username too long"
     if len(password) > PASSWORD_MAX:
-        record_auth_event(db, AuthEventKind.LOGIN_FAILED, username, address, reason="password too long")
-        db.commit()
-        raise ValidationError("Wrong username or password.")
-
-    since = utc_now() - timedelta(seconds=settings.login_window_s)
-    limit = settings.login_max_failures
-    if _recent_failures(db, AuthEvent.username, username, since) >= limit or (
-        address and _recent_failures(db, AuthEvent.address, address, since) >= limit * 4
-    ):
-        record_auth_event(db, AuthEventKind.LOGIN_FAILED, username, address, reason="rate limited")
-        db.commit()
-        minutes = max(1, settings.login_window_s // 60)
-        raise ValidationError(f"Too many failed attempts. Try again in {minutes} minutes.")
-
+        return None, "password too long"
     user = db.exec(select(User).where(User.username == username)).first()
     password_ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not password_ok or not user.is_active:
-        reason = "unknown user" if user is None else ("inactive" if password_ok else "bad password")
-        record_auth_event(
-            db, AuthEventKind.LOGIN_FAILED, username, address, getattr(user, "id", None), reason
-        )
-        db.commit()
-        raise ValidationError("Wrong username or password.")
+    if user is None:
+        return None, "unknown user"
+    if not password_ok:
+        return user, "bad password"
+    return user, "" if user.is_active else "inactive"
 
+
+def _refuse(
+    db: Session, key: str, address: str, reservation: login_throttle.Reservation, now: datetime
+) -> None:
+    """Turn a throttled attempt away: at most one audit row per pair per window."""
+    if reservation.audit_due:
+        until = f"{reservation.blocked_until:%H:%M:%S}"
+        reason = f"{reservation.failures} failures; refused until {until} UTC"
+        record_auth_event(db, AuthEventKind.LOGIN_THROTTLED, key, address, reason=reason, at=now)
+    db.commit()
+    wait = login_throttle.wait_text(reservation.blocked_until, now)
+    raise ValidationError(f"Too many failed attempts. Try again in {wait}.")
+
+
+def _open_session(db: Session, user: User, address: str, now: datetime) -> tuple[str, Actor]:
     token = secrets.token_urlsafe(32)
-    now = utc_now()
+    login_throttle.forget_pair(db, user.username, address)
     db.add(
         UserSession(
             token_hash=hash_token(token),
             user_id=user.id,
             created_at=now,
             expires_at=now + timedelta(hours=settings.session_ttl_hours),
-            address=address[:64],
+            address=address,
         )
     )
-    record_auth_event(db, AuthEventKind.LOGIN_SUCCEEDED, username, address, user.id)
+    record_auth_event(db, AuthEventKind.LOGIN_SUCCEEDED, user.username, address, user.id, at=now)
     db.commit()
     return token, actor_for_user(db, user)
 
@@ -299,3 +341,134 @@ def active_actors(db: Session, user_ids: list[int]) -> dict[int, Actor]:
         return {}
     users = db.exec(select(User).where(User.id.in_(user_ids), User.is_active)).all()
     return {user.id: actor_for_user(db, user) for user in users}
+
+
+@dataclass
+class ThrottleRow:
+    """A login throttle as the admin's list shows it.
+
+    Attributes:
+        scope: "pair" (one username from one address: ``is_blocked`` means its attempts are
+            refused until ``blocked_until``), or "username" / "address" (a ceiling:
+            ``is_blocked`` means its pairs are slowed down until ``blocked_until``).
+        failures: Failures in the pair's streak, or in the ceiling's window.
+        refused: Attempts refused while the pair was blocked (never counted as failures).
+        expires_at: When the row stops mattering if nothing else happens.
+    """
+
+    id: int
+    scope: str
+    username: str
+    address: str
+    failures: int
+    refused: int
+    last_failure_at: datetime | None
+    blocked_until: datetime | None
+    is_blocked: bool
+    expires_at: datetime
+
+
+@dataclass
+class ThrottlePage:
+    """One keyset page of throttles, newest first; ``next_before`` is 0 on the last page."""
+
+    rows: list[ThrottleRow]
+    next_before: int
+
+
+def list_throttles(
+    db: Session,
+    actor: Actor | None,
+    search: Any = "",
+    blocked_only: Any = False,
+    before_id: Any = 0,
+    page_size: Any = 25,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> ThrottlePage:
+    """Throttles still in effect (newest first): pairs, usernames and addresses with recent failures.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting admin.
+        search: Text matched against username and address.
+        blocked_only: Only rows blocking (pairs) or slowing (ceilings) right now.
+        before_id: Id of the last row of the previous page (0 for the first page).
+        page_size: Rows per page, clamped to 1..100.
+        clock: The current time (injected by tests).
+
+    Returns:
+        The rows and where the next page starts.
+    """
+    require_admin(actor)
+    search = as_text(search, "search", "Search", max_length=60)
+    blocked_only = as_flag(blocked_only, "blocked_only", "Blocked only")
+    before_id = as_int(before_id, "before_id", "Page", minimum=0, optional=True) or 0
+    page_size = min(max(as_int(page_size, "page_size", "Page size", minimum=1) or 25, 1), THROTTLE_PAGE_MAX)
+    now = clock()
+    columns = (
+        LoginThrottle.id,
+        LoginThrottle.scope,
+        LoginThrottle.username,
+        LoginThrottle.address,
+        LoginThrottle.failures,
+        LoginThrottle.refused,
+        LoginThrottle.last_failure_at,
+        LoginThrottle.blocked_until,
+        LoginThrottle.expires_at,
+    )
+    statement = select(*columns).where(LoginThrottle.expires_at > now, LoginThrottle.failures > 0)
+    if before_id:
+        statement = statement.where(LoginThrottle.id < before_id)
+    if search:
+        statement = statement.where(contains_text(search, LoginThrottle.username, LoginThrottle.address))
+    if blocked_only:
+        statement = statement.where(LoginThrottle.blocked_until > now)
+    found = db.exec(statement.order_by(LoginThrottle.id.desc()).limit(page_size + 1)).all()
+    rows = [
+        ThrottleRow(
+            id=row.id,
+            scope=row.scope,
+            username=row.username,
+            address=row.address,
+            failures=row.failures,
+            refused=row.refused,
+            last_failure_at=row.last_failure_at,
+            blocked_until=row.blocked_until,
+            is_blocked=row.blocked_until is not None and row.blocked_until > now,
+            expires_at=row.expires_at,
+        )
+        for row in found[:page_size]
+    ]
+    return ThrottlePage(rows=rows, next_before=rows[-1].id if len(found) > page_size else 0)
+
+
+def clear_throttle(db: Session, actor: Actor | None, throttle_id: Any) -> None:
+    """Forget a throttle: the pair (or username, or address) starts afresh at once.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting admin.
+        throttle_id: The throttle row.
+
+    Raises:
+        NotFoundError: If it has already ended or been cleared; nothing changes.
+    """
+    actor = require_admin(actor)
+    throttle_id = as_int(throttle_id, "throttle_id", "Throttle", minimum=1)
+    cleared = db.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.id == throttle_id)
+        .returning(LoginThrottle.scope, LoginThrottle.username, LoginThrottle.address, LoginThrottle.failures)
+    ).first()
+    if cleared is None:
+        db.rollback()
+        raise NotFoundError("That throttle has already ended.")
+    record_auth_event(
+        db,
+        AuthEventKind.THROTTLE_CLEARED,
+        cleared.username,
+        cleared.address,
+        reason=f"by {actor.username}: {cleared.scope}, {cleared.failures} failures",
+    )
+    db.commit()

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
-from work_dispatch.services import people, reference, runner
-from work_dispatch.services.people import PersonRow
+from work_dispatch.services import auth, people, reference, runner
+from work_dispatch.services.actor import Actor
+from work_dispatch.services.auth import ThrottlePage, ThrottleRow
+from work_dispatch.services.people import PeoplePage, PersonRow
 from work_dispatch.services.reference import Option
-from work_dispatch.states.session import LOGIN_PATH, current_actor, page_actor
+from work_dispatch.states.mixins import KeysetPagerMixin, field_errors
 
 FORM_FIELDS = ("username", "display_name", "role", "wip_limit", "password")
 PAGE_SIZE = 25
 
 
-class PeopleState(rx.State):
+class PeopleState(KeysetPagerMixin, rx.State):
     """One page of people, the filters, and the create/edit form."""
 
     rows: list[PersonRow] = []
     departments: list[Option] = []
     role_filter: str = ""
     search: str = ""
-    page_starts: list[int] = [0]
-    next_after: int = 0
     form: dict[str, str] = {}
     form_departments: list[str] = []
     form_active: bool = True
@@ -31,11 +33,22 @@ class PeopleState(rx.State):
     field_errors: dict[str, str] = {}
     loaded: bool = False
 
-    async def _reload(self, actor) -> None:
-        page = await runner.run(
-            people.list_people, actor, self.role_filter, self.search, self.page_starts[-1], PAGE_SIZE
-        )
-        self.rows, self.next_after = page.rows, page.next_after
+    async def _fetch_page(self, actor: Actor):
+        try:
+            self._show(
+                await runner.run(
+                    people.list_people, actor, self.role_filter, self.search, self._cursor() or 0, PAGE_SIZE
+                )
+            )
+        except DomainError as error:
+            # A filter or cursor the service refuses: back to everyone, first page.
+            self.role_filter, self.search, self.cursor_stack = "", "", []
+            self._show(await runner.run(people.list_people, actor, "", "", 0, PAGE_SIZE))
+            return rx.toast.error(error.message)
+        return None
+
+    def _show(self, page: PeoplePage) -> None:
+        self.rows, self.next_cursor = page.rows, str(page.next_after or "")
 
     def _new_form(self) -> None:
         self.form = {"username": "", "display_name": "", "role": "operator", "wip_limit": "3", "password": ""}
@@ -45,52 +58,26 @@ class PeopleState(rx.State):
     @rx.event
     async def load(self):
         """Guard the page (admins only) and load the first page and the departments."""
-        actor, redirect = await page_actor(self, admin=True)
-        if redirect:
-            return redirect
-        self.departments = await runner.run(reference.department_options, actor)
-        self.role_filter, self.search, self.page_starts = "", "", [0]
-        self._new_form()
-        await self._reload(actor)
-        self.loaded = True
-        return None
+        return await self._open_page(self._load, admin=True)
 
-    async def _show(self, page_starts: list[int]):
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        self.page_starts = page_starts
-        try:
-            await self._reload(actor)
-        except DomainError as error:
-            self.role_filter, self.search, self.page_starts = "", "", [0]
-            await self._reload(actor)
-            return rx.toast.error(error.message)
-        return None
+    async def _load(self, actor: Actor) -> None:
+        self.departments = await runner.run(reference.department_options, actor)
+        self.role_filter, self.search, self.cursor_stack = "", "", []
+        self._new_form()
+        await self._fetch_page(actor)
+        self.loaded = True
 
     @rx.event
     async def filter_role(self, role: str):
         """Show one role ("all" for everyone)."""
         self.role_filter = "" if role == "all" else str(role)[:16]
-        return await self._show([0])
+        return await self._first_page()
 
     @rx.event
     async def run_search(self, form_data: dict):
         """Search by username or name."""
         self.search = str(form_data.get("search", ""))[:60] if isinstance(form_data, dict) else ""
-        return await self._show([0])
-
-    @rx.event
-    async def next_page(self):
-        """The next page of people."""
-        if self.next_after:
-            return await self._show([*self.page_starts, self.next_after])
-        return None
-
-    @rx.event
-    async def previous_page(self):
-        """The previous page of people."""
-        return await self._show(self.page_starts[:-1] or [0])
+        return await self._first_page()
 
     @rx.event
     def set_form(self, field: str, value: str):
@@ -118,9 +105,9 @@ class PeopleState(rx.State):
     @rx.event
     async def edit(self, user_id: int):
         """Load an account of the page into the form."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
+        return await self._as_actor(lambda actor: self._edit(actor, user_id))
+
+    async def _edit(self, actor: Actor, user_id: int):
         row = next((r for r in self.rows if r.id == user_id), None)
         if row is None:
             return None
@@ -139,39 +126,124 @@ class PeopleState(rx.State):
     @rx.event
     async def save(self):
         """Create or update the account of the form."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
         payload = {
             **self.form,
             "department_ids": list(self.form_departments),
             "is_active": self.form_active,
         }
-        try:
-            if self.editing_id:
-                ended = await runner.run(people.update_person, actor, self.editing_id, payload)
-                message = f"Saved {self.form['username']}." + (
-                    f" {ended} open session(s) ended." if ended else ""
-                )
-            else:
-                await runner.run(people.create_person, actor, payload)
-                message = f"Created {self.form['username'].strip().lower()}."
-        except DomainError as error:
-            self.field_errors = {error.field or "form": error.message}
-            return None
+        username = self.form.get("username", "")
+        if self.editing_id:
+            return await self._act(
+                people.update_person,
+                self.editing_id,
+                payload,
+                then=lambda actor, ended: self._saved(
+                    actor, f"Saved {username}." + (f" {ended} open session(s) ended." if ended else "")
+                ),
+                on_error=self._form_error,
+            )
+        return await self._act(
+            people.create_person,
+            payload,
+            then=lambda actor, _user_id: self._saved(actor, f"Created {username.strip().lower()}."),
+            on_error=self._form_error,
+        )
+
+    async def _saved(self, actor: Actor, message: str):
         self._new_form()
-        await self._reload(actor)
+        await self._fetch_page(actor)
         return rx.toast.success(message)
+
+    def _form_error(self, _actor: Actor, error: DomainError) -> None:
+        self.field_errors = field_errors(error)
 
     @rx.event
     async def revoke(self, user_id: int):
         """End every open session of a user."""
-        actor = await current_actor(self)
-        if actor is None:
-            return rx.redirect(LOGIN_PATH)
-        try:
-            ended = await runner.run(people.revoke_sessions, actor, user_id)
-        except DomainError as error:
-            return rx.toast.error(error.message)
-        await self._reload(actor)
+        return await self._act(people.revoke_sessions, user_id, then=self._revoked)
+
+    async def _revoked(self, actor: Actor, ended: int):
+        await self._fetch_page(actor)
         return rx.toast.info(f"{ended} open session(s) ended.")
+
+
+THROTTLE_PAGE_SIZE = 20
+SCOPE_LABELS = {
+    "pair": "Username from one address",
+    "username": "Username, any address",
+    "address": "Address",
+}
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+
+
+@dataclass
+class ThrottleView:
+    """A login throttle as the People page lists it."""
+
+    id: int
+    scope: str
+    username: str
+    address: str
+    failures: int
+    refused: int
+    blocked_until: str
+    is_blocked: bool
+
+
+def _view(row: ThrottleRow) -> ThrottleView:
+    return ThrottleView(
+        id=row.id,
+        scope=SCOPE_LABELS.get(row.scope, row.scope),
+        username=row.username or "–",
+        address=row.address or "–",
+        failures=row.failures,
+        refused=row.refused,
+        blocked_until=_when(row.blocked_until) if row.is_blocked else "",
+        is_blocked=row.is_blocked,
+    )
+
+
+class ThrottleState(KeysetPagerMixin, rx.State):
+    """Login throttles (admins): who is slowed down after failed logins, and clearing them."""
+
+    throttles: list[ThrottleView] = []
+    blocked_only: bool = False
+
+    async def _fetch_page(self, actor: Actor):
+        page: ThrottlePage = await runner.run(
+            auth.list_throttles, actor, "", self.blocked_only, self._cursor() or 0, THROTTLE_PAGE_SIZE
+        )
+        self.throttles = [_view(row) for row in page.rows]
+        self.next_cursor = str(page.next_before or "")
+
+    @rx.event
+    async def load(self):
+        """Guard (admins only) and show the first page of throttles."""
+        return await self._open_page(lambda actor: self._first_page(), admin=True)
+
+    @rx.event
+    async def refresh(self):
+        """Show the first page again."""
+        return await self._first_page()
+
+    @rx.event
+    async def set_blocked_only(self, blocked_only: bool):
+        """Show only throttles that refuse or slow logins right now."""
+        self.blocked_only = blocked_only is True
+        return await self._first_page()
+
+    @rx.event
+    async def clear(self, throttle_id: int):
+        """Forget one throttle: its username / address may log in at once."""
+        return await self._act(auth.clear_throttle, throttle_id, then=self._cleared, on_error=self._gone)
+
+    async def _cleared(self, actor: Actor, _result):
+        await self._fetch_page(actor)
+        return rx.toast.success("Throttle cleared.")
+
+    async def _gone(self, actor: Actor, error: DomainError):
+        await self._fetch_page(actor)
+        return rx.toast.info(error.message)

@@ -1,12 +1,13 @@
-"""The browser's session: its token, who it belongs to, page guards and logout."""
+"""The browser's session: its token, who it belongs to, and logout (page guards: states/mixins.py)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from work_dispatch.services import auth, runner
+from work_dispatch.realtime.registry import REGISTRY
+from work_dispatch.services import auth, login_throttle, runner
 from work_dispatch.services.actor import Actor
-from work_dispatch.states.live import REGISTRY
+from work_dispatch.settings import settings
 
 LOGIN_PATH = "/login"
 
@@ -35,7 +36,13 @@ class SessionState(rx.State):
         self.role = actor.role if actor else ""
 
     def _client_address(self) -> str:
-        return self.router.session.client_ip or ""
+        # Reflex's own trusted_proxy_hops stays 0: the socket peer is under "asgi-scope-client".
+        headers = self.router.headers.raw_headers
+        return login_throttle.client_address(
+            headers.get("asgi-scope-client") or self.router.session.client_ip or "",
+            headers.get("x-forwarded-for"),
+            settings.trusted_proxy_hops,
+        )
 
     @rx.event
     async def route_home(self):
@@ -53,44 +60,3 @@ class SessionState(rx.State):
         for substate in root.substates.values():
             substate.reset()
         return rx.redirect(LOGIN_PATH, replace=True)
-
-
-async def page_actor(
-    state: rx.State, *, supervisor: bool = False, operator: bool = False, admin: bool = False
-):
-    """Resolve the actor for a page load and decide where a wrong visitor goes.
-
-    Args:
-        state: Any state of the page (used to reach the session).
-        supervisor: The page is for supervisors and admins.
-        operator: The page is for operators.
-        admin: The page is for admins only.
-
-    Returns:
-        (actor, redirect): the actor when allowed, else None and the redirect to return.
-    """
-    session = await state.get_state(SessionState)
-    actor = await session._actor()
-    if actor is None:
-        forget_session(state.router.session.client_token)
-        return None, rx.redirect(LOGIN_PATH, replace=True)
-    if (
-        (supervisor and not actor.is_supervisor)
-        or (operator and not actor.is_operator)
-        or (admin and not actor.is_admin)
-    ):
-        return None, rx.redirect(actor.home_path, replace=True)
-    return actor, None
-
-
-async def current_actor(state: rx.State) -> Actor | None:
-    """The actor behind the state's session, re-validated against the database.
-
-    Args:
-        state: Any state of the app.
-
-    Returns:
-        The actor or None.
-    """
-    session = await state.get_state(SessionState)
-    return await session._actor()
