@@ -22,12 +22,17 @@ install: $(STAMP)
 
 run: install
 	$(PY) -m work_dispatch demo
+	$(PY) -m work_dispatch addresses
 	$(VENV)/bin/reflex run --env prod
 
 # Production: PostgreSQL + Redis + several workers behind one port (see README, "Operating in production").
 serve-prod: install
 	@test -n "$$WD_DATABASE_URL" || { echo "Set WD_DATABASE_URL=postgresql+psycopg://user@host:5432/db"; exit 2; }
 	@test -n "$$REFLEX_REDIS_URL" || { echo "Set REFLEX_REDIS_URL=redis://host:6379/0"; exit 2; }
+	@test -n "$$WD_ALLOWED_ORIGINS" || { \
+	  echo "Set WD_ALLOWED_ORIGINS=https://dispatch.example.com,... (the addresses users open, comma-separated)."; \
+	  echo "Production accepts pages only from origins you name: behind a proxy or a public name this machine"; \
+	  echo "cannot tell which addresses are its own (see README, \"Tablets and allowed origins\")."; exit 2; }
 	$(PY) -m work_dispatch check
 	GRANIAN_WORKERS=$${GRANIAN_WORKERS:-3} $(VENV)/bin/reflex run --env prod
 

@@ -12,6 +12,8 @@ config = rx.Config(
     telemetry_enabled=False,
     frontend_port=settings.port,
     backend_port=settings.port,
+    # The frontend swaps "localhost" for the host the page came from: a tablet that opened
+    # http://192.168.1.20:3000 opens its websocket there (Reflex's getBackendURL).
     api_url=f"http://localhost:{settings.port}",
     deploy_url=f"http://localhost:{settings.port}",
     cors_allowed_origins=settings.allowed_origins,

@@ -10,9 +10,11 @@ from reflex.event import EventSpec
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.health import health_app
 from work_dispatch.lifespan import worker_lifespan
+from work_dispatch.network import LocalOriginCheck
 from work_dispatch.pages import (
     board,
     catalog,
+    connect,
     drafts,
     home,
     login,
@@ -23,12 +25,14 @@ from work_dispatch.pages import (
     work_order_form,
     work_orders,
 )
+from work_dispatch.settings import settings
 from work_dispatch.states.board import BoardState
 from work_dispatch.states.catalog import CatalogState
+from work_dispatch.states.connect import ConnectState
 from work_dispatch.states.dashboard import DashboardState
 from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.login import LoginState
-from work_dispatch.states.people import PeopleState
+from work_dispatch.states.people import PeopleState, ThrottleState
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.task_center import TaskCenterState
@@ -58,6 +62,9 @@ app = rx.App(
     backend_exception_handler=handle_backend_exception,
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
+if settings.automatic_origins:
+    # No WD_ALLOWED_ORIGINS: accept pages from this machine's own addresses on the port (see network.py).
+    app.sio.eio.cors_allowed_origins = LocalOriginCheck(settings.port)
 app.add_page(home.home_page, route=home.ROUTE, title="work_dispatch", on_load=SessionState.route_home)
 app.add_page(
     login.login_page,
@@ -99,6 +106,17 @@ app.add_page(board.board_page, route=board.ROUTE, title="Live board · work_disp
 app.add_page(
     catalog.catalog_page, route=catalog.ROUTE, title="Catalog · work_dispatch", on_load=CatalogState.load
 )
-app.add_page(people.people_page, route=people.ROUTE, title="People · work_dispatch", on_load=PeopleState.load)
+app.add_page(
+    people.people_page,
+    route=people.ROUTE,
+    title="People · work_dispatch",
+    on_load=[PeopleState.load, ThrottleState.load],
+)
+app.add_page(
+    connect.connect_page,
+    route=connect.ROUTE,
+    title="Connect tablets · work_dispatch",
+    on_load=ConnectState.load,
+)
 
 app.register_lifespan_task(worker_lifespan)

@@ -26,7 +26,10 @@ SUPERVISOR_NAV: tuple[NavItem, ...] = (
     NavItem("Assignment rules", "/supervisor/rules", "git-branch"),
     NavItem("Catalog", "/supervisor/catalog", "book-open"),
 )
-ADMIN_NAV: tuple[NavItem, ...] = (NavItem("People", "/supervisor/people", "users"),)
+ADMIN_NAV: tuple[NavItem, ...] = (
+    NavItem("People", "/supervisor/people", "users"),
+    NavItem("Connect tablets", "/supervisor/connect", "qr-code"),
+)
 
 
 def brand_mark(size: str = "5") -> rx.Component:

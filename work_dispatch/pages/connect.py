@@ -1,0 +1,146 @@
+"""Admin: connect tablets — the addresses of this PC on the shop network, each with a QR code to scan."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from work_dispatch.components.cards import section
+from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.states.connect import ConnectState
+from work_dispatch.states.session import SessionState
+
+ROUTE = "/supervisor/connect"
+S = ConnectState
+
+
+def _code_card(code) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.image(
+                src=code.qr_svg,
+                alt=code.url,
+                width="220px",
+                height="220px",
+                background="white",
+                class_name="pairing-qr",
+            ),
+            rx.link(
+                code.url,
+                href=code.url,
+                size="5",
+                weight="bold",
+                font_family="var(--code-font-family)",
+                class_name="pairing-url",
+            ),
+            rx.cond(
+                code.interface != "",
+                rx.badge(rx.icon("network", size=14), code.interface, variant="soft", color_scheme="gray"),
+            ),
+            align="center",
+            spacing="3",
+            padding="8px",
+        ),
+        size="2",
+        class_name="pairing-code",
+    )
+
+
+def _no_address() -> rx.Component:
+    return rx.callout(
+        "This PC has no address on a network yet. Connect it to the shop network (cable or Wi-Fi), "
+        "then look again.",
+        icon="wifi-off",
+        color_scheme="orange",
+        id="no-address",
+    )
+
+
+def _origins_note() -> rx.Component:
+    return rx.callout(
+        rx.cond(
+            S.automatic,
+            rx.text(
+                "Allowed origins: this PC's own addresses on port ",
+                S.port,
+                ". Set WD_ALLOWED_ORIGINS to name them yourself (production always does).",
+            ),
+            rx.text("Allowed origins come from WD_ALLOWED_ORIGINS: these are the addresses it names."),
+        ),
+        icon="shield-check",
+        color_scheme="gray",
+        variant="surface",
+        size="1",
+        flex="1 1 320px",
+    )
+
+
+def _names() -> rx.Component:
+    return rx.cond(
+        S.name_urls.length() > 0,
+        rx.vstack(
+            rx.text(
+                "Where the network resolves computer names, these work too:", size="2", color_scheme="gray"
+            ),
+            rx.hstack(
+                rx.foreach(S.name_urls, lambda url: rx.code(url, size="3", variant="ghost")),
+                spacing="4",
+                wrap="wrap",
+            ),
+            spacing="1",
+            id="name-urls",
+        ),
+    )
+
+
+def _addresses() -> rx.Component:
+    return section(
+        "Open on a tablet",
+        rx.text(
+            "Put the tablet on the same network as this PC, then scan a code with its camera "
+            "or type the address into its browser.",
+            size="3",
+        ),
+        rx.cond(
+            S.codes.length() > 0,
+            rx.grid(
+                rx.foreach(S.codes, _code_card),
+                columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                spacing="4",
+                width="100%",
+                id="pairing-codes",
+            ),
+            _no_address(),
+        ),
+        _names(),
+        rx.hstack(
+            _origins_note(),
+            rx.button(
+                rx.icon("refresh-cw", size=16),
+                "Look again",
+                on_click=S.refresh,
+                variant="soft",
+                min_height="44px",
+                id="refresh-addresses",
+            ),
+            align="center",
+            spacing="3",
+            width="100%",
+            wrap="wrap",
+        ),
+    )
+
+
+def connect_page() -> rx.Component:
+    """The addresses with their QR codes."""
+    return supervisor_shell(
+        rx.cond(
+            S.loaded,
+            rx.box(_addresses(), id="connect", width="100%"),
+            rx.center(rx.spinner(size="3"), padding="48px"),
+        ),
+        title="Connect tablets",
+        current=ROUTE,
+        user_name=SessionState.display_name,
+        user_role=SessionState.role,
+        on_logout=SessionState.logout,
+    )
