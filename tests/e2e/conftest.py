@@ -20,6 +20,7 @@ from work_dispatch.settings import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("WD_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
+FAILURES = PROJECT_ROOT / "artifacts" / "e2e-failures"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -61,6 +62,7 @@ class ServedApp:
         self.database_url = database_url
         self.process = process
         self.log = log
+        _SERVED.append(self)
 
     def kill(self) -> None:
         """Crash the server: SIGKILL to the process group we started."""
@@ -88,6 +90,45 @@ class ServedApp:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+
+
+_SERVED: list[ServedApp] = []
+"""Every app served in this test session, so a failing test can leave their logs behind."""
+_BROWSERS: list = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's report on the test item, for :func:`leave_evidence_on_failure`."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def leave_evidence_on_failure(request):
+    """When an e2e test fails, save every open page's screenshot and every server log.
+
+    They land in ``artifacts/e2e-failures/<test>/`` so that a flaky failure explains itself.
+    """
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    target = FAILURES / request.node.name.replace("/", "_")
+    target.mkdir(parents=True, exist_ok=True)
+    for browser in _BROWSERS:
+        for c_index, context in enumerate(browser.contexts):
+            for p_index, page in enumerate(context.pages):
+                try:
+                    page.screenshot(path=str(target / f"page-{c_index}-{p_index}.png"), full_page=True)
+                    (target / f"page-{c_index}-{p_index}.url").write_text(page.url)
+                except Exception as error:  # a crashed page must not hide the test's own failure
+                    (target / f"page-{c_index}-{p_index}.error").write_text(repr(error))
+    for app in _SERVED:
+        if app.log.exists():
+            shutil.copy(app.log, target / app.log.name)
+    print(f"\ne2e failure evidence saved in {target}")
 
 
 def serve_app(
@@ -170,7 +211,9 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        _BROWSERS.append(browser)
         yield browser
+        _BROWSERS.remove(browser)
         browser.close()
 
 
