@@ -45,6 +45,29 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def _shop_timezone() -> str:
+    """The shop's IANA timezone: ``WD_TIMEZONE``, else this machine's, else UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    candidates = [os.environ.get("WD_TIMEZONE", "").strip(), os.environ.get("TZ", "").strip()]
+    timezone_file = Path("/etc/timezone")
+    if timezone_file.exists():
+        candidates.append(timezone_file.read_text().strip())
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink() and "zoneinfo/" in str(localtime.readlink()):
+        candidates.append(str(localtime.readlink()).split("zoneinfo/", 1)[1])
+    for name in filter(None, candidates):
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            if name == candidates[0]:
+                message = f"WD_TIMEZONE must be an IANA timezone such as Asia/Shanghai, got {name!r}"
+                raise ValueError(message) from error
+            continue
+        return name
+    return "UTC"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Application settings; build with :func:`load_settings`."""
@@ -64,6 +87,7 @@ class Settings:
     login_username_max_failures: int = 100
     login_address_max_failures: int = 200
     trusted_proxy_hops: int = 0
+    timezone: str = "UTC"
 
     @property
     def namespace(self) -> str:
@@ -102,6 +126,7 @@ def load_settings() -> Settings:
         login_username_max_failures=_env_int("WD_LOGIN_USERNAME_MAX_FAILURES", 100),
         login_address_max_failures=_env_int("WD_LOGIN_ADDRESS_MAX_FAILURES", 200),
         trusted_proxy_hops=_env_int("WD_TRUSTED_PROXY_HOPS", 0),
+        timezone=_shop_timezone(),
     )
 
 
