@@ -27,6 +27,24 @@ def _quantity(url, task_id):
     return value
 
 
+UNCOVERED = """(selector) => {
+    const element = document.querySelector(selector);
+    const box = element.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+    return element.contains(hit) ? null : (hit ? hit.outerHTML.slice(0, 160) : "nothing");
+}"""
+
+
+def assert_uncovered(page, selector: str, seconds: float = 1.0) -> None:
+    """Fail if anything (a toast) lies over the element's centre, sampled for a while, once in view."""
+    page.locator(selector).scroll_into_view_if_needed()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        cover = page.evaluate(UNCOVERED, selector)
+        assert cover is None, f"{selector} is covered by {cover}"
+        time.sleep(0.05)
+
+
 def _pick(page, trigger_id, option_text):
     page.click(f"#{trigger_id}")
     page.get_by_role("option", name=option_text, exact=True).click()
@@ -58,6 +76,10 @@ def test_create_approve_review_split_publish(served_app, browser):
     page.click("#save")
     page.wait_for_url("**/supervisor/work-orders/edit?id=*")
     page.wait_for_selector("#approve")
+    # Save's toast must not lie over the next action: at the bottom right it covered "Approve", took the
+    # click, and stayed while the pointer rested on it (the flaky 30 s waits of issue 15).
+    page.wait_for_selector("[data-sonner-toast]")
+    assert_uncovered(page, "#approve")
     order_id = int(page.url.rsplit("=", 1)[1])
     title = page.inner_text("#form-title")
     page.click("#approve")
