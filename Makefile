@@ -10,7 +10,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install run serve-prod test bench lint clean
+.PHONY: install run serve-prod test bench simulate lint clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: install
 
 bench: install
 	$(PY) -m tests.benchmarks
+
+# The shop simulator: every dispatch policy over seeded shop weeks (see README, "Dispatch quality").
+simulate: install
+	$(PY) -m work_dispatch simulate $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,538 @@
+"""The discrete-event run of one scenario under one policy, through the real domain code.
+
+Every status change goes through :func:`~work_dispatch.domain.task_machine.next_status`;
+every dispatch decision through :func:`~work_dispatch.domain.policies.rank_tasks`,
+:func:`~work_dispatch.domain.policies.plan_department` and the policy's chooser (which
+checks eligibility with :func:`~work_dispatch.domain.scheduling.exclusion_of` and, for
+count-based strategies, picks with :func:`~work_dispatch.domain.dispatching.select_operator`).
+
+The shop floor, as simulated:
+
+- A work order's tasks are generated and published when it is released; a task becomes
+  *ready* when the previous route step is complete, and only ready tasks are dispatched.
+- After every change (release, completion, shift start or end) a dispatch cycle runs;
+  then every idle operator at work starts the first task of their tablet list (paused,
+  then priority, then due time), or, under the pool strategy, claims the first task of
+  their department's pool they are qualified for, in the same tablet order.
+- At the end of an operator's working time their running task is paused ("shift end")
+  and, with their unstarted tasks, handed back to dispatch, so the next shift carries on.
+- Real durations differ from planned ones; what policies see is the planned remaining
+  minutes computed from the good quantity reported so far.
+
+The run checks, independently of the code under test, that nobody ever holds more tasks
+than their WIP limit, works on a process they are not qualified for, or gets or does
+work outside their shift or during an absence; those are the *violations*.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from work_dispatch.domain.enums import PRIORITY_RANK, Strategy, TaskStatus
+from work_dispatch.domain.policies import (
+    DUE_DATE_PARAMS,
+    STRATEGY_POLICIES,
+    Chooser,
+    DueDateParams,
+    TaskOrder,
+    TaskView,
+    count_based,
+    least_work,
+    plan_department,
+    rank_tasks,
+)
+from work_dispatch.domain.scheduling import Candidate, Requirement, exclusion_of, remaining_minutes
+from work_dispatch.domain.task_machine import TaskAction, next_status
+from work_dispatch.simulation.policies import SimPolicy
+from work_dispatch.simulation.shop import DEPARTMENT, PROCESS, START, Scenario, at_minute
+
+HORIZON_DAYS = 28
+"""A run stops after this many days even if work is left (reported as unfinished)."""
+
+_DONE, _WORK_END, _WORK_START, _ARRIVE, _TICK = 0, 1, 2, 3, 4
+TICK_MINUTES = 5.0
+"""How often dispatch runs between events when a policy waits for operators to be nearly free."""
+_WAITING = frozenset({TaskStatus.PENDING, TaskStatus.QUEUED, TaskStatus.ASSIGNED, TaskStatus.PAUSED})
+
+
+@dataclass
+class SimTask:
+    """A task of the run."""
+
+    task_id: int
+    order_index: int
+    step_index: int
+    process_id: int
+    department_id: int
+    quantity: int
+    planned: float
+    actual: float
+    downstream: float
+    due: float
+    priority: str
+    status: TaskStatus = TaskStatus.DRAFT
+    operator_id: int | None = None
+    ready_at: float | None = None
+    worked: float = 0.0
+    completed_at: float | None = None
+    view_due: Any = None
+
+
+@dataclass
+class OperatorState:
+    """An operator during the run."""
+
+    operator_id: int
+    department_id: int
+    name: str
+    levels: dict[int, int]
+    calendar: Any
+    work_starts: list[float]
+    work_ends: list[float]
+    shift_starts: list[float]
+    shift_ends: list[float]
+    absence_spans: list[tuple[float, float]]
+    working: bool = False
+    running: int | None = None
+    run_started: float = 0.0
+    run_token: int = 0
+    open_tasks: list[int] = field(default_factory=list)
+    busy: float = 0.0
+    intervals: list[tuple[float, float, int]] = field(default_factory=list)
+    idle_with_backlog: float = 0.0
+
+
+@dataclass
+class RunResult:
+    """What one run produced: per-order completions, per-operator time, violations."""
+
+    policy: str
+    completed_at: list[float | None]
+    operators: list[OperatorState]
+    tasks: list[SimTask]
+    violations: dict[str, int]
+    end: float
+    decisions: int
+    sample_explanation: dict[str, Any] | None = None
+
+
+class _Run:
+    def __init__(self, scenario: Scenario, policy: SimPolicy, params: DueDateParams) -> None:
+        self.scenario = scenario
+        self.policy = policy
+        self.params = params
+        self.wip_limit = scenario.settings.wip_limit
+        self.rng = random.Random(scenario.seed)
+        self.cursors: dict[Any, int | None] = {}
+        self.shop = scenario.shop_calendar
+        self.clock = self.shop.working_minutes_between
+        self.events: list[tuple[float, int, int, int]] = []
+        self.sequence = 0
+        self.tasks: list[SimTask] = []
+        self.order_tasks: list[list[int]] = []
+        self.completed_at: list[float | None] = [None] * len(scenario.orders)
+        self.violations = {"wip": 0, "skill": 0, "shift": 0, "absence": 0, "overrun": 0}
+        self.decisions = 0
+        self.sample_explanation: dict[str, Any] | None = None
+        self.end_limit = HORIZON_DAYS * 1440.0
+        self.operators: dict[int, OperatorState] = {}
+        self.by_department: dict[int, list[OperatorState]] = {}
+        self.requirements = {
+            p.process_id: Requirement(
+                p.process_id, p.min_level, DEPARTMENT[p.department_id].requires_check_in
+            )
+            for p in PROCESS.values()
+        }
+        self.ready_open: set[int] = set()
+        self.unfinished = 0
+        self.choosers: dict[int, Chooser] = {}
+        self.commit = params.commit_minutes if policy.order is TaskOrder.DUE_DATE else policy.commit_minutes
+        for operator in scenario.operators:
+            state = self._operator_state(operator)
+            self.operators[operator.operator_id] = state
+            self.by_department.setdefault(operator.department_id, []).append(state)
+        for department_id in self.by_department:
+            self.choosers[department_id] = self._chooser(department_id)
+
+    # -- setup -------------------------------------------------------------------------------
+    def _chooser(self, department_id: int) -> Chooser:
+        name = self.policy.chooser
+        if name == "least_work":
+            return least_work
+        if name in STRATEGY_POLICIES:
+            return STRATEGY_POLICIES[name][1]
+        if name == "pool":
+            return least_work  # never used: pool tasks are claimed
+        return count_based(Strategy(name), self.rng, self.cursors, department_id)
+
+    def _operator_state(self, operator) -> OperatorState:
+        horizon = at_minute(self.end_limit)
+        spans = operator.calendar.working_intervals(START, horizon)
+        work = [((a - START).total_seconds() / 60, (b - START).total_seconds() / 60) for a, b in spans]
+        # The independent check: shift occurrences straight from the template (UTC shop).
+        shift = operator.shift
+        shift_spans = []
+        for day in range(HORIZON_DAYS + 1):
+            if (START.weekday() + day) % 7 in shift.weekdays:
+                begin = day * 1440 + shift.start.hour * 60 + shift.start.minute
+                shift_spans.append((begin, begin + shift.minutes))
+        absences = [
+            ((a.start - START).total_seconds() / 60, (a.end - START).total_seconds() / 60)
+            for a in operator.absences
+        ]
+        state = OperatorState(
+            operator.operator_id,
+            operator.department_id,
+            operator.name,
+            dict(operator.levels),
+            operator.calendar,
+            [a for a, _ in work],
+            [b for _, b in work],
+            [a for a, _ in shift_spans],
+            [b for _, b in shift_spans],
+            absences,
+        )
+        for a, b in work:
+            self._push(a, _WORK_START, operator.operator_id)
+            self._push(b, _WORK_END, operator.operator_id)
+        return state
+
+    def _push(self, when: float, kind: int, subject: int) -> None:
+        self.sequence += 1
+        heapq.heappush(self.events, (when, kind, self.sequence, subject))
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        for index, order in enumerate(self.scenario.orders):
+            self._push(order.release, _ARRIVE, index)
+        if self.commit:  # an operator becomes "nearly free" between events: look every few minutes
+            self._push(self.scenario.orders[0].release if self.scenario.orders else 0.0, _TICK, 0)
+        now = 0.0
+        while self.events:
+            now = self.events[0][0]
+            if now > self.end_limit or (self.unfinished == 0 and self._all_released()):
+                break
+            while self.events and self.events[0][0] == now:
+                _, kind, _, subject = heapq.heappop(self.events)
+                if kind == _DONE:
+                    self._done(subject, now)
+                elif kind == _WORK_END:
+                    self._work_end(subject, now)
+                elif kind == _WORK_START:
+                    self.operators[subject].working = True
+                elif kind == _ARRIVE:
+                    self._arrive(subject, now)
+                elif self.unfinished or not self._all_released():
+                    self._push(now + TICK_MINUTES, _TICK, 0)
+            self._dispatch(now)
+            self._operators_act(now)
+            upcoming = self.events[0][0] if self.events else now
+            self._account_idle(now, min(upcoming, self.end_limit))
+        end = max((c for c in self.completed_at if c is not None), default=0.0)
+        return RunResult(
+            self.policy.name,
+            self.completed_at,
+            list(self.operators.values()),
+            self.tasks,
+            self.violations,
+            end,
+            self.decisions,
+            self.sample_explanation,
+        )
+
+    def _all_released(self) -> bool:
+        return len(self.order_tasks) == len(self.scenario.orders)
+
+    # -- events ----------------------------------------------------------------------------------
+    def _arrive(self, index: int, now: float) -> None:
+        order = self.scenario.orders[index]
+        ids = []
+        remaining_after = [sum(s.planned for s in order.steps[i + 1 :]) for i in range(len(order.steps))]
+        due_at = at_minute(order.due)
+        for step_index, step in enumerate(order.steps):
+            task = SimTask(
+                len(self.tasks) + 1,
+                index,
+                step_index,
+                step.process_id,
+                PROCESS[step.process_id].department_id,
+                step.quantity,
+                step.planned,
+                step.actual,
+                remaining_after[step_index],
+                order.due,
+                order.priority,
+                view_due=due_at,
+            )
+            task.status = next_status(TaskAction.PUBLISH, task.status)
+            self.tasks.append(task)
+            ids.append(task.task_id)
+        self.order_tasks.append(ids)
+        self.unfinished += 1
+        self._make_ready(ids[0], now)
+
+    def _make_ready(self, task_id: int, now: float) -> None:
+        task = self.tasks[task_id - 1]
+        task.ready_at = now
+        self.ready_open.add(task_id)
+
+    def _done(self, task_id: int, now: float) -> None:
+        task = self.tasks[task_id - 1]
+        operator = self.operators[task.operator_id]
+        if operator.running != task_id:
+            return
+        self._stop_running(operator, now)
+        if self._work_index(operator, now - 1e-6) is None:
+            self.violations["overrun"] += 1
+        task.status = next_status(TaskAction.COMPLETE, task.status)
+        task.completed_at = now
+        operator.open_tasks.remove(task_id)
+        self.ready_open.discard(task_id)
+        ids = self.order_tasks[task.order_index]
+        if task.step_index + 1 < len(ids):
+            self._make_ready(ids[task.step_index + 1], now)
+        else:
+            self.completed_at[task.order_index] = now
+            self.unfinished -= 1
+
+    def _work_end(self, operator_id: int, now: float) -> None:
+        operator = self.operators[operator_id]
+        operator.working = False
+        if operator.running is not None:
+            task = self.tasks[operator.running - 1]
+            self._stop_running(operator, now)
+            task.status = next_status(TaskAction.PAUSE, task.status)  # reason: shift end
+        for task_id in list(operator.open_tasks):
+            task = self.tasks[task_id - 1]
+            task.status = next_status(TaskAction.UNASSIGN, task.status)
+            task.operator_id = None
+            operator.open_tasks.remove(task_id)
+
+    def _stop_running(self, operator: OperatorState, now: float) -> None:
+        task = self.tasks[operator.running - 1]
+        task.worked += now - operator.run_started
+        operator.busy += now - operator.run_started
+        if now > operator.run_started:
+            operator.intervals.append((operator.run_started, now, task.task_id))
+        operator.running = None
+        operator.run_token += 1
+
+    # -- decisions -------------------------------------------------------------------------------
+    def _remaining_planned(self, task: SimTask, now: float) -> float:
+        worked = task.worked
+        operator = self.operators.get(task.operator_id) if task.operator_id else None
+        if operator is not None and operator.running == task.task_id:
+            worked += now - operator.run_started
+        process = PROCESS[task.process_id]
+        noise = task.actual / task.planned
+        setup = process.rate.setup_minutes * noise
+        run = task.actual - setup
+        good = (
+            0
+            if worked <= setup or run <= 0
+            else min(task.quantity, int(task.quantity * (worked - setup) / run))
+        )
+        return remaining_minutes(process.rate, task.quantity, good)
+
+    def _candidates(self, team: list[OperatorState], now: float) -> list[Candidate]:
+        return [
+            Candidate(
+                op.operator_id,
+                op.name,
+                self.wip_limit,
+                len(op.open_tasks),
+                sum(self._remaining_planned(self.tasks[t - 1], now) for t in op.open_tasks),
+                op.calendar,
+                checked_in=op.working,
+                levels=op.levels,
+            )
+            for op in team
+        ]
+
+    def _view(self, task: SimTask, now: float) -> TaskView:
+        return TaskView(
+            task.task_id,
+            task.process_id,
+            task.priority,
+            self._remaining_planned(task, now),
+            task.view_due,
+            at_minute(task.ready_at),
+            task.downstream,
+        )
+
+    def _dispatch(self, now: float) -> None:
+        waiting: dict[int, list[SimTask]] = {}
+        pool = self.policy.chooser == "pool"
+        for task_id in self.ready_open:
+            task = self.tasks[task_id - 1]
+            if task.status is TaskStatus.PENDING or (task.status is TaskStatus.QUEUED and not pool):
+                waiting.setdefault(task.department_id, []).append(task)
+        if not waiting:
+            return
+        at = at_minute(now)
+        for department_id in sorted(waiting):
+            tasks = sorted(waiting[department_id], key=lambda t: t.task_id)
+            if pool:
+                for task in tasks:
+                    if task.status is TaskStatus.PENDING:
+                        task.status = next_status(TaskAction.QUEUE, task.status)
+                continue
+            team = self.by_department[department_id]
+            if not any(op.working and len(op.open_tasks) < self.wip_limit for op in team):
+                continue
+            candidates = self._candidates(team, now)
+            if self.commit is not None and not any(
+                op.working and c.load_minutes <= self.commit and c.open_tasks < c.wip_limit
+                for op, c in zip(team, candidates, strict=True)
+            ):
+                continue
+            ranked = rank_tasks(
+                self.policy.order,
+                [self._view(t, now) for t in tasks],
+                at,
+                params=self.params,
+                clock=self.clock,
+            )
+            assignments = plan_department(
+                ranked,
+                candidates,
+                self.requirements,
+                self.choosers[department_id],
+                at,
+                commit_minutes=self.commit,
+            )
+            for assignment in assignments:
+                task = self.tasks[assignment.task_id - 1]
+                operator = self.operators[assignment.operator_id]
+                self._check_assignment(operator, task, now)
+                task.status = next_status(TaskAction.ASSIGN, task.status)
+                task.operator_id = operator.operator_id
+                operator.open_tasks.append(task.task_id)
+                self.decisions += 1
+                if self.sample_explanation is None and len(assignment.explanation.get("excluded", [])) > 0:
+                    self.sample_explanation = assignment.explanation
+
+    def _tablet_key(self, task: SimTask):
+        return (
+            0 if task.status is TaskStatus.PAUSED else 1,
+            -PRIORITY_RANK[task.priority],
+            task.due,
+            task.task_id,
+        )
+
+    def _operators_act(self, now: float) -> None:
+        pool = self.policy.chooser == "pool"
+        at = None
+        for operator in self.operators.values():
+            if not operator.working or operator.running is not None:
+                continue
+            mine = [self.tasks[t - 1] for t in operator.open_tasks]
+            if not mine and pool:
+                at = at or at_minute(now)
+                claimed = self._claim(operator, now, at)
+                if claimed is not None:
+                    mine = [claimed]
+            if not mine:
+                continue
+            task = min(mine, key=self._tablet_key)
+            self._start(operator, task, now)
+
+    def _claim(self, operator: OperatorState, now: float, at) -> SimTask | None:
+        queued = [
+            self.tasks[t - 1]
+            for t in self.ready_open
+            if self.tasks[t - 1].status is TaskStatus.QUEUED
+            and self.tasks[t - 1].department_id == operator.department_id
+        ]
+        if not queued or len(operator.open_tasks) >= self.wip_limit:
+            return None
+        candidate = self._candidates([operator], now)[0]
+        for task in sorted(queued, key=self._tablet_key):
+            if exclusion_of(candidate, self.requirements[task.process_id], at) is None:
+                self._check_assignment(operator, task, now)
+                task.status = next_status(TaskAction.CLAIM, task.status)
+                task.operator_id = operator.operator_id
+                operator.open_tasks.append(task.task_id)
+                self.decisions += 1
+                return task
+        return None
+
+    def _start(self, operator: OperatorState, task: SimTask, now: float) -> None:
+        action = TaskAction.RESUME if task.status is TaskStatus.PAUSED else TaskAction.START
+        self._check_work(operator, task, now)
+        task.status = next_status(action, task.status)
+        operator.running = task.task_id
+        operator.run_started = now
+        operator.run_token += 1
+        finish = now + (task.actual - task.worked)
+        index = self._work_index(operator, now)
+        if index is not None and finish <= operator.work_ends[index]:
+            self._push(finish, _DONE, task.task_id)
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+    def _work_index(self, operator: OperatorState, now: float) -> int | None:
+        index = bisect.bisect_right(operator.work_starts, now) - 1
+        if index >= 0 and now < operator.work_ends[index]:
+            return index
+        return None
+
+    def _presence_violation(self, operator: OperatorState, now: float) -> str | None:
+        if any(a <= now < b for a, b in operator.absence_spans):
+            return "absence"
+        index = bisect.bisect_right(operator.shift_starts, now) - 1
+        if index < 0 or now >= operator.shift_ends[index]:
+            return "shift"
+        return None
+
+    def _check_assignment(self, operator: OperatorState, task: SimTask, now: float) -> None:
+        problem = self._presence_violation(operator, now)
+        if problem:
+            self.violations[problem] += 1
+        if operator.levels.get(task.process_id, 0) < PROCESS[task.process_id].min_level:
+            self.violations["skill"] += 1
+        if len(operator.open_tasks) + 1 > self.wip_limit:
+            self.violations["wip"] += 1
+
+    def _check_work(self, operator: OperatorState, task: SimTask, now: float) -> None:
+        problem = self._presence_violation(operator, now)
+        if problem:
+            self.violations[problem] += 1
+        if operator.levels.get(task.process_id, 0) < PROCESS[task.process_id].min_level:
+            self.violations["skill"] += 1
+
+    def _account_idle(self, now: float, upcoming: float) -> None:
+        span = upcoming - now
+        if span <= 0:
+            return
+        waiting: dict[int, set[int]] = {}
+        for task_id in self.ready_open:
+            task = self.tasks[task_id - 1]
+            if task.status in _WAITING:
+                waiting.setdefault(task.department_id, set()).add(task.process_id)
+        if not waiting:
+            return
+        for operator in self.operators.values():
+            if not operator.working or operator.running is not None:
+                continue
+            for process_id in waiting.get(operator.department_id, ()):
+                if operator.levels.get(process_id, 0) >= PROCESS[process_id].min_level:
+                    operator.idle_with_backlog += span
+                    break
+
+
+def simulate(scenario: Scenario, policy: SimPolicy, params: DueDateParams = DUE_DATE_PARAMS) -> RunResult:
+    """Run one scenario under one policy.
+
+    Args:
+        scenario: The seeded shop week.
+        policy: The policy.
+        params: ``due_date``'s parameters.
+
+    Returns:
+        The run's raw results (see :mod:`work_dispatch.simulation.metrics`).
+    """
+    return _Run(scenario, policy, params).run()
