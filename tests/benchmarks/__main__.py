@@ -12,7 +12,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks import bench_board, bench_browser, bench_dispatch, bench_generation, bench_push
+from tests.benchmarks import (
+    bench_board,
+    bench_browser,
+    bench_dispatch,
+    bench_generation,
+    bench_push,
+    bench_sim,
+    bench_ws,
+)
 from tests.benchmarks.common import SCALE, Results
 
 SUITES = {
@@ -21,6 +29,8 @@ SUITES = {
     "board": bench_board.run,
     "push": bench_push.run,
     "browser": bench_browser.run,
+    "ws": bench_ws.run,
+    "sim": bench_sim.run,
 }
 
 

@@ -109,9 +109,10 @@ def run(results: Results, tmp) -> None:
         async def naive(watchers) -> float:
             started = time.perf_counter()
             for watcher in watchers:
-                data = await runner.run(task_center.overviews_for, [watcher.user_id])
+                key = (watcher.user_id, watcher.locale)
+                data = await runner.run(task_center.overviews_for, [key])
 
-                def apply(state, overview=data[watcher.user_id]) -> None:
+                def apply(state, overview=data[key]) -> None:
                     state._apply(overview, set())
 
                 await fanout.push_state(watcher.token, TaskCenterState, apply)
