@@ -17,6 +17,8 @@ config = rx.Config(
     api_url=f"http://localhost:{settings.port}",
     deploy_url=f"http://localhost:{settings.port}",
     cors_allowed_origins=settings.allowed_origins,
+    # How long a tab's UI state outlives its last event (the database stays the source of truth).
+    redis_token_expiration=round(settings.state_expiry_minutes * 60),
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],
     plugins=[

@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
+from work_dispatch.i18n import LOCALES, normalize_locale, translate
 from work_dispatch.settings import PROJECT_ROOT, settings
+
+
+def cli_locale(explicit: str | None = None) -> str:
+    """The language of this command's messages: ``--locale``, else the environment.
+
+    Args:
+        explicit: The ``--locale`` value, if given.
+
+    Returns:
+        A supported locale: from ``explicit``, else the first of ``LC_ALL``, ``LC_MESSAGES``
+        and ``LANG`` that is set (``zh_CN.UTF-8`` gives ``zh-CN``); English otherwise.
+    """
+    if explicit:
+        return normalize_locale(explicit)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return normalize_locale(value.split(".")[0])
+    return normalize_locale(None)
 
 
 def migrate(url: str | None = None, revision: str = "head") -> None:
@@ -25,19 +46,25 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     command.upgrade(config, revision)
 
 
-def check_services() -> list[str]:
-    """Problems with the configured database and Redis, as sentences (empty when both answer)."""
+def check_services(locale: str | None = None) -> list[str]:
+    """Problems with the configured database and Redis, as sentences (empty when both answer).
+
+    Args:
+        locale: Language of the sentences (default: the environment's, see :func:`cli_locale`).
+    """
     from sqlalchemy import text
 
     from work_dispatch.db import make_engine
 
+    locale = locale or cli_locale()
     problems = []
     engine = make_engine(settings.database_url)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:
-        problems.append(f"the database at {settings.database_url.split('@')[-1]} does not answer ({error})")
+        where = settings.database_url.split("@")[-1]
+        problems.append(translate("cli.database_down", locale, where=where, error=str(error)))
     finally:
         engine.dispose()
     if settings.redis_url:
@@ -46,7 +73,7 @@ def check_services() -> list[str]:
         try:
             redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
         except Exception as error:
-            problems.append(f"Redis at {settings.redis_url} does not answer ({error}); workers need it")
+            problems.append(translate("cli.redis_down", locale, url=settings.redis_url, error=str(error)))
     return problems
 
 
@@ -83,32 +110,30 @@ def terminal_qr(url: str, colours: bool) -> str:
     return "\n".join(lines)
 
 
-def print_addresses(out=None) -> None:
+def print_addresses(out=None, locale: str | None = None) -> None:
     """Print the addresses tablets should open, each with a QR code for the terminal.
 
     Args:
         out: Where to write; default standard output.
+        locale: Language of the text (default: the environment's, see :func:`cli_locale`).
     """
     from work_dispatch.services.connect import pairing_urls
 
     out = out or sys.stdout
+    locale = locale or cli_locale()
     addresses, names = pairing_urls(settings)
     if not addresses:
-        print(
-            f"No network address found: connect this PC to the shop network, then run "
-            f"`python -m work_dispatch addresses`. On this PC: http://localhost:{settings.port}",
-            file=out,
-        )
+        print(translate("cli.no_address", locale, port=settings.port), file=out)
         return
-    source = "this PC's own addresses" if settings.automatic_origins else "WD_ALLOWED_ORIGINS"
-    print(f"Open one of these on a tablet on the shop network (allowed origins: {source}):", file=out)
+    source = translate("cli.origins_own" if settings.automatic_origins else "cli.origins_configured", locale)
+    print(translate("cli.open_on_tablet", locale, source=source), file=out)
     for address in addresses:
         interface = f"  ({address.interface})" if address.interface else ""
         print(f"\n  {address.url}{interface}", file=out)
         print(terminal_qr(address.url, colours=out.isatty()), file=out)
     if names:
-        print(f"Where the network resolves names, these work too: {', '.join(names)}", file=out)
-    print(f"On this PC: http://localhost:{settings.port}", file=out)
+        print(translate("cli.names_work_too", locale, names=", ".join(names)), file=out)
+    print(translate("cli.on_this_pc", locale, port=settings.port), file=out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,34 +145,51 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         Process exit code.
     """
-    parser = argparse.ArgumentParser(prog="python -m work_dispatch")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["simulate"]:
+        from work_dispatch.simulation.cli import main as simulate
+
+        return simulate(argv[1:])
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--locale")
+    locale = cli_locale(pre.parse_known_args(argv)[0].locale)
+
+    def say(key: str, **params) -> str:
+        return translate(key, locale, **params)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--locale", metavar="LOCALE", help=say("cli.help.locale", locales=", ".join(LOCALES)))
+    parser = argparse.ArgumentParser(prog="python -m work_dispatch", parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser("demo", help="migrate, then load the demo print shop (idempotent)")
-    sub.add_parser("check", help="check that the configured database and Redis answer, then migrate")
-    sub.add_parser("addresses", help="print the addresses tablets should open, with QR codes")
+    sub.add_parser("migrate", parents=[common], help=say("cli.help.migrate"))
+    sub.add_parser("demo", parents=[common], help=say("cli.help.demo"))
+    sub.add_parser("check", parents=[common], help=say("cli.help.check"))
+    sub.add_parser("addresses", parents=[common], help=say("cli.help.addresses"))
+    sub.add_parser("simulate", parents=[common], help=say("cli.help.simulate"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     if args.command == "addresses":
-        print_addresses()
+        print_addresses(locale=locale)
         return 0
     if args.command == "check":
-        problems = check_services()
+        problems = check_services(locale)
         if problems:
             for problem in problems:
-                print(f"error: {problem}", file=sys.stderr)
+                print(say("cli.error", problem=problem), file=sys.stderr)
             return 1
     migrate()
     if args.command == "demo":
         from work_dispatch.db import session_scope
         from work_dispatch.services.demo import load_demo
 
+        # The shop's language comes from --locale only: the environment picks the messages' language.
+        shop_locale = normalize_locale(args.locale) if args.locale else "en"
         with session_scope() as db:
-            counts = load_demo(db)
-        print("Demo shop ready:", ", ".join(f"{k}={v}" for k, v in counts.items()))
+            counts = load_demo(db, shop_locale)
+        print(say("cli.demo_ready", **counts))
     else:
-        print(f"Database migrated: {settings.database_url.split('@')[-1]}")
+        print(say("cli.migrated", where=settings.database_url.split("@")[-1]))
     return 0
 
 

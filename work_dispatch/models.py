@@ -20,11 +20,16 @@ def utc_now() -> datetime:
 
 
 class Department(SQLModel, table=True):
-    """A shop department (prepress, printing, ...) owning a pool of tasks."""
+    """A shop department (prepress, printing, ...) owning a pool of tasks.
+
+    ``names`` (on processes and products too) holds optional names per locale,
+    ``{"zh-CN": "印刷"}``; a reader without one sees ``name``.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=CODE_LENGTH, unique=True)
     name: str = Field(max_length=NAME_LENGTH)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     sort_order: int = 0
     is_active: bool = True
 
@@ -39,7 +44,10 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=16)
     is_active: bool = True
     wip_limit: int = 3
+    locale: str = Field(default="en", max_length=10)
     created_at: datetime = Field(default_factory=utc_now)
+    pin_hash: str | None = Field(default=None, max_length=255)
+    """argon2 hash of the operator's quick-switch PIN (shop-floor devices only); None: no PIN."""
 
 
 class UserDepartment(SQLModel, table=True):
@@ -65,6 +73,10 @@ class UserSession(SQLModel, table=True):
     expires_at: datetime
     revoked_at: datetime | None = None
     address: str = Field(default="", max_length=64)
+    last_seen_at: datetime | None = None
+    """Last handler call of the browser (idle sessions end: ``expires_at`` slides with it)."""
+    device_id: int | None = Field(default=None, foreign_key="shop_floor_device.id", ondelete="SET NULL")
+    """The shop-floor device the session was opened on, if any."""
 
 
 class AuthEvent(SQLModel, table=True):
@@ -91,6 +103,7 @@ class Process(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=CODE_LENGTH, unique=True)
     name: str = Field(max_length=NAME_LENGTH)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     standard_minutes: int = 30
     is_active: bool = True
 
@@ -101,6 +114,7 @@ class Product(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=CODE_LENGTH, unique=True)
     name: str = Field(max_length=NAME_LENGTH)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     unit: str = Field(default="pcs", max_length=16)
     is_active: bool = True
 
@@ -289,7 +303,11 @@ class TaskEvent(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """A message in a user's bell."""
+    """A message in a user's bell.
+
+    ``message`` is ``{"title": <message>, "body": <message> | None}``, each a
+    :class:`~work_dispatch.i18n.Message` as JSON: every reader sees it in their own locale.
+    """
 
     __table_args__ = (
         Index("ix_notification_recipient_read_created", "recipient_id", "is_read", "created_at"),
@@ -298,8 +316,7 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     recipient_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
     kind: str = Field(max_length=32)
-    title: str = Field(max_length=200)
-    body: str = Field(default="", max_length=TEXT_LENGTH)
+    message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     task_id: int | None = Field(default=None, foreign_key="task.id", ondelete="CASCADE")
     work_order_id: int | None = Field(default=None, foreign_key="work_order.id", ondelete="CASCADE")
     is_read: bool = False
@@ -331,3 +348,20 @@ class LoginThrottle(SQLModel, table=True):
     blocked_until: datetime | None = None
     audited_at: datetime | None = None
     expires_at: datetime = Field(default_factory=utc_now)
+
+
+class ShopFloorDevice(SQLModel, table=True):
+    """A browser a supervisor marked as a shared shop-floor tablet: PIN logins are accepted there.
+
+    The browser keeps a random device token; we keep its SHA-256 hash.
+    """
+
+    __tablename__ = "shop_floor_device"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utc_now)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

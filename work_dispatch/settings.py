@@ -68,6 +68,19 @@ def _shop_timezone() -> str:
     return "UTC"
 
 
+MONITOR_TOKEN_MIN_LENGTH = 16
+
+
+def _monitor_token() -> str | None:
+    """``WD_MONITOR_TOKEN``: the bearer token that unlocks ``/health`` details; unset shows none."""
+    token = os.environ.get("WD_MONITOR_TOKEN", "").strip()
+    if not token:
+        return None
+    if len(token) < MONITOR_TOKEN_MIN_LENGTH:
+        raise ValueError(f"WD_MONITOR_TOKEN must be at least {MONITOR_TOKEN_MIN_LENGTH} characters long")
+    return token
+
+
 @dataclass(frozen=True)
 class Settings:
     """Application settings; build with :func:`load_settings`."""
@@ -88,6 +101,10 @@ class Settings:
     login_address_max_failures: int = 200
     trusted_proxy_hops: int = 0
     timezone: str = "UTC"
+    max_tasks_per_order: int = 2_000
+    tablet_idle_minutes: float = 15.0
+    state_expiry_minutes: float = 60.0
+    monitor_token: str | None = field(default=None, repr=False)
 
     @property
     def namespace(self) -> str:
@@ -127,6 +144,10 @@ def load_settings() -> Settings:
         login_address_max_failures=_env_int("WD_LOGIN_ADDRESS_MAX_FAILURES", 200),
         trusted_proxy_hops=_env_int("WD_TRUSTED_PROXY_HOPS", 0),
         timezone=_shop_timezone(),
+        max_tasks_per_order=max(1, _env_int("WD_MAX_TASKS_PER_ORDER", 2_000)),
+        tablet_idle_minutes=max(0.0, _env_float("WD_TABLET_IDLE_MINUTES", 15.0)),
+        state_expiry_minutes=max(1.0, _env_float("WD_STATE_EXPIRY_MINUTES", 60.0)),
+        monitor_token=_monitor_token(),
     )
 
 

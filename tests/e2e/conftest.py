@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pwd
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -30,6 +33,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 768, "height": 1024}
+MONITOR_TOKEN = "e2e-monitor-token-0123456789"
+"""``WD_MONITOR_TOKEN`` of every served app: :meth:`ServedApp.health` sends it to read the details."""
 
 
 def free_port() -> int:
@@ -70,13 +75,19 @@ class ServedApp:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=20)
 
-    def health(self) -> dict:
-        """The server's /health body (also when it answers 503)."""
+    def health(self, token: str | None = MONITOR_TOKEN) -> dict:
+        """The server's /health body (also when it answers 503), with the details by default.
+
+        Args:
+            token: The monitoring token to send; None asks as an anonymous caller.
+        """
         import json
         import urllib.error
 
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(f"{self.base_url}/health", headers=headers)
         try:
-            with urllib.request.urlopen(f"{self.base_url}/health", timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=5) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             return json.loads(error.read())
@@ -94,6 +105,166 @@ class ServedApp:
 
 _SERVED: list[ServedApp] = []
 """Every app served in this test session, so a failing test can leave their logs behind."""
+_SERVICE_LOGS: list[Path] = []
+"""Logs of the private PostgreSQL clusters and Redis servers started in this session."""
+PG_BIN = Path(os.environ.get("WD_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _ping_redis(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class PrivateRedis:
+    """A redis-server of one test only, on a free port, without persistence; ended by its PID.
+
+    Never the machine's shared Redis: it listens on a port of its own, and :meth:`kill` sends SIGKILL
+    to the process this object started, nothing else.
+    """
+
+    def __init__(self, directory: Path):
+        if not shutil.which("redis-server"):
+            unavailable("redis-server is not installed")
+        self.port = free_port()
+        self.dir = directory
+        self.log = directory / f"redis-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+        _SERVICE_LOGS.append(self.log)
+
+    @property
+    def url(self) -> str:
+        """The server's URL (database 0)."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start on this object's port and wait until it answers PING."""
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                *("--port", str(self.port)),
+                *("--bind", "127.0.0.1"),
+                *("--save", ""),
+                *("--appendonly", "no"),
+                *("--dir", str(self.dir)),
+                *("--logfile", str(self.log)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not _ping_redis(self.port):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"private redis did not start on {self.port}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """Crash it: SIGKILL, no shutdown, nothing saved."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """End it cleanly (SIGTERM), or by SIGKILL when it does not go."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of one test only: ``initdb`` into a temporary directory, its own port.
+
+    Never the machine's shared PostgreSQL. ``initdb`` refuses to run as root, so under root the
+    cluster belongs to the ``postgres`` system user (``runuser``). :meth:`destroy` stops it and removes
+    the directory.
+    """
+
+    def __init__(self):
+        if not (PG_BIN / "initdb").exists():
+            unavailable(f"PostgreSQL server binaries are not in {PG_BIN} (set WD_PG_BIN)")
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="wd-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "postgres.log"
+        self._as_owner: list[str] = []
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                unavailable("running as root, and there is no postgres user to own a test cluster")
+            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+            self._as_owner = ["runuser", "-u", "postgres", "--"]
+        _SERVICE_LOGS.append(self.log)
+        self._run(
+            "initdb",
+            *("-D", str(self.data)),
+            *("-U", "postgres"),
+            *("-A", "trust"),
+            *("-E", "UTF8"),
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+
+    def _run(self, program: str, *args: str) -> None:
+        result = subprocess.run(
+            [*self._as_owner, str(PG_BIN / program), *args], capture_output=True, text=True, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{program} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", *args)
+
+    def url(self, database: str = "postgres") -> str:
+        """A SQLAlchemy URL of a database of this cluster."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's PID while it runs."""
+        pid_file = self.data / "postmaster.pid"
+        return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+
+    def start(self) -> None:
+        """Start on this object's port (TCP on 127.0.0.1, socket in its own directory)."""
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir} "
+            "-c fsync=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._pg_ctl("-o", options, "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop it (``fast``: disconnect every client, roll back their transactions)."""
+        self._pg_ctl("-m", mode, "stop")
+
+    def create_database(self, name: str) -> str:
+        """Create a database; its URL."""
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return self.url(name)
+
+    def destroy(self) -> None:
+        """Stop the cluster (SIGKILL to its postmaster if it will not stop) and remove its directory."""
+        pid = self.pid
+        if pid is not None:
+            try:
+                self.stop("immediate")
+            except (RuntimeError, subprocess.TimeoutExpired):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 _BROWSERS: list = []
 
 
@@ -125,9 +296,9 @@ def leave_evidence_on_failure(request):
                     (target / f"page-{c_index}-{p_index}.url").write_text(page.url)
                 except Exception as error:  # a crashed page must not hide the test's own failure
                     (target / f"page-{c_index}-{p_index}.error").write_text(repr(error))
-    for app in _SERVED:
-        if app.log.exists():
-            shutil.copy(app.log, target / app.log.name)
+    for log in [app.log for app in _SERVED] + _SERVICE_LOGS:
+        if log.exists():
+            shutil.copy(log, target / log.name)
     print(f"\ne2e failure evidence saved in {target}")
 
 
@@ -160,6 +331,7 @@ def serve_app(
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        "WD_MONITOR_TOKEN": MONITOR_TOKEN,
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         **(extra_env or {}),
     }

@@ -19,6 +19,8 @@ from work_dispatch.states.board import BoardState
 from work_dispatch.states.catalog import CatalogState
 from work_dispatch.states.connect import ConnectState
 from work_dispatch.states.drafts import DraftBoardState
+from work_dispatch.states.locale import LocaleState
+from work_dispatch.states.login import LoginState
 from work_dispatch.states.people import PeopleState, ThrottleState
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.task_center import TaskCenterState
@@ -36,7 +38,9 @@ SNAPSHOT_SQL = {
     "events": "SELECT count(*) FROM task_event",
     "notifications": "SELECT id, is_read FROM notification ORDER BY id",
     "processes": "SELECT count(*), max(sequence) FROM work_order_process",
-    "people": 'SELECT id, username, role, is_active, wip_limit, password_hash FROM "user" ORDER BY id',
+    "people": "SELECT id, username, role, is_active, wip_limit, password_hash, locale, pin_hash "
+    'FROM "user" ORDER BY id',
+    "devices": "SELECT id, name, token_hash, revoked_at FROM shop_floor_device ORDER BY id",
     "memberships": "SELECT user_id, department_id FROM user_department ORDER BY user_id, department_id",
     "sessions": "SELECT id, revoked_at FROM user_session ORDER BY id",
     "customers": "SELECT id, name, contact FROM customer ORDER BY id",
@@ -111,7 +115,28 @@ def _events(t):
     board, center = BoardState.get_full_name(), TaskCenterState.get_full_name()
     people, catalog = PeopleState.get_full_name(), CatalogState.get_full_name()
     throttles, connect = ThrottleState.get_full_name(), ConnectState.get_full_name()
+    reading, login_ = LocaleState.get_full_name(), LoginState.get_full_name()
     return [
+        # Shop-floor devices and PINs: no PIN login without a marked device, no marking without
+        # a supervisor's password, no PIN set or device unmarked by anyone but an admin.
+        (f"{login_}.submit_pin", {"form_data": {"username": "print1", "pin": "2468"}}),
+        (f"{login_}.submit_pin", {"form_data": {"username": ["print1"], "pin": {"$ne": ""}}}),
+        (f"{login_}.submit_pin", {"form_data": "x" * 200_000}),
+        (f"{login_}.mark_device", {"form_data": {"username": "super1", "password": "", "name": "Forged"}}),
+        (f"{login_}.mark_device", {"form_data": {"username": "print1", "name": "y" * 100_000}}),
+        (f"{login_}.set_mode", {"mode": "z" * 100_000}),
+        (f"{people}.edit", {"user_id": 1}),
+        (f"{people}.set_pin", {"value": "1234"}),
+        (f"{people}.save_pin", {}),
+        (f"{people}.set_pin", {"value": "9" * 100_000}),
+        (f"{people}.unmark_device", {"device_id": 1}),
+        (f"{people}.unmark_device", {"device_id": "1 OR 1=1"}),
+        # The switcher with junk: no language is stored (users.locale is in the snapshot).
+        (f"{reading}.choose", {"locale": "x" * 100_000}),
+        (f"{reading}.choose", {"locale": ["zh-CN"]}),
+        (f"{reading}.choose", {"locale": None}),
+        (f"{reading}.choose", {"locale": {"$ne": ""}}),
+        (f"{reading}._settle", {"preferred": "zh-CN"}),
         (f"{throttles}.clear", {"throttle_id": t["throttle"]}),
         (f"{throttles}.clear", {"throttle_id": "1 OR 1=1"}),
         (f"{throttles}.set_blocked_only", {"blocked_only": True}),
@@ -239,13 +264,9 @@ def test_forged_events_from_an_operator_and_from_nobody_change_nothing(served_ap
     anonymous.goto(f"{served_app.base_url}/login")
     anonymous.wait_for_selector("#login-submit")
     _forge(anonymous, anon_holder["server"], _events(targets), "/login")
-    forged_token = [
-        (
-            f"{TaskCenterState.get_full_name().rsplit('.', 1)[0]}.work_dispatch___states___session"
-            "____session_state.logout",
-            {},
-        )
-    ]
+    root = TaskCenterState.get_full_name().rsplit(".", 1)[0]
+    session_state = f"{root}.work_dispatch___states___session____session_state"
+    forged_token = [(f"{session_state}.logout", {}), (f"{session_state}.lock_idle", {})]
     _forge(anonymous, anon_holder["server"], forged_token, "/login")
     assert _snapshot(url) == before
 

@@ -65,6 +65,23 @@ def test_processes_are_created_changed_and_deactivated(db, shop, supervisor):
     assert catalog.list_processes(db, supervisor)[-1].id == process_id
 
 
+def test_a_process_with_drafts_or_open_tasks_cannot_be_deactivated(db, shop, supervisor, make_order):
+    from work_dispatch.domain.errors import ValidationError
+    from work_dispatch.models import Process
+    from work_dispatch.services import work_orders
+
+    make_order("POSTER")  # approved: drafts on every process of the poster route
+    printing = work_orders.default_route(db, shop["product"]["POSTER"])[0]["process_id"]
+    before = db.get(Process, printing)
+    with pytest.raises(ValidationError) as refused:
+        catalog.save_process(
+            db, supervisor, {"name": before.name, "standard_minutes": 30, "is_active": False}, printing
+        )
+    assert refused.value.field == "is_active" and "still use this process" in refused.value.message
+    db.expire_all()
+    assert db.get(Process, printing).is_active is True
+
+
 @pytest.mark.parametrize(
     ("call", "field", "message"),
     [

@@ -13,6 +13,7 @@ from work_dispatch.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from work_dispatch.i18n import Message
 from work_dispatch.models import (
     Notification,
     Process,
@@ -51,7 +52,8 @@ def test_cycle_assigns_by_rule_and_explains(db, make_order, supervisor, shop):
         select(TaskEvent).where(TaskEvent.task_id == preflight.id, TaskEvent.kind == "dispatched")
     ).one()
     assert event.data["strategy"] == "least_tasks" and event.data["candidates"]
-    assert "fewest open tasks" in event.data["reason"]
+    assert "fewest open tasks" in Message.from_json(event.data["reason"]).render("en")
+    assert "未完成任务最少" in Message.from_json(event.data["reason"]).render("zh-CN")
     notices = db.exec(select(Notification).where(Notification.task_id == preflight.id)).all()
     assert [n.recipient_id for n in notices] == [preflight.assigned_operator_id]
     assert dispatch.run_cycle(db).assigned == 0
@@ -131,7 +133,8 @@ def test_start_blocking_reason_and_the_tablet_agree_on_what_blocks_a_task(db, ma
 
     def reasons(task, operator):
         db.expire_all()
-        return task_flow.blocking_reason(db, db.get(Task, task.id)), card(operator, task.id).blocked_reason
+        reason = task_flow.blocking_reason(db, db.get(Task, task.id))
+        return (reason.render("en") if reason else None), card(operator, task.id).blocked_reason
 
     names = {t.id: db.get(Process, t.process_id).name for t in (first, second)}
     waiting = {t.id: f"Waiting for {names[t.id]} to finish." for t in (first, second)}

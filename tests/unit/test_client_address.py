@@ -64,8 +64,13 @@ def test_wait_text():
     from datetime import UTC, datetime, timedelta
 
     now = datetime(2030, 1, 1, tzinfo=UTC)
-    assert wait_text(now + timedelta(seconds=1), now) == "1 second"
-    assert wait_text(now + timedelta(seconds=29.2), now) == "30 seconds"
-    assert wait_text(now + timedelta(seconds=89), now) == "89 seconds"
-    assert wait_text(now + timedelta(seconds=241), now) == "5 minutes"
-    assert wait_text(now - timedelta(seconds=5), now) == "1 second"
+
+    def wait(seconds: float, locale: str = "en") -> str:
+        return wait_text(now + timedelta(seconds=seconds), now).render(locale)
+
+    assert wait(1) == "1 second"
+    assert wait(29.2) == "30 seconds"
+    assert wait(89) == "89 seconds"
+    assert wait(241) == "5 minutes"
+    assert wait(-5) == "1 second"
+    assert wait(241, "zh-CN") == "5 分钟"

@@ -14,6 +14,7 @@ from work_dispatch.domain.dispatching import (
     strategy_choices,
 )
 from work_dispatch.domain.enums import Strategy
+from work_dispatch.i18n import Message
 
 TEAM = [Operator(1, "Ann", 2), Operator(2, "Bob", 2), Operator(3, "Cid", 1)]
 
@@ -56,17 +57,24 @@ def test_unknown_strategy_is_an_error():
         pick("alphabetical")
 
 
+def _reason(decision, locale: str = "en") -> str:
+    """The stored explanation's reason (a message as JSON) rendered for a reader."""
+    return Message.from_json(decision.explanation["reason"]).render(locale)
+
+
 @pytest.mark.parametrize("strategy", list(Strategy))
 def test_every_strategy_has_one_table_entry_that_decides_and_explains(strategy):
     spec = STRATEGIES[strategy]
-    assert spec.label and (strategy.value, spec.label) in strategy_choices()
+    assert spec.label() and (strategy.value, spec.label()) in strategy_choices()
+    assert (strategy.value, spec.label("zh-CN")) in strategy_choices("zh-CN")
+    assert spec.label("zh-CN") != spec.label("en")
     members = {100: TEAM}
     loads = {1: 2}  # Ann is at her limit: nobody may pick her
     rule = Rule(1, process_id=10, department_id=100, priority=50, strategy=strategy.value)
     decisions, cursors = plan_dispatch([PendingTask(7, 10)], [rule], members, loads, {100: None}, seed=3)
     [decision] = decisions
     assert decision.explanation["strategy"] == strategy.value
-    assert decision.explanation["reason"]
+    assert _reason(decision) and _reason(decision, "zh-CN") != _reason(decision)
     if spec.pick is None:
         assert (decision.outcome, decision.operator_id) == ("queued", None)
         assert cursors == {100: None}
@@ -74,7 +82,7 @@ def test_every_strategy_has_one_table_entry_that_decides_and_explains(strategy):
     chosen = select_operator(strategy, TEAM, loads, None, random.Random(3))
     assert decision.outcome == "assigned"
     assert decision.operator_id == chosen.operator_id != 1
-    assert chosen.name in decision.explanation["reason"]
+    assert chosen.name in _reason(decision) and chosen.name in _reason(decision, "zh-CN")
     assert cursors[100] == (chosen.operator_id if spec.rotates else None)
 
 
@@ -118,10 +126,9 @@ def test_unroutable_tasks_say_why():
         {},
         {},
     )
-    assert decisions[0].outcome == "unroutable" and "no active rule" in decisions[0].explanation["reason"]
-    assert (
-        decisions[1].outcome == "unroutable" and "no active operators" in decisions[1].explanation["reason"]
-    )
+    assert decisions[0].outcome == "unroutable" and "no active rule" in _reason(decisions[0])
+    assert decisions[1].outcome == "unroutable" and "no active operators" in _reason(decisions[1])
+    assert _reason(decisions[0], "zh-CN") == "该工序没有启用的派工规则"
     assert decisions[2].outcome == "queued" and decisions[2].department_id == 300
 
 
@@ -131,7 +138,7 @@ def test_loads_grow_within_a_cycle_until_the_wip_limit():
     tasks = [PendingTask(i, 10) for i in range(1, 4)]
     decisions, _ = plan_dispatch(tasks, rules, members, {1: 0}, {})
     assert [d.outcome for d in decisions] == ["assigned", "assigned", "unroutable"]
-    assert "WIP limit" in decisions[2].explanation["reason"]
+    assert "WIP limit" in _reason(decisions[2])
 
 
 def test_preset_department_restricts_rules_or_queues():

@@ -5,18 +5,23 @@ fake ``runner.run`` that resolves the session to a chosen actor and answers the 
 """
 
 import asyncio
+import dataclasses
 
 import pytest
 import reflex as rx
+from reflex.istate.data import RouterData
 
 from work_dispatch.domain.errors import PermissionDeniedError, ValidationError
+from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.registry import OPERATOR_VIEW, REGISTRY, Watcher
-from work_dispatch.services import auth, people, runner, task_center, task_flow
+from work_dispatch.services import auth, people, rules, runner, task_center, task_flow
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.people import PeoplePage
 from work_dispatch.services.task_center import OperatorOverview
+from work_dispatch.states.locale import LocaleState, effective_locale
 from work_dispatch.states.people import PeopleState
 from work_dispatch.states.rules import RulesState
+from work_dispatch.states.session import SessionState
 from work_dispatch.states.task_center import TaskCenterState
 
 ADMIN = Actor(1, "admin", "Admin", "admin")
@@ -38,12 +43,17 @@ class FakeRunner:
         self.actor = actor
         self.answers = answers
         self.calls = []
+        self.seen_locales = []
 
     async def __call__(self, service, *args, **kwargs):
         if service is auth.resolve:
             return self.actor
         actor, *rest = args
-        assert actor == self.actor, "services run as the session's actor"
+        # The session's actor, reading in the session's language (which may differ from the profile's).
+        assert dataclasses.replace(actor, locale=self.actor.locale) == self.actor, (
+            "runs as the session's actor"
+        )
+        self.seen_locales.append(actor.locale)
         self.calls.append((service, tuple(rest)))
         answer = self.answers[service]
         return answer(*rest, **kwargs) if callable(answer) else answer
@@ -186,10 +196,10 @@ def test_a_refused_page_goes_back_to_everyone_with_a_toast(monkeypatch, tree):
 
 def test_the_tablet_wipes_itself_when_signed_out_and_reloads_after_a_refusal(monkeypatch, tree):
     state = tree(TaskCenterState)
-    state.banner = "New task #4 assigned to you"
+    state.new_task_id = 4
     _use(monkeypatch, None)
     reply = asyncio.run(TaskCenterState.claim.fn(state, 4))
-    assert _spec(reply) == _spec(rx.redirect("/login", replace=True)) and state.banner == ""
+    assert _spec(reply) == _spec(rx.redirect("/login", replace=True)) and state.new_task_id == 0
 
     def refuse(task_id):
         raise PermissionDeniedError("This task is not in your departments.")
@@ -206,3 +216,115 @@ def test_the_tablet_wipes_itself_when_signed_out_and_reloads_after_a_refusal(mon
     fake = _use(monkeypatch, OPERATOR, {task_flow.claim: None, task_center.overview: overview})
     reply = asyncio.run(TaskCenterState.claim.fn(state, 4))
     assert _spec(reply) == _spec(rx.toast.success("Task #4 is yours.", position="top-center"))
+
+
+# The reading language: device choice > the user's preference > Accept-Language > English.
+
+ZH_OPERATOR = dataclasses.replace(OPERATOR, locale="zh-CN")
+
+
+def _visit(tree, path: str = "/operator", accept_language: str = "", query: str = "") -> None:
+    """Make the session's next events come from ``path`` (with ``?query``) and these headers."""
+    root = tree(LocaleState).parent_state
+    root.router = RouterData.from_router_data(
+        {
+            "pathname": path,
+            "asPath": path + (f"?{query}" if query else ""),
+            "headers": {"origin": "http://tablet", "accept-language": accept_language},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("device", "preferred", "header", "expected"),
+    [
+        ("", "en", "zh-CN,zh;q=0.9", "en"),  # a signed-in user's preference beats the browser
+        ("zh-CN", "en", "en-US", "zh-CN"),  # the device's choice beats everything
+        ("", None, "zh-CN,zh;q=0.9", "zh-CN"),  # a visitor reads the browser's language
+        ("", None, "fr-FR", "en"),
+        ("klingon", "zh_cn", "", "zh-CN"),  # junk is skipped, never shown
+        ("", "xx", "de", "en"),
+    ],
+)
+def test_the_reading_language_follows_device_then_user_then_browser(device, preferred, header, expected):
+    assert effective_locale(device, preferred, header) == expected
+
+
+def test_services_run_in_the_sessions_language_and_refusals_read_in_it(monkeypatch, tree):
+    def refuse(task_id):
+        raise PermissionDeniedError("error.task_not_in_your_departments")
+
+    overview = OperatorOverview(departments=["印刷"], department_ids=[3], wip_limit=3)
+    fake = _use(monkeypatch, OPERATOR, {task_flow.claim: refuse, task_center.overview: overview})
+    _visit(tree, accept_language="en")  # the profile and the browser say English...
+    tree(LocaleState).device_locale = "zh-CN"  # ...but this tablet reads Chinese
+    state = tree(TaskCenterState)
+    reply = asyncio.run(state._act(task_flow.claim, 4))
+    assert fake.seen_locales == ["zh-CN"], "the service ran for a Chinese reader"
+    text = PermissionDeniedError("error.task_not_in_your_departments").render("zh-CN")
+    assert _spec(reply) == _spec(rx.toast.error(text, position="top-center"))
+    assert tree(LocaleState).locale == "zh-CN"
+
+
+def test_a_field_error_reads_in_the_sessions_language(monkeypatch, tree):
+    def refuse(payload, rule_id):
+        raise ValidationError("error.priority_range", "priority")
+
+    _use(monkeypatch, dataclasses.replace(ADMIN, locale="zh-CN"), {rules.save_rule: refuse})
+    _visit(tree, "/supervisor/rules")
+    state = tree(RulesState)
+    asyncio.run(RulesState.save.fn(state))
+    assert state.field_errors == {"priority": ValidationError("error.priority_range").render("zh-CN")}
+
+
+def test_the_tablet_registers_for_pushes_in_its_language(monkeypatch, tree):
+    overview = OperatorOverview(departments=["印刷"], department_ids=[3], wip_limit=3)
+    _use(monkeypatch, ZH_OPERATOR, {task_center.overview: overview})
+    _visit(tree, accept_language="en")
+    state = tree(TaskCenterState)
+
+    async def load():
+        return [reply async for reply in TaskCenterState.load.fn(state)]
+
+    asyncio.run(load())
+    token = state.router.session.client_token
+    watcher = next(w for w in REGISTRY.audience(BusEvent("x", operator_ids=(7,))) if w.token == token)
+    assert watcher.locale == "zh-CN"
+    REGISTRY.drop(token)
+
+
+def test_choosing_a_language_sets_the_device_and_the_users_preference(monkeypatch, tree):
+    fake = _use(monkeypatch, OPERATOR, {people.set_my_locale: "zh-CN"})
+    _visit(tree, "/nowhere")
+    reading = tree(LocaleState)
+    asyncio.run(LocaleState.choose.fn(reading, "zh_CN"))
+    assert (reading.device_locale, reading.locale) == ("zh-CN", "zh-CN")
+    assert fake.calls == [(people.set_my_locale, ("zh-CN",))]
+    for junk in ("fr", "", ["zh-CN"], None, "x" * 10_000):
+        asyncio.run(LocaleState.choose.fn(reading, junk))
+    assert reading.device_locale == "zh-CN" and len(fake.calls) == 1, "junk changes nothing"
+
+
+def test_a_visitor_can_choose_too_and_logout_keeps_the_devices_language(monkeypatch, tree):
+    async def anonymous(service, *args):
+        return None  # the session resolves to nobody; logout revokes nothing
+
+    monkeypatch.setattr(runner, "run", anonymous)
+    _visit(tree, "/login", accept_language="en-US")
+    reading = tree(LocaleState)
+    asyncio.run(LocaleState.choose.fn(reading, "zh-CN"))
+    tree(TaskCenterState).new_task_id = 9
+    asyncio.run(SessionState.logout.fn(tree(SessionState)))
+    assert reading.device_locale == "zh-CN", "a shared tablet stays Chinese after logout"
+    assert tree(TaskCenterState).new_task_id == 0, "everything else of the tab is wiped"
+
+
+def test_a_lang_link_sets_the_device_once_and_an_unknown_one_is_ignored(monkeypatch, tree):
+    _visit(tree, "/login", accept_language="en", query="lang=zh-CN")
+    reading = tree(LocaleState)
+    assert reading._settle(None) == "zh-CN" and reading.device_locale == "zh-CN"
+    reading.device_locale = "en"  # chosen later in the switcher, on the same URL
+    assert reading._settle(None) == "en", "the same link does not undo a later choice"
+    _visit(tree, "/login", accept_language="zh-CN", query="lang=xx")
+    reading.device_locale = ""
+    assert reading._settle(None) == "zh-CN" and reading.device_locale == "", "?lang=xx falls back"

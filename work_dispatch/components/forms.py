@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from work_dispatch.components.text import t
+
 NONE_VALUE = "none"
 
 
-def field_block(label: str, control: rx.Component, error: rx.Var | str = "", hint: str = "") -> rx.Component:
+def field_block(
+    label: rx.Var, control: rx.Component, error: rx.Var | str = "", hint: rx.Var | None = None
+) -> rx.Component:
     """A label above a control, with the field's error (red) or a hint below.
 
     Args:
@@ -25,7 +29,7 @@ def field_block(label: str, control: rx.Component, error: rx.Var | str = "", hin
         rx.cond(
             error != "",
             rx.text(error, size="2", color_scheme="red", class_name="field-error"),
-            rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
+            rx.text(hint, size="1", color_scheme="gray") if hint is not None else rx.fragment(),
         ),
         spacing="1",
         width="100%",
@@ -36,8 +40,8 @@ def option_select(
     options: rx.Var,
     value: rx.Var | str,
     on_change,
-    placeholder: str = "Choose…",
-    none_label: str | None = None,
+    placeholder: rx.Var | None = None,
+    none_label: rx.Var | None = None,
     **props,
 ) -> rx.Component:
     """A select over ``Option(value, label)`` items.
@@ -46,17 +50,21 @@ def option_select(
         options: List var of options.
         value: Current value ("" for none).
         on_change: Handler receiving the chosen value.
-        placeholder: Shown when nothing is chosen.
+        placeholder: Shown when nothing is chosen ("Choose…" by default).
         none_label: When given, an extra first item meaning "none" (value ``none``).
         **props: Passed to the root (e.g. ``id``, ``size``).
 
     Returns:
         The select.
     """
-    items = [rx.select.item(none_label, value=NONE_VALUE)] if none_label else []
+    items = [rx.select.item(none_label, value=NONE_VALUE)] if none_label is not None else []
     trigger_id = {"id": props.pop("id")} if "id" in props else {}
     return rx.select.root(
-        rx.select.trigger(placeholder=placeholder, width="100%", **trigger_id),
+        rx.select.trigger(
+            placeholder=placeholder if placeholder is not None else t("ui.common.choose"),
+            width="100%",
+            **trigger_id,
+        ),
         rx.select.content(*items, rx.foreach(options, lambda o: rx.select.item(o.label, value=o.value))),
         value=value,
         on_change=on_change,
@@ -64,11 +72,11 @@ def option_select(
     )
 
 
-def choice_select(choices: list[tuple[str, str]], value: rx.Var | str, on_change, **props) -> rx.Component:
+def choice_select(choices: list[tuple[str, rx.Var]], value: rx.Var | str, on_change, **props) -> rx.Component:
     """A select over fixed (value, label) pairs.
 
     Args:
-        choices: The pairs.
+        choices: The pairs (labels from the catalogs).
         value: Current value.
         on_change: Handler receiving the chosen value.
         **props: Passed to the root.
@@ -87,7 +95,7 @@ def choice_select(choices: list[tuple[str, str]], value: rx.Var | str, on_change
 
 
 def active_field(
-    checked: rx.Var, on_change, on_text: str, off_text: str, error: rx.Var | str = "", **switch_props
+    checked: rx.Var, on_change, on_text: rx.Var, off_text: rx.Var, error: rx.Var | str = "", **switch_props
 ) -> rx.Component:
     """An "Active" switch with a word for each position, as a labelled field.
 
@@ -103,7 +111,7 @@ def active_field(
         The field.
     """
     return field_block(
-        "Active",
+        t("ui.common.active_field"),
         rx.hstack(
             rx.switch(checked=checked, on_change=on_change, **switch_props),
             rx.text(rx.cond(checked, on_text, off_text), size="2"),
@@ -116,7 +124,7 @@ def active_field(
 
 
 def form_actions(
-    editing: rx.Var, new_label: str, on_new, save_label: str, on_save, save_id: str
+    editing: rx.Var, new_label: rx.Var, on_new, save_label: rx.Var, on_save, save_id: str
 ) -> rx.Component:
     """The buttons under a create/edit form: start over (while editing) and save.
 

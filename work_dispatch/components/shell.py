@@ -1,39 +1,47 @@
-"""Page frames: the supervisor sidebar layout and the operator tablet header."""
+"""Page frames: the supervisor sidebar layout, the operator tablet header and the language switcher."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import reflex as rx
+from reflex.components.core.banner import has_too_many_connection_errors
+
+from work_dispatch.components.text import CURRENT_LOCALE, enum_text, t
+from work_dispatch.i18n import LOCALES
+from work_dispatch.settings import settings
+from work_dispatch.states.locale import LocaleState
+from work_dispatch.states.session import SessionState
 
 BRAND = "work_dispatch"
+_WIDE_ONLY = rx.breakpoints(initial="none", md="block")
 
 
 @dataclass(frozen=True)
 class NavItem:
     """One entry of the supervisor navigation."""
 
-    label: str
+    label_key: str
     href: str
     icon: str
 
 
 SUPERVISOR_NAV: tuple[NavItem, ...] = (
-    NavItem("Dashboard", "/supervisor", "layout-dashboard"),
-    NavItem("Work orders", "/supervisor/work-orders", "clipboard-list"),
-    NavItem("Draft review", "/supervisor/drafts", "file-pen-line"),
-    NavItem("Live board", "/supervisor/board", "kanban"),
-    NavItem("Assignment rules", "/supervisor/rules", "git-branch"),
-    NavItem("Catalog", "/supervisor/catalog", "book-open"),
+    NavItem("ui.nav.dashboard", "/supervisor", "layout-dashboard"),
+    NavItem("ui.nav.work_orders", "/supervisor/work-orders", "clipboard-list"),
+    NavItem("ui.nav.drafts", "/supervisor/drafts", "file-pen-line"),
+    NavItem("ui.nav.board", "/supervisor/board", "kanban"),
+    NavItem("ui.nav.rules", "/supervisor/rules", "git-branch"),
+    NavItem("ui.nav.catalog", "/supervisor/catalog", "book-open"),
 )
 ADMIN_NAV: tuple[NavItem, ...] = (
-    NavItem("People", "/supervisor/people", "users"),
-    NavItem("Connect tablets", "/supervisor/connect", "qr-code"),
+    NavItem("ui.nav.people", "/supervisor/people", "users"),
+    NavItem("ui.nav.connect", "/supervisor/connect", "qr-code"),
 )
 
 
-def brand_mark(size: str = "5") -> rx.Component:
-    """The product's logo and name."""
+def brand_mark(size: str = "5", name_when_wide: bool = False) -> rx.Component:
+    """The product's logo and name (the name only on wide screens when ``name_when_wide``)."""
     return rx.hstack(
         rx.center(
             rx.icon("workflow", size=18, color="white"),
@@ -42,21 +50,19 @@ def brand_mark(size: str = "5") -> rx.Component:
             border_radius="8px",
             background="var(--accent-9)",
         ),
-        rx.heading(BRAND, size=size, weight="bold"),
+        rx.heading(BRAND, size=size, weight="bold", display=_WIDE_ONLY if name_when_wide else "block"),
         align="center",
         spacing="2",
     )
 
 
-_WIDE_ONLY = rx.breakpoints(initial="none", md="block")
-
-
 def _nav_link(item: NavItem, current: str) -> rx.Component:
     active = item.href == current
+    label = t(item.label_key)
     return rx.link(
         rx.hstack(
             rx.icon(item.icon, size=18),
-            rx.text(item.label, size="3", weight="medium", display=_WIDE_ONLY),
+            rx.text(label, size="3", weight="medium", display=_WIDE_ONLY),
             align="center",
             spacing="3",
             padding_x="12px",
@@ -68,9 +74,90 @@ def _nav_link(item: NavItem, current: str) -> rx.Component:
             _hover={"background": "var(--accent-2)"},
         ),
         href=item.href,
-        title=item.label,
+        title=label,
         underline="none",
         width="100%",
+    )
+
+
+def locale_switcher(size: str = "2") -> rx.Component:
+    """The device's language: one tap switches every text of this tablet or browser.
+
+    The choice stays on the device (a shared tablet keeps it whoever logs in) and becomes the
+    signed-in user's preferred language.
+
+    Args:
+        size: Radix size of the control ("3" on tablets).
+
+    Returns:
+        The switcher.
+    """
+    return rx.segmented_control.root(
+        *[
+            rx.segmented_control.item(t(f"ui.locale.{locale}"), value=locale, class_name=f"locale-{locale}")
+            for locale in LOCALES
+        ],
+        value=CURRENT_LOCALE,
+        on_change=LocaleState.choose,
+        size=size,
+        radius="full",
+        id="locale-switcher",
+        aria_label=t("ui.shell.language"),
+        flex_shrink="0",
+    )
+
+
+IDLE_LOCK_TRIGGER = "idle-lock-trigger"
+
+
+def idle_lock(minutes: float | None = None) -> rx.Component:
+    """The shared tablet's idle lock: no tap or key for ``minutes`` ends the session.
+
+    The browser watches for input and, after the quiet period, fires ``SessionState.lock_idle``,
+    which revokes the session and shows the login page saying why (log in again or switch
+    operator). The server enforces the same timeout on its own (``auth.resolve``), so a tablet
+    asleep or with a tampered page is locked all the same.
+
+    Args:
+        minutes: The quiet period; ``WD_TABLET_IDLE_MINUTES`` by default; 0 turns the lock off.
+
+    Returns:
+        An invisible component (nothing when the lock is off).
+    """
+    minutes = settings.tablet_idle_minutes if minutes is None else minutes
+    if minutes <= 0:
+        return rx.fragment()
+    return rx.el.button(
+        id=IDLE_LOCK_TRIGGER,
+        on_click=SessionState.lock_idle,
+        # Input anywhere resets the clock; after the quiet period the hidden button is clicked.
+        on_mount=rx.call_script(
+            """(() => {
+              const quietMs = __quiet_ms__;
+              if (!window.__wdIdleWatch) {
+                window.__wdIdleWatch = true;
+                const touched = () => { window.__wdLastInput = Date.now(); };
+                for (const kind of ["pointerdown", "keydown", "touchstart", "wheel"]) {
+                  window.addEventListener(kind, touched, { capture: true, passive: true });
+                }
+              }
+              window.__wdLastInput = Date.now();
+              clearInterval(window.__wdIdleTimer);
+              window.__wdIdleTimer = setInterval(() => {
+                const trigger = document.getElementById("__trigger_id__");
+                if (!trigger) { clearInterval(window.__wdIdleTimer); return; }
+                if (Date.now() - window.__wdLastInput >= quietMs) {
+                  window.__wdLastInput = Date.now();
+                  trigger.click();
+                }
+              }, 1000);
+            })()""".replace("__quiet_ms__", str(round(minutes * 60_000))).replace(
+                "__trigger_id__", IDLE_LOCK_TRIGGER
+            )
+        ),
+        display="none",
+        aria_hidden="true",
+        tab_index=-1,
     )
 
 
@@ -79,13 +166,13 @@ def user_badge(name: rx.Var, role: rx.Var, on_logout: rx.EventHandler) -> rx.Com
     return rx.hstack(
         rx.avatar(fallback=name.to(str)[0:1], size="2", radius="full"),
         rx.vstack(
-            rx.text(name, size="2", weight="bold", trim="both"),
-            rx.text(role, size="1", color_scheme="gray", trim="both", text_transform="capitalize"),
+            rx.text(name, size="2", weight="bold", trim="both", white_space="nowrap"),
+            rx.text(enum_text("role", role, capital=True), size="1", color_scheme="gray", trim="both"),
             spacing="1",
         ),
         rx.button(
             rx.icon("log-out", size=16),
-            "Log out",
+            t("ui.shell.logout"),
             on_click=on_logout,
             variant="soft",
             color_scheme="gray",
@@ -99,7 +186,7 @@ def user_badge(name: rx.Var, role: rx.Var, on_logout: rx.EventHandler) -> rx.Com
 
 def supervisor_shell(
     *children: rx.Component,
-    title: str,
+    title: rx.Var,
     current: str,
     user_name: rx.Var,
     user_role: rx.Var,
@@ -148,6 +235,7 @@ def supervisor_shell(
     header = rx.hstack(
         rx.heading(title, size="6", id="page-title"),
         rx.spacer(),
+        locale_switcher(),
         user_badge(user_name, user_role, on_logout),
         align="center",
         width="100%",
@@ -190,14 +278,16 @@ def operator_shell(
         The framed page.
     """
     header = rx.hstack(
-        brand_mark("5"),
+        # On a portrait tablet the header keeps its room for the language, the user and logout.
+        brand_mark("5", name_when_wide=True),
         rx.spacer(),
         rx.hstack(
             rx.foreach(departments, lambda name: rx.badge(name, size="2", variant="soft")),
             spacing="2",
             wrap="wrap",
         ),
-        user_badge(user_name, "Operator", on_logout),
+        locale_switcher("3"),
+        user_badge(user_name, "operator", on_logout),
         align="center",
         spacing="4",
         width="100%",
@@ -209,10 +299,38 @@ def operator_shell(
         z_index="10",
     )
     return rx.vstack(
+        idle_lock(),
         header,
         rx.box(*children, padding="20px", width="100%", max_width="1280px", margin_x="auto"),
         spacing="0",
         width="100%",
         min_height="100vh",
         background="var(--gray-2)",
+    )
+
+
+def connection_notice() -> rx.Component:
+    """While the websocket is down, on every page: in the reader's language (replaces Reflex's toast)."""
+    return rx.cond(
+        has_too_many_connection_errors,
+        rx.box(
+            rx.callout.root(
+                rx.callout.icon(rx.icon("wifi-off")),
+                rx.vstack(
+                    rx.callout.text(t("ui.connection.lost_title"), weight="bold"),
+                    rx.callout.text(t("ui.connection.lost_body")),
+                    spacing="0",
+                ),
+                color_scheme="amber",
+                role="alert",
+                size="1",
+            ),
+            position="fixed",
+            top="10px",
+            left="50%",
+            transform="translateX(-50%)",
+            z_index="9999",
+            max_width="min(560px, calc(100vw - 24px))",
+            id="connection-notice",
+        ),
     )

@@ -6,14 +6,16 @@ from collections.abc import Callable, Sequence
 
 import reflex as rx
 
+from work_dispatch.components.text import t
+
 
 def scroll_table(
-    headers: Sequence[str], rows: rx.Var, render_row: Callable, size: str = "1", **table_props
+    headers: Sequence[rx.Var | str], rows: rx.Var, render_row: Callable, size: str = "1", **table_props
 ) -> rx.Component:
     """A table over a list var, with one header row, in a horizontally scrolling box.
 
     Args:
-        headers: Column titles ("" for an action column).
+        headers: Column titles (catalog text; "" for an action column).
         rows: List var of row items.
         render_row: Renders one item as an ``rx.table.row``.
         size: Radix table size.
@@ -28,6 +30,8 @@ def scroll_table(
             rx.table.body(rx.foreach(rows, render_row)),
             size=size,
             width="100%",
+            # Chinese breaks between any two characters: keep words whole, scroll sideways instead.
+            word_break="keep-all",
             **table_props,
         ),
         overflow_x="auto",
@@ -59,9 +63,13 @@ def pager(
     return rx.hstack(
         summary if summary is not None else rx.fragment(),
         rx.spacer(),
-        rx.button("Previous", variant="soft", on_click=on_previous, disabled=at_first),
+        rx.button(t("ui.common.previous"), variant="soft", on_click=on_previous, disabled=at_first),
         rx.button(
-            "Next", variant="soft", on_click=on_next, disabled=at_last, **({"id": next_id} if next_id else {})
+            t("ui.common.next"),
+            variant="soft",
+            on_click=on_next,
+            disabled=at_last,
+            **({"id": next_id} if next_id else {}),
         ),
         width="100%",
         align="center",

@@ -7,12 +7,13 @@ from collections.abc import Callable
 import reflex as rx
 
 from work_dispatch.components.cards import priority_badge, status_badge
+from work_dispatch.components.text import number, t, tf
 
 TOUCH = "48px"
 
 
 def action_button(
-    label: str, icon: str, on_click, color: str = "indigo", variant: str = "solid", **props
+    label: rx.Var, icon: str, on_click, color: str = "indigo", variant: str = "solid", **props
 ) -> rx.Component:
     """A big button for gloved fingers."""
     return rx.button(
@@ -31,10 +32,24 @@ def action_button(
 def _progress(task: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.text(task.quantity_completed, " / ", task.production_quantity, size="4", weight="bold"),
+            rx.text(
+                tf(
+                    "ui.tablet.quantity_of",
+                    done=number(task.quantity_completed),
+                    total=number(task.production_quantity),
+                    unit=task.unit,
+                ),
+                size="4",
+                weight="bold",
+                class_name="card-quantity",
+            ),
             rx.cond(
                 task.quantity_defective > 0,
-                rx.text(task.quantity_defective, " defective", size="2", color_scheme="red"),
+                rx.text(
+                    tf("ui.task.defective", count=number(task.quantity_defective)),
+                    size="2",
+                    color_scheme="red",
+                ),
             ),
             rx.spacer(),
             rx.cond(
@@ -58,6 +73,103 @@ def _progress(task: rx.Var) -> rx.Component:
         ),
         width="100%",
         spacing="2",
+    )
+
+
+def _job(task: rx.Var) -> rx.Component:
+    """Who the job is for and what is made: customer and product, labelled."""
+
+    def fact(icon: str, label: rx.Var, value: rx.Var, class_name: str) -> rx.Component:
+        return rx.hstack(
+            rx.icon(icon, size=16, color="var(--gray-10)", flex_shrink="0"),
+            rx.text(label, size="2", color_scheme="gray", white_space="nowrap"),
+            rx.text(value, size="3", weight="medium", class_name=class_name, min_width="0", trim="both"),
+            align="center",
+            spacing="2",
+            min_width="0",
+        )
+
+    return rx.flex(
+        fact("building-2", t("ui.tablet.customer"), task.customer, "card-customer"),
+        fact("package", t("ui.tablet.product"), task.product, "card-product"),
+        wrap="wrap",
+        gap="8px 20px",
+        width="100%",
+    )
+
+
+_CLAMPED = {
+    "display": "-webkit-box",
+    "WebkitLineClamp": "2",
+    "WebkitBoxOrient": "vertical",
+    "overflow": "hidden",
+}
+_SPEC_STYLE = {
+    "& > summary": {"listStyle": "none", "cursor": "pointer", "outline": "none"},
+    "& > summary::-webkit-details-marker": {"display": "none"},
+    "& .spec-line": _CLAMPED,
+    "&[open] .spec-line": {"display": "block", "WebkitLineClamp": "unset", "overflow": "visible"},
+    "& .spec-less": {"display": "none"},
+    "&[open] .spec-less": {"display": "inline"},
+    "&[open] .spec-more": {"display": "none"},
+    "&[open] .spec-chevron": {"transform": "rotate(180deg)"},
+}
+
+
+def _spec_line(label: rx.Var, text: rx.Var, class_name: str) -> rx.Component:
+    return rx.cond(
+        text != "",
+        rx.text(
+            rx.text(label, weight="bold", as_="span", margin_inline_end="4px"),
+            text,
+            size="3",
+            class_name=f"spec-line {class_name}",
+            white_space="pre-line",
+        ),
+    )
+
+
+def task_spec(task: rx.Var) -> rx.Component:
+    """Work content, requirements and the order's notes, each clamped to two lines until tapped.
+
+    A ``<details>`` element: the tap opens and closes it in the browser, with no round trip, and
+    it keeps working while the network is down.
+
+    Args:
+        task: Dict var with TaskCard fields.
+
+    Returns:
+        The spec block (nothing when the task has no spec at all).
+    """
+    return rx.cond(
+        (task.work_content != "") | (task.requirements != "") | (task.notes != ""),
+        rx.el.details(
+            rx.el.summary(
+                rx.vstack(
+                    _spec_line(t("ui.tablet.work_content"), task.work_content, "spec-work"),
+                    _spec_line(t("ui.tablet.requirements"), task.requirements, "spec-requirements"),
+                    _spec_line(t("ui.tablet.notes"), task.notes, "spec-notes"),
+                    rx.hstack(
+                        rx.icon("chevron-down", size=16, class_name="spec-chevron"),
+                        rx.text(t("ui.tablet.spec_more"), class_name="spec-more", size="2"),
+                        rx.text(t("ui.tablet.spec_less"), class_name="spec-less", size="2"),
+                        align="center",
+                        spacing="1",
+                        color="var(--accent-11)",
+                        min_height="32px",
+                    ),
+                    spacing="1",
+                    width="100%",
+                ),
+                class_name="spec-toggle",
+            ),
+            class_name="card-spec",
+            width="100%",
+            padding="8px 12px",
+            border_radius="var(--radius-3)",
+            background="var(--gray-a2)",
+            style=_SPEC_STYLE,
+        ),
     )
 
 
@@ -103,20 +215,22 @@ def my_task_card(
         task.status,
         (
             "assigned",
-            action_button("Start", "play", on_start(task.id), disabled=blocked, class_name="start-button"),
+            action_button(
+                t("ui.task.start"), "play", on_start(task.id), disabled=blocked, class_name="start-button"
+            ),
         ),
         (
             "in_progress",
             rx.hstack(
                 action_button(
-                    "Report",
+                    t("ui.task.report"),
                     "clipboard-pen",
                     on_report(task.id),
                     variant="soft",
                     class_name="report-button",
                 ),
                 action_button(
-                    "Pause",
+                    t("ui.task.pause"),
                     "pause",
                     on_pause(task.id),
                     color="amber",
@@ -124,7 +238,7 @@ def my_task_card(
                     class_name="pause-button",
                 ),
                 action_button(
-                    "Complete",
+                    t("ui.task.complete"),
                     "circle-check",
                     on_complete(task.id),
                     color="green",
@@ -137,8 +251,8 @@ def my_task_card(
         (
             "paused",
             rx.hstack(
-                action_button("Resume", "play", on_resume(task.id), class_name="resume-button"),
-                action_button("Report", "clipboard-pen", on_report(task.id), variant="soft"),
+                action_button(t("ui.task.resume"), "play", on_resume(task.id), class_name="resume-button"),
+                action_button(t("ui.task.report"), "clipboard-pen", on_report(task.id), variant="soft"),
                 spacing="3",
                 wrap="wrap",
             ),
@@ -149,8 +263,8 @@ def my_task_card(
         rx.vstack(
             task_header(task),
             rx.heading(task.process, size="6"),
-            rx.cond(task.work_content != "", rx.text(task.work_content, size="3", color_scheme="gray")),
-            rx.cond(task.requirements != "", rx.text("Requirements: ", task.requirements, size="2")),
+            _job(task),
+            task_spec(task),
             _progress(task),
             rx.cond(
                 blocked,
@@ -159,7 +273,7 @@ def my_task_card(
             rx.cond(
                 task.status == "paused",
                 rx.callout(
-                    f"Paused: {task.pause_reason}",
+                    tf("ui.task.paused_because", reason=task.pause_reason),
                     icon="pause",
                     color_scheme="amber",
                     size="1",
@@ -203,10 +317,13 @@ def pool_task_card(task: rx.Var, on_claim: Callable) -> rx.Component:
                 width="100%",
                 align="center",
             ),
-            rx.cond(task.work_content != "", rx.text(task.work_content, size="2", color_scheme="gray")),
+            _job(task),
+            task_spec(task),
             _progress(task),
             rx.cond(blocked, rx.text(task.blocked_reason, size="2", color_scheme="gray")),
-            action_button("Claim", "hand", on_claim(task.id), variant="soft", class_name="claim-button"),
+            action_button(
+                t("ui.task.claim"), "hand", on_claim(task.id), variant="soft", class_name="claim-button"
+            ),
             spacing="3",
             width="100%",
         ),
@@ -223,7 +340,7 @@ def live_indicator(reconnecting: rx.Var) -> rx.Component:
         reconnecting,
         rx.badge(
             rx.icon("wifi-off", size=14),
-            "Reconnecting…",
+            t("ui.live.reconnecting"),
             color_scheme="amber",
             size="2",
             id="live-indicator",
@@ -231,12 +348,32 @@ def live_indicator(reconnecting: rx.Var) -> rx.Component:
         ),
         rx.badge(
             rx.box(width="8px", height="8px", border_radius="50%", background="var(--green-9)"),
-            "Live",
+            t("ui.live.live"),
             color_scheme="green",
             size="2",
             variant="soft",
             id="live-indicator",
             data_live="true",
+        ),
+    )
+
+
+def offline_banner(reconnecting: rx.Var) -> rx.Component:
+    """While the websocket is down: the tasks shown can be read, but every action needs the network."""
+    return rx.cond(
+        reconnecting,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("wifi-off")),
+            rx.vstack(
+                rx.callout.text(t("ui.tablet.offline_title"), size="3", weight="bold"),
+                rx.callout.text(t("ui.tablet.offline_body"), size="3"),
+                spacing="1",
+            ),
+            color_scheme="amber",
+            role="alert",
+            size="2",
+            width="100%",
+            id="offline-banner",
         ),
     )
 
@@ -252,7 +389,7 @@ def bell(unread: rx.Var, on_click) -> rx.Component:
             min_width=TOUCH,
             min_height=TOUCH,
             id="bell",
-            aria_label="Notifications",
+            aria_label=t("ui.bell.notifications"),
         ),
         rx.cond(
             unread > 0,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from work_dispatch.domain.enums import Strategy
+from work_dispatch.i18n import DEFAULT_LOCALE, Message, msg, translate
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,10 @@ class Operator:
 
 @dataclass
 class Decision:
-    """What dispatch does with one task, and why."""
+    """What dispatch does with one task, and why.
+
+    ``explanation["reason"]`` is a message as JSON (key + params), rendered for each reader.
+    """
 
     task_id: int
     outcome: str  # "assigned" | "queued" | "unroutable"
@@ -86,54 +90,62 @@ class StrategySpec:
     """Everything the system knows about one strategy, in one place.
 
     Attributes:
-        label: How the strategy is named on screen.
+        label_key: Catalog key of the strategy's name on screen (``enum.strategy.<value>``).
         pick: Chooses among operators under their WIP limit; None for strategies that
             leave the task in the department pool for operators to claim.
-        explain: The sentence recorded with a decision: ``(chosen, chosen's load) -> str``
-            (chosen is None for pool strategies).
+        explain: The reason recorded with a decision, as a message (key + params):
+            ``(chosen, chosen's load) -> Message`` (chosen is None for pool strategies).
         rotates: Whether a pick moves the department's round-robin cursor.
     """
 
-    label: str
+    label_key: str
     pick: Picker | None
-    explain: Callable[[Operator | None, int], str]
+    explain: Callable[[Operator | None, int], Message]
     rotates: bool = False
+
+    def label(self, locale: str = DEFAULT_LOCALE) -> str:
+        """The strategy's name in ``locale``."""
+        return translate(self.label_key, locale)
 
 
 STRATEGIES: dict[Strategy, StrategySpec] = {
     Strategy.LEAST_TASKS: StrategySpec(
-        "Least open tasks",
+        "enum.strategy.least_tasks",
         _fewest_open_tasks,
-        lambda chosen, load: f"{chosen.name} had the fewest open tasks ({load})",
+        lambda chosen, load: msg("dispatch.reason.least_tasks", operator=chosen.name, load=load),
     ),
     Strategy.ROUND_ROBIN: StrategySpec(
-        "Round robin",
+        "enum.strategy.round_robin",
         _next_in_rotation,
-        lambda chosen, load: f"{chosen.name} is next in the department's rotation",
+        lambda chosen, load: msg("dispatch.reason.round_robin", operator=chosen.name),
         rotates=True,
     ),
     Strategy.RANDOM: StrategySpec(
-        "Random",
+        "enum.strategy.random",
         _drawn_at_random,
-        lambda chosen, load: f"{chosen.name} was drawn at random among available operators",
+        lambda chosen, load: msg("dispatch.reason.random", operator=chosen.name),
     ),
     Strategy.FIRST_AVAILABLE: StrategySpec(
-        "First available",
+        "enum.strategy.first_available",
         _first_under_limit,
-        lambda chosen, load: f"{chosen.name} is the first operator under their WIP limit",
+        lambda chosen, load: msg("dispatch.reason.first_available", operator=chosen.name),
     ),
     Strategy.POOL: StrategySpec(
-        "Department pool (operators claim)",
+        "enum.strategy.pool",
         None,
-        lambda chosen, load: "pool strategy: queued for operators to claim",
+        lambda chosen, load: msg("dispatch.reason.pool"),
     ),
 }
-"""Strategy → (label, pick, explain): the one table every use of a strategy reads."""
+"""Strategy → (label key, pick, explain): the one table every use of a strategy reads."""
 
 
-def strategy_choices() -> list[tuple[str, str]]:
-    """(value, label) pairs of every strategy, in declaration order, for pickers."""
-    return [(strategy.value, STRATEGIES[strategy].label) for strategy in Strategy]
+def strategy_choices(locale: str = DEFAULT_LOCALE) -> list[tuple[str, str]]:
+    """(value, label in ``locale``) pairs of every strategy, in declaration order, for pickers."""
+    return [(strategy.value, STRATEGIES[strategy].label(locale)) for strategy in Strategy]
+
+
+def _reason(key: str) -> dict[str, Any]:
+    return msg(key).to_json()
 
 
 def select_operator(
@@ -207,7 +219,7 @@ def plan_dispatch(
                         "queued",
                         department_id=task.preset_department_id,
                         explanation={
-                            "reason": "department preset on the draft; no rule for it, queued in its pool",
+                            "reason": _reason("dispatch.reason.preset_department"),
                             "strategy": Strategy.POOL.value,
                         },
                     )
@@ -216,7 +228,7 @@ def plan_dispatch(
         if not candidates_rules:
             decisions.append(
                 Decision(
-                    task.task_id, "unroutable", explanation={"reason": "no active rule for this process"}
+                    task.task_id, "unroutable", explanation={"reason": _reason("dispatch.reason.no_rule")}
                 )
             )
             continue
@@ -228,7 +240,7 @@ def plan_dispatch(
                     task.task_id,
                     "unroutable",
                     explanation={
-                        "reason": "no active operators in the rule's department",
+                        "reason": _reason("dispatch.reason.no_operators"),
                         "skipped_rules": skipped,
                     },
                 )
@@ -256,7 +268,7 @@ def plan_dispatch(
             explanation["skipped_rules"] = skipped
         spec = STRATEGIES[Strategy(rule.strategy)]
         if spec.pick is None:
-            explanation["reason"] = spec.explain(None, 0)
+            explanation["reason"] = spec.explain(None, 0).to_json()
             decisions.append(
                 Decision(task.task_id, "queued", department_id=rule.department_id, explanation=explanation)
             )
@@ -265,14 +277,14 @@ def plan_dispatch(
             rule.strategy, team, current_loads, current_cursors.get(rule.department_id), rng
         )
         if chosen is None:
-            explanation["reason"] = "every operator of the department is at their WIP limit"
+            explanation["reason"] = _reason("dispatch.reason.all_at_limit")
             decisions.append(
                 Decision(
                     task.task_id, "unroutable", department_id=rule.department_id, explanation=explanation
                 )
             )
             continue
-        explanation["reason"] = spec.explain(chosen, current_loads.get(chosen.operator_id, 0))
+        explanation["reason"] = spec.explain(chosen, current_loads.get(chosen.operator_id, 0)).to_json()
         explanation["chosen_operator_id"] = chosen.operator_id
         current_loads[chosen.operator_id] = current_loads.get(chosen.operator_id, 0) + 1
         if spec.rotates:

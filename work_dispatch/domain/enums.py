@@ -92,6 +92,18 @@ class Strategy(StrEnum):
     POOL = "pool"
 
 
+class PauseReason(StrEnum):
+    """Why work stopped: the downtime categories an operator picks when pausing."""
+
+    MATERIAL_SHORTAGE = "material_shortage"
+    MACHINE_BREAKDOWN = "machine_breakdown"
+    SETUP_CHANGEOVER = "setup_changeover"
+    QUALITY_CHECK = "quality_check"
+    BREAK = "break"
+    WAITING_FOR_APPROVAL = "waiting_for_approval"
+    OTHER = "other"
+
+
 class NotificationKind(StrEnum):
     """Kinds of notification shown in the bell."""
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from work_dispatch.domain.errors import ValidationError
+from work_dispatch.i18n import DEFAULT_LOCALE, translate
 
 
 class RouteStep(NamedTuple):
@@ -59,33 +60,48 @@ def split_quantity(quantity: int, batch_size: int | None) -> list[int]:
         ValidationError: If the quantity or batch size is not positive.
     """
     if quantity <= 0:
-        raise ValidationError("Quantity must be greater than zero.", "quantity")
+        raise ValidationError("error.quantity_positive", "quantity")
     if batch_size is None or batch_size >= quantity:
         return [quantity]
     if batch_size <= 0:
-        raise ValidationError("Batch size must be greater than zero.", "batch_size")
+        raise ValidationError("error.batch_size_positive", "batch_size")
     full, rest = divmod(quantity, batch_size)
     return [batch_size] * full + ([rest] if rest else [])
 
 
-def planned_task_count(quantity: int, route: list[RouteStep]) -> int:
+def planned_task_count(quantity: int, route: list[RouteStep], max_tasks: int | None = None) -> int:
     """How many tasks ``plan_work_order`` makes for this quantity and route.
 
     Checks what planning checks, so a work order that passes here plans without error.
+    Counts by arithmetic, so even a huge quantity costs nothing to check.
 
     Args:
         quantity: Quantity ordered.
         route: The work order's processes.
+        max_tasks: The most tasks one work order may make; None for no limit.
 
     Returns:
         The number of planned tasks.
 
     Raises:
-        ValidationError: If the route is empty or a quantity is not positive.
+        ValidationError: If the route is empty, a quantity is not positive, or the work
+            order would make more than ``max_tasks`` tasks.
     """
     if not route:
-        raise ValidationError("The route has no processes.", "route")
-    return sum(len(split_quantity(quantity, step.batch_size)) for step in route)
+        raise ValidationError("error.route_empty", "route")
+    if quantity <= 0:
+        raise ValidationError("error.quantity_positive", "quantity")
+    count = 0
+    for step in route:
+        if step.batch_size is None or step.batch_size >= quantity:
+            count += 1
+        elif step.batch_size <= 0:
+            raise ValidationError("error.batch_size_positive", "batch_size")
+        else:
+            count += -(-quantity // step.batch_size)
+    if max_tasks is not None and count > max_tasks:
+        raise ValidationError("error.too_many_tasks", "quantity", count=count, maximum=max_tasks)
+    return count
 
 
 def plan_work_order(
@@ -94,6 +110,7 @@ def plan_work_order(
     priority: str,
     due_at: datetime | None,
     route: list[RouteStep],
+    locale: str = DEFAULT_LOCALE,
 ) -> list[PlannedTask]:
     """Plan the draft tasks of one work order.
 
@@ -103,6 +120,7 @@ def plan_work_order(
         priority: Priority copied onto every task.
         due_at: Due time copied onto every task.
         route: The work order's processes.
+        locale: Language of the batch note added to the work content of split steps.
 
     Returns:
         The planned tasks in route order.
@@ -111,17 +129,18 @@ def plan_work_order(
         ValidationError: If the route is empty or a quantity is not positive.
     """
     if not route:
-        raise ValidationError("The route has no processes.", "route")
+        raise ValidationError("error.route_empty", "route")
     planned: list[PlannedTask] = []
     for step in sorted(route, key=lambda s: s.sequence):
         batches = split_quantity(quantity, step.batch_size)
         for index, batch_quantity in enumerate(batches, start=1):
             content = step.work_content
             if len(batches) > 1:
+                batch = {"index": index, "count": len(batches)}
                 content = (
-                    f"{content} (batch {index}/{len(batches)})"
+                    translate("generation.batch_note", locale, content=content, **batch)
                     if content
-                    else f"Batch {index}/{len(batches)}"
+                    else translate("generation.batch", locale, **batch)
                 )
             planned.append(
                 PlannedTask(
@@ -155,8 +174,5 @@ def split_draft_quantities(quantity: int, first_part: int) -> tuple[int, int]:
         ValidationError: If either part would be zero or negative.
     """
     if first_part <= 0 or first_part >= quantity:
-        raise ValidationError(
-            f"Split must leave both drafts a positive quantity (between 1 and {quantity - 1}).",
-            "quantity",
-        )
+        raise ValidationError("error.split_quantity", "quantity", maximum=quantity - 1)
     return first_part, quantity - first_part

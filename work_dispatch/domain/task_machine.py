@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import IllegalTransitionError
+from work_dispatch.i18n import msg
 
 
 class TaskAction(StrEnum):
@@ -72,17 +73,6 @@ TRANSITION_EVENTS: dict[TaskAction, TaskEventKind] = {
 }
 """The audit event each action writes (merging a draft away writes ``merged_into`` instead)."""
 
-_STATUS_WORDS: dict[TaskStatus, str] = {
-    _S.DRAFT: "a draft",
-    _S.PENDING: "waiting for dispatch",
-    _S.QUEUED: "in the department pool",
-    _S.ASSIGNED: "assigned",
-    _S.IN_PROGRESS: "in progress",
-    _S.PAUSED: "paused",
-    _S.COMPLETED: "completed",
-    _S.CANCELLED: "cancelled",
-}
-
 
 def allowed_from(action: TaskAction) -> tuple[TaskStatus, ...]:
     """Statuses from which ``action`` is legal.
@@ -124,10 +114,10 @@ def next_status(action: TaskAction, current: str) -> TaskStatus:
     sources, target = TRANSITIONS[action]
     status = TaskStatus(current)
     if status not in sources:
-        hint = ""
-        if action is TaskAction.COMPLETE and status is _S.PAUSED:
-            hint = " Resume it first."
+        key = "error.transition.resume_first" if action is TaskAction.COMPLETE and status is _S.PAUSED else ""
         raise IllegalTransitionError(
-            f"Cannot {action.value.replace('_', ' ')} a task that is {_STATUS_WORDS[status]}.{hint}"
+            key or "error.transition",
+            action=msg(f"task_action.{action.value}"),
+            status=msg(f"task_status_phrase.{status.value}"),
         )
     return target

@@ -60,6 +60,25 @@ def normalize_locale(value: Any) -> str:
     return DEFAULT_LOCALE
 
 
+def supported_locale(value: Any) -> str | None:
+    """The supported locale ``value`` names, or None when it names none (unlike :func:`normalize_locale`).
+
+    Args:
+        value: A stored preference, a tablet setting or a URL parameter (may be anything).
+
+    Returns:
+        ``en`` or ``zh-CN`` for a value naming one of them (``zh_cn``, ``en-US``...), else None,
+        so that the caller can fall back to its next source.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    tag = value.strip().lower()
+    locale = normalize_locale(value)
+    if locale == DEFAULT_LOCALE and tag.replace("_", "-").split("-")[0] != DEFAULT_LOCALE.lower():
+        return None
+    return locale
+
+
 def negotiate(accept_language: Any) -> str:
     """The best supported locale for an ``Accept-Language`` header.
 
@@ -137,6 +156,8 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
         The text; English when the locale lacks the key; the key itself when English does too.
     """
     locale = normalize_locale(locale)
+    if key == NAME_KEY:
+        return localized_name(params.get("text"), params.get("names"), locale)
     text = catalog(locale).get(key) or catalog(DEFAULT_LOCALE).get(key)
     if text is None:
         return key
@@ -192,6 +213,74 @@ class Message:
 def msg(key: str, /, **params: Any) -> Message:
     """Shorthand for ``Message(key, params)``."""
     return Message(key, params)
+
+
+LITERAL_KEY = "text.literal"
+"""Key of a message that is a piece of text shown as it is (typed by a person, or old data)."""
+NAME_KEY = "text.name"
+"""Key of a message that is a catalog name with optional names per locale (see :func:`named`)."""
+
+
+def literal(text: Any) -> Message:
+    """A message showing ``text`` as it is, in every locale (free text a person typed)."""
+    return Message(LITERAL_KEY, {"text": "" if text is None else str(text)})
+
+
+def as_message(value: Any) -> Message:
+    """A stored value as a message: a message (or its JSON) as it is, any other text as a literal.
+
+    Data written before texts were stored as messages (English sentences) still shows, as written.
+    """
+    if isinstance(value, Message):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("key"), str):
+        return Message.from_json(value)
+    return literal("" if value is None else value)
+
+
+def localized_name(name: Any, names: Any, locale: str = DEFAULT_LOCALE) -> str:
+    """The name of a catalog record (department, process, product) for a locale.
+
+    Args:
+        name: The record's main name.
+        names: Optional names per locale, e.g. ``{"zh-CN": "印刷"}`` (anything else is ignored).
+        locale: The reader's locale.
+
+    Returns:
+        The name in ``locale`` when there is one, else the main name.
+    """
+    if isinstance(names, Mapping):
+        text = names.get(normalize_locale(locale))
+        if isinstance(text, str) and text.strip():
+            return text
+    return name if isinstance(name, str) else ""
+
+
+def named(name: str, names: Mapping[str, str] | None = None) -> Message:
+    """A message parameter naming a catalog record, rendered by :func:`localized_name`."""
+    return Message(NAME_KEY, {"text": name, "names": dict(names or {})})
+
+
+def enum_label(member: Any, locale: str = DEFAULT_LOCALE) -> str:
+    """The label of an enum member (status, priority, strategy, role...) in ``locale``.
+
+    Keys are ``enum.<snake_case enum class name>.<value>``, e.g. ``enum.task_status.in_progress``.
+
+    Args:
+        member: A member of a :class:`~enum.StrEnum`.
+        locale: The reader's locale.
+
+    Returns:
+        The label (the key itself when the catalogs lack it).
+    """
+    return translate(enum_key(member), locale)
+
+
+def enum_key(member: Any) -> str:
+    """The catalog key of an enum member's label: ``enum.<snake_case class name>.<value>``."""
+    name = type(member).__name__
+    snake = "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+    return f"enum.{snake}.{member.value}"
 
 
 def format_number(value: int | float, locale: str = DEFAULT_LOCALE) -> str:

@@ -10,29 +10,22 @@ from work_dispatch.components.forms import NONE_VALUE, choice_select, option_sel
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.components.task_cards import live_indicator
+from work_dispatch.components.text import enum_key, enum_text, number, t, tf
 from work_dispatch.states.board import BoardCountsState, BoardState
 from work_dispatch.states.session import SessionState
 
 ROUTE = "/supervisor/board"
 S = BoardState
-STATUSES = [
-    ("all", "All statuses"),
-    ("pending", "Pending"),
-    ("queued", "Queued"),
-    ("assigned", "Assigned"),
-    ("in_progress", "In progress"),
-    ("paused", "Paused"),
-    ("completed", "Completed"),
-    ("cancelled", "Cancelled"),
-    ("draft", "Draft"),
-]
-KINDS = [("formal", "Published"), ("draft", "Drafts"), ("all", "Drafts and published")]
-SORTS = [
-    ("newest", "Newest first"),
-    ("updated", "Recently updated"),
-    ("due", "Due soonest"),
-    ("priority", "Highest priority"),
-]
+STATUS_FILTERS = ("pending", "queued", "assigned", "in_progress", "paused", "completed", "cancelled", "draft")
+KINDS = ("formal", "draft", "all")
+SORTS = ("newest", "updated", "due", "priority")
+
+
+def _status_choices() -> list[tuple[str, rx.Var]]:
+    return [
+        ("all", t("ui.board.all_statuses")),
+        *[(status, t(enum_key("task_status", status), capital=True)) for status in STATUS_FILTERS],
+    ]
 
 
 def _counters() -> rx.Component:
@@ -41,7 +34,7 @@ def _counters() -> rx.Component:
             rx.foreach(
                 BoardCountsState.by_status,
                 lambda c: rx.button(
-                    rx.text(c.label, size="2"),
+                    rx.text(enum_text("task_status", c.key, capital=True), size="2"),
                     rx.badge(c.count, variant="solid", radius="full"),
                     variant=rx.cond(S.filters.get("status", "") == c.key, "solid", "soft"),
                     size="2",
@@ -54,11 +47,11 @@ def _counters() -> rx.Component:
             gap="2",
         ),
         rx.flex(
-            rx.text("Open by department:", size="2", color_scheme="gray"),
+            rx.text(t("ui.board.open_by_department"), size="2", color_scheme="gray"),
             rx.foreach(
                 BoardCountsState.by_department,
                 lambda c: rx.badge(
-                    c.label, ": ", c.count, variant="surface", size="2", class_name="department-count"
+                    c.label, ": ", number(c.count), variant="surface", size="2", class_name="department-count"
                 ),
             ),
             wrap="wrap",
@@ -76,13 +69,18 @@ def _filters() -> rx.Component:
             rx.hstack(
                 rx.input(
                     name="search",
-                    placeholder="Order number or process…",
+                    placeholder=t("ui.board.search_placeholder"),
                     max_length=60,
                     default_value=S.filters.get("search", ""),
                     width="220px",
                     id="board-search",
                 ),
-                rx.button(rx.icon("search", size=14), variant="soft", type="submit"),
+                rx.button(
+                    rx.icon("search", size=14),
+                    variant="soft",
+                    type="submit",
+                    aria_label=t("ui.common.search"),
+                ),
                 spacing="2",
             ),
             on_submit=S.search,
@@ -90,7 +88,7 @@ def _filters() -> rx.Component:
         ),
         rx.box(
             choice_select(
-                STATUSES,
+                _status_choices(),
                 rx.cond(S.filters.get("status", "") == "", "all", S.filters.get("status", "")),
                 lambda v: S.set_filter("status", v),
             ),
@@ -103,7 +101,7 @@ def _filters() -> rx.Component:
                     S.filters.get("department_id", "") == "", NONE_VALUE, S.filters.get("department_id", "")
                 ),
                 lambda v: S.set_filter("department_id", v),
-                none_label="All departments",
+                none_label=t("ui.board.all_departments"),
             ),
             width="180px",
         ),
@@ -112,27 +110,35 @@ def _filters() -> rx.Component:
                 S.operators,
                 rx.cond(S.filters.get("operator_id", "") == "", NONE_VALUE, S.filters.get("operator_id", "")),
                 lambda v: S.set_filter("operator_id", v),
-                none_label="All operators",
+                none_label=t("ui.board.all_operators"),
             ),
             width="170px",
         ),
         rx.box(
-            choice_select(KINDS, S.filters.get("kind", "formal"), lambda v: S.set_filter("kind", v)),
+            choice_select(
+                [(kind, t(f"ui.board.kind.{kind}")) for kind in KINDS],
+                S.filters.get("kind", "formal"),
+                lambda v: S.set_filter("kind", v),
+            ),
             width="170px",
         ),
         rx.box(
-            choice_select(SORTS, S.filters.get("sort", "newest"), lambda v: S.set_filter("sort", v)),
+            choice_select(
+                [(sort, t(f"ui.board.sort.{sort}")) for sort in SORTS],
+                S.filters.get("sort", "newest"),
+                lambda v: S.set_filter("sort", v),
+            ),
             width="170px",
         ),
         rx.hstack(
             rx.switch(
                 checked=S.filters.get("overdue", "") == "true", on_change=lambda v: S.set_filter("overdue", v)
             ),
-            rx.text("Overdue", size="2"),
+            rx.text(t("ui.board.overdue"), size="2"),
             align="center",
             spacing="2",
         ),
-        rx.button("Clear", variant="soft", color_scheme="gray", on_click=S.clear_filters),
+        rx.button(t("ui.common.clear"), variant="soft", color_scheme="gray", on_click=S.clear_filters),
         wrap="wrap",
         gap="3",
         align="center",
@@ -149,7 +155,9 @@ def _row(row) -> rx.Component:
         rx.table.cell(row.operator),
         rx.table.cell(status_badge(row.status), class_name="row-status"),
         rx.table.cell(priority_badge(row.priority)),
-        rx.table.cell(row.quantity_completed, " / ", row.production_quantity, white_space="nowrap"),
+        rx.table.cell(
+            number(row.quantity_completed), " / ", number(row.production_quantity), white_space="nowrap"
+        ),
         rx.table.cell(
             rx.text(
                 row.due_at,
@@ -170,10 +178,10 @@ def _row(row) -> rx.Component:
 def _reassign_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.text("Reassign or return to the pool", size="2", weight="medium"),
+            rx.text(t("ui.board.reassign_heading"), size="2", weight="medium"),
             rx.hstack(
                 rx.el.select(
-                    rx.el.option("Choose an operator…", value=""),
+                    rx.el.option(t("ui.board.choose_operator"), value=""),
                     rx.foreach(S.operators, lambda o: rx.el.option(o.label, value=o.value)),
                     name="operator_id",
                     id="reassign-operator",
@@ -185,20 +193,22 @@ def _reassign_form() -> rx.Component:
                         "background": "var(--color-surface)",
                     },
                 ),
-                rx.input(name="reason", placeholder="Reason", max_length=500, id="reassign-reason"),
+                rx.input(
+                    name="reason", placeholder=t("ui.board.reason"), max_length=500, id="reassign-reason"
+                ),
                 spacing="2",
                 width="100%",
                 wrap="wrap",
             ),
             rx.hstack(
-                rx.button("Reassign", type="submit", size="2", id="reassign-submit"),
+                rx.button(t("ui.board.reassign"), type="submit", size="2", id="reassign-submit"),
                 rx.button(
-                    "Unassign",
+                    t("ui.board.unassign"),
                     type="button",
                     size="2",
                     variant="soft",
                     color_scheme="orange",
-                    on_click=S.unassign({"reason": "Returned to the pool from the board"}),
+                    on_click=S.unassign({}),
                 ),
                 spacing="2",
             ),
@@ -218,10 +228,14 @@ def _drawer() -> rx.Component:
             rx.drawer.content(
                 rx.vstack(
                     rx.hstack(
-                        rx.heading("Task #", S.drawer_task_id, size="5"),
+                        rx.heading(tf("ui.board.task_title", task=S.drawer_task_id), size="5"),
                         rx.spacer(),
                         rx.icon_button(
-                            rx.icon("x"), variant="ghost", on_click=S.close_drawer, id="close-drawer"
+                            rx.icon("x"),
+                            variant="ghost",
+                            on_click=S.close_drawer,
+                            id="close-drawer",
+                            aria_label=t("ui.common.close"),
                         ),
                         width="100%",
                     ),
@@ -239,11 +253,11 @@ def _drawer() -> rx.Component:
                             rx.text(
                                 r.department,
                                 " · ",
-                                rx.cond(r.operator != "", r.operator, "no operator"),
+                                rx.cond(r.operator != "", r.operator, t("ui.board.no_operator")),
                                 " · ",
-                                r.quantity_completed,
+                                number(r.quantity_completed),
                                 "/",
-                                r.production_quantity,
+                                number(r.production_quantity),
                                 size="2",
                                 color_scheme="gray",
                             ),
@@ -253,13 +267,13 @@ def _drawer() -> rx.Component:
                     rx.cond(S.drawer_content != "", rx.text(S.drawer_content, size="2")),
                     _reassign_form(),
                     rx.separator(size="4"),
-                    rx.heading("History", size="3"),
+                    rx.heading(t("ui.board.history"), size="3"),
                     rx.vstack(
                         rx.foreach(
                             S.drawer_events,
                             lambda e: rx.box(
                                 rx.hstack(
-                                    rx.badge(e.kind, variant="soft"),
+                                    rx.badge(enum_text("task_event_kind", e.kind), variant="soft"),
                                     rx.text(e.actor, weight="medium", size="2"),
                                     rx.spacer(),
                                     rx.text(e.at, size="1", color_scheme="gray"),
@@ -318,16 +332,16 @@ def board_page() -> rx.Component:
                 rx.card(
                     scroll_table(
                         (
-                            "Task",
-                            "Order",
-                            "Process",
-                            "Department",
-                            "Operator",
-                            "Status",
-                            "Priority",
-                            "Quantity",
-                            "Due",
-                            "Updated",
+                            t("ui.common.task"),
+                            t("ui.common.order"),
+                            t("ui.common.process"),
+                            t("ui.common.department"),
+                            t("ui.common.operator"),
+                            t("ui.common.status"),
+                            t("ui.common.priority"),
+                            t("ui.common.quantity"),
+                            t("ui.common.due"),
+                            t("ui.board.updated"),
                         ),
                         S.rows,
                         _row,
@@ -335,9 +349,7 @@ def board_page() -> rx.Component:
                     ),
                     rx.cond(
                         S.rows.length() == 0,
-                        rx.center(
-                            rx.text("No tasks match these filters.", color_scheme="gray"), padding="24px"
-                        ),
+                        rx.center(rx.text(t("ui.board.no_match"), color_scheme="gray"), padding="24px"),
                     ),
                     width="100%",
                 ),
@@ -346,7 +358,9 @@ def board_page() -> rx.Component:
                     S.next_cursor == "",
                     S.previous_page,
                     S.next_page,
-                    rx.text(S.rows.length(), " rows on this page", size="2", color_scheme="gray"),
+                    rx.text(
+                        tf("ui.board.rows_on_page", count=S.rows.length()), size="2", color_scheme="gray"
+                    ),
                     next_id="board-next",
                 ),
                 _drawer(),
@@ -355,7 +369,7 @@ def board_page() -> rx.Component:
             ),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
-        title="Live board",
+        title=t("ui.nav.board"),
         current=ROUTE,
         user_name=SessionState.display_name,
         user_role=SessionState.role,

@@ -8,7 +8,8 @@ from work_dispatch.components.cards import active_badge, section
 from work_dispatch.components.forms import active_field, field_block, form_actions, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
-from work_dispatch.states.catalog import CatalogState
+from work_dispatch.components.text import t, tf
+from work_dispatch.states.catalog import NAME_FIELDS, CatalogState
 from work_dispatch.states.session import SessionState
 
 ROUTE = "/supervisor/catalog"
@@ -22,7 +23,7 @@ def _customer_row(customer) -> rx.Component:
         rx.table.cell(customer.work_orders),
         rx.table.cell(
             rx.button(
-                "Edit",
+                t("ui.common.edit"),
                 size="1",
                 variant="soft",
                 on_click=S.edit_customer(customer.id),
@@ -35,10 +36,19 @@ def _customer_row(customer) -> rx.Component:
 
 def _customer_form() -> rx.Component:
     return rx.vstack(
-        rx.heading(rx.cond(S.editing_customer_id > 0, "Edit customer", "New customer"), size="3"),
+        rx.heading(
+            rx.cond(S.editing_customer_id > 0, t("ui.catalog.customer.edit"), t("ui.catalog.customer.new")),
+            size="3",
+        ),
         rx.grid(
             _form_input(
-                "customer", S.customer_form, S.customer_errors, S.set_customer_field, "name", "Name", 120
+                "customer",
+                S.customer_form,
+                S.customer_errors,
+                S.set_customer_field,
+                "name",
+                t("ui.common.name"),
+                120,
             ),
             _form_input(
                 "customer",
@@ -46,9 +56,9 @@ def _customer_form() -> rx.Component:
                 S.customer_errors,
                 S.set_customer_field,
                 "contact",
-                "Contact",
+                t("ui.catalog.contact"),
                 120,
-                placeholder="Person, phone or e-mail",
+                placeholder=t("ui.catalog.contact_placeholder"),
             ),
             columns=rx.breakpoints(initial="1", sm="2"),
             spacing="3",
@@ -56,9 +66,9 @@ def _customer_form() -> rx.Component:
         ),
         form_actions(
             S.editing_customer_id > 0,
-            "New customer instead",
+            t("ui.catalog.customer.new_instead"),
             S.new_customer,
-            "Save customer",
+            t("ui.catalog.customer.save"),
             S.save_customer,
             "save-customer",
         ),
@@ -71,34 +81,47 @@ def _customer_form() -> rx.Component:
 
 def _customers() -> rx.Component:
     return section(
-        "Customers",
+        t("ui.catalog.customers"),
         rx.form(
             rx.hstack(
-                rx.input(name="search", placeholder="Name or contact…", max_length=60, id="customer-search"),
-                rx.button(rx.icon("search", size=16), type="submit", variant="soft", aria_label="Search"),
+                rx.input(
+                    name="search",
+                    placeholder=t("ui.catalog.customer_search"),
+                    max_length=60,
+                    id="customer-search",
+                ),
+                rx.button(
+                    rx.icon("search", size=16),
+                    type="submit",
+                    variant="soft",
+                    aria_label=t("ui.common.search"),
+                ),
                 spacing="2",
             ),
             on_submit=S.search_customers,
             width="auto",
         ),
         scroll_table(
-            ("Customer", "Contact", "Work orders", ""), S.customers, _customer_row, id="customer-table"
+            (t("ui.common.customer"), t("ui.catalog.contact"), t("ui.nav.work_orders"), ""),
+            S.customers,
+            _customer_row,
+            id="customer-table",
         ),
         pager(S.cursor_stack.length() == 0, S.next_cursor == "", S.previous_page, S.next_page),
         _customer_form(),
-        subtitle="Who work orders are for.",
+        subtitle=t("ui.catalog.customers_hint"),
     )
 
 
 def _process_row(process) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.code(process.code)),
-        rx.table.cell(rx.text(process.name, weight="medium")),
-        rx.table.cell(process.standard_minutes, " min"),
+        rx.table.cell(rx.text(process.display_name, weight="medium")),
+        rx.table.cell(tf("ui.catalog.minutes", minutes=process.standard_minutes)),
         rx.table.cell(active_badge(process.is_active)),
         rx.table.cell(
             rx.button(
-                "Edit",
+                t("ui.common.edit"),
                 size="1",
                 variant="soft",
                 on_click=S.edit_process(process.id),
@@ -116,7 +139,7 @@ def _form_input(
     errors: rx.Var,
     set_field,
     key: str,
-    label: str,
+    label: rx.Var,
     max_length: int,
     **props,
 ) -> rx.Component:
@@ -135,29 +158,45 @@ def _form_input(
     )
 
 
+def _names_in_locales(text_field) -> list[rx.Component]:
+    """One optional name field per locale: readers of that locale see it instead of the name."""
+    return [
+        text_field(
+            field, t(f"ui.catalog.name_in.{locale}"), 120, placeholder=t("ui.catalog.name_in_placeholder")
+        )
+        for locale, field in NAME_FIELDS.items()
+    ]
+
+
 def _coded_form(
     noun: str,
     values: rx.Var,
     errors: rx.Var,
     editing_id: rx.Var,
     set_field,
-    number: tuple[str, str, int, int],
-    active: tuple[rx.Var, object, str, str],
+    number: tuple[str, rx.Var, int, int],
+    active: tuple[rx.Var, object, rx.Var, rx.Var],
     on_new,
     on_save,
 ) -> rx.Component:
-    """The create/edit form of a coded record (process, department): code, name, a number, active."""
+    """The create/edit form of a coded record (process, department): code, name, a number, active.
+
+    Its texts are the catalog's ``ui.catalog.<noun>.*`` keys (edit, new, new_instead, save).
+    """
     number_key, number_label, low, high = number
     checked, set_active, on_text, off_text = active
 
-    def text_field(key: str, label: str, max_length: int, **props) -> rx.Component:
+    def text_field(key: str, label: rx.Var, max_length: int, **props) -> rx.Component:
         return _form_input(noun, values, errors, set_field, key, label, max_length, **props)
 
     return rx.vstack(
-        rx.heading(rx.cond(editing_id > 0, f"Edit {noun}", f"New {noun}"), size="3"),
+        rx.heading(
+            rx.cond(editing_id > 0, t(f"ui.catalog.{noun}.edit"), t(f"ui.catalog.{noun}.new")), size="3"
+        ),
         rx.grid(
-            text_field("code", "Code", 32, disabled=editing_id > 0),
-            text_field("name", "Name", 120),
+            text_field("code", t("ui.common.code"), 32, disabled=editing_id > 0),
+            text_field("name", t("ui.common.name"), 120),
+            *_names_in_locales(text_field),
             text_field(number_key, number_label, 6, type="number", min=low, max=high),
             active_field(
                 checked, set_active, on_text, off_text, errors.get("is_active", ""), id=f"{noun}-active"
@@ -166,7 +205,14 @@ def _coded_form(
             spacing="3",
             width="100%",
         ),
-        form_actions(editing_id > 0, f"New {noun} instead", on_new, f"Save {noun}", on_save, f"save-{noun}"),
+        form_actions(
+            editing_id > 0,
+            t(f"ui.catalog.{noun}.new_instead"),
+            on_new,
+            t(f"ui.catalog.{noun}.save"),
+            on_save,
+            f"save-{noun}",
+        ),
         spacing="3",
         width="100%",
         padding_top="8px",
@@ -181,8 +227,8 @@ def _process_form() -> rx.Component:
         S.process_errors,
         S.editing_process_id,
         S.set_process_field,
-        ("standard_minutes", "Standard minutes", 1, 10_000),
-        (S.process_active, S.set_process_active, "In routes", "Not offered"),
+        ("standard_minutes", t("ui.catalog.standard_minutes"), 1, 10_000),
+        (S.process_active, S.set_process_active, t("ui.catalog.in_routes"), t("ui.catalog.not_offered")),
         S.new_process,
         S.save_process,
     )
@@ -190,10 +236,20 @@ def _process_form() -> rx.Component:
 
 def _processes() -> rx.Component:
     return section(
-        "Processes",
-        scroll_table(("Code", "Process", "Standard time", "Status", ""), S.processes, _process_row),
+        t("ui.catalog.processes"),
+        scroll_table(
+            (
+                t("ui.common.code"),
+                t("ui.common.process"),
+                t("ui.catalog.standard_time"),
+                t("ui.common.status"),
+                "",
+            ),
+            S.processes,
+            _process_row,
+        ),
         _process_form(),
-        subtitle="What routes are made of.",
+        subtitle=t("ui.catalog.processes_hint"),
     )
 
 
@@ -202,8 +258,8 @@ def _product_row(product) -> rx.Component:
         rx.table.cell(rx.code(product.code)),
         rx.table.cell(
             rx.vstack(
-                rx.text(product.name, weight="medium"),
-                rx.text("per ", product.unit, size="1", color_scheme="gray"),
+                rx.text(product.display_name, weight="medium"),
+                rx.text(tf("ui.catalog.per_unit", unit=product.unit), size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
@@ -217,7 +273,7 @@ def _product_row(product) -> rx.Component:
         rx.table.cell(active_badge(product.is_active)),
         rx.table.cell(
             rx.button(
-                "Edit",
+                t("ui.common.edit"),
                 size="1",
                 variant="soft",
                 on_click=S.edit_product(product.id),
@@ -241,7 +297,7 @@ def _route_step(name, index) -> rx.Component:
             variant="soft",
             disabled=index == 0,
             on_click=S.move_route_step(index, -1),
-            aria_label="Move up",
+            aria_label=t("ui.common.move_up"),
         ),
         rx.icon_button(
             rx.icon("arrow-down", size=14),
@@ -249,7 +305,7 @@ def _route_step(name, index) -> rx.Component:
             variant="soft",
             disabled=last,
             on_click=S.move_route_step(index, 1),
-            aria_label="Move down",
+            aria_label=t("ui.common.move_down"),
         ),
         rx.icon_button(
             rx.icon("trash-2", size=14),
@@ -257,7 +313,7 @@ def _route_step(name, index) -> rx.Component:
             variant="soft",
             color_scheme="red",
             on_click=S.remove_route_step(index),
-            aria_label="Remove",
+            aria_label=t("ui.common.remove"),
         ),
         align="center",
         spacing="2",
@@ -270,31 +326,35 @@ def _route_step(name, index) -> rx.Component:
 
 
 def _product_form() -> rx.Component:
-    def text_field(key: str, label: str, max_length: int, **props) -> rx.Component:
+    def text_field(key: str, label: rx.Var, max_length: int, **props) -> rx.Component:
         return _form_input(
             "product", S.product_form, S.product_errors, S.set_product_field, key, label, max_length, **props
         )
 
     return rx.vstack(
-        rx.heading(rx.cond(S.editing_product_id > 0, "Edit product", "New product"), size="3"),
+        rx.heading(
+            rx.cond(S.editing_product_id > 0, t("ui.catalog.product.edit"), t("ui.catalog.product.new")),
+            size="3",
+        ),
         rx.grid(
-            text_field("code", "Code", 32, disabled=S.editing_product_id > 0),
-            text_field("name", "Name", 120),
-            text_field("unit", "Unit", 16),
+            text_field("code", t("ui.common.code"), 32, disabled=S.editing_product_id > 0),
+            text_field("name", t("ui.common.name"), 120),
+            *_names_in_locales(text_field),
+            text_field("unit", t("ui.common.unit"), 16),
             active_field(
                 S.product_active,
                 S.set_product_active,
-                "Offered",
-                "Not offered",
+                t("ui.catalog.offered"),
+                t("ui.catalog.not_offered"),
                 S.product_errors.get("is_active", ""),
                 id="product-active",
             ),
-            columns=rx.breakpoints(initial="1", sm="2", lg="4"),
+            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
             spacing="3",
             width="100%",
         ),
         field_block(
-            "Default route",
+            t("ui.catalog.default_route"),
             rx.vstack(
                 rx.foreach(S.product_route_names, _route_step),
                 rx.box(
@@ -302,7 +362,7 @@ def _product_form() -> rx.Component:
                         S.process_options,
                         "",
                         S.add_route_step,
-                        placeholder="Add a process…",
+                        placeholder=t("ui.work_order.add_process"),
                         id="product-add-step",
                     ),
                     width="260px",
@@ -311,13 +371,13 @@ def _product_form() -> rx.Component:
                 width="100%",
             ),
             S.product_errors.get("route", ""),
-            hint="New work orders of this product start from this route; existing ones keep theirs.",
+            hint=t("ui.catalog.route_hint"),
         ),
         form_actions(
             S.editing_product_id > 0,
-            "New product instead",
+            t("ui.catalog.product.new_instead"),
             S.new_product,
-            "Save product",
+            t("ui.catalog.product.save"),
             S.save_product,
             "save-product",
         ),
@@ -330,17 +390,27 @@ def _product_form() -> rx.Component:
 
 def _products() -> rx.Component:
     return section(
-        "Products",
-        scroll_table(("Code", "Product", "Default route", "Status", ""), S.products, _product_row),
+        t("ui.catalog.products"),
+        scroll_table(
+            (
+                t("ui.common.code"),
+                t("ui.common.product"),
+                t("ui.catalog.default_route"),
+                t("ui.common.status"),
+                "",
+            ),
+            S.products,
+            _product_row,
+        ),
         _product_form(),
-        subtitle="What the shop makes, and the route each starts from.",
+        subtitle=t("ui.catalog.products_hint"),
     )
 
 
 def _department_row(department) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.code(department.code)),
-        rx.table.cell(rx.text(department.name, weight="medium")),
+        rx.table.cell(rx.text(department.display_name, weight="medium")),
         rx.table.cell(department.sort_order),
         rx.table.cell(department.members),
         rx.table.cell(department.open_tasks),
@@ -349,7 +419,7 @@ def _department_row(department) -> rx.Component:
             rx.cond(
                 SessionState.role == "admin",
                 rx.button(
-                    "Edit",
+                    t("ui.common.edit"),
                     size="1",
                     variant="soft",
                     on_click=S.edit_department(department.id),
@@ -369,8 +439,8 @@ def _department_form() -> rx.Component:
         S.department_errors,
         S.editing_department_id,
         S.set_department_field,
-        ("sort_order", "Board order", 0, 999),
-        (S.department_active, S.set_department_active, "Takes work", "Closed"),
+        ("sort_order", t("ui.catalog.board_order"), 0, 999),
+        (S.department_active, S.set_department_active, t("ui.catalog.takes_work"), t("ui.catalog.closed")),
         S.new_department,
         S.save_department,
     )
@@ -378,18 +448,26 @@ def _department_form() -> rx.Component:
 
 def _departments() -> rx.Component:
     return section(
-        "Departments",
+        t("ui.catalog.departments"),
         scroll_table(
-            ("Code", "Department", "Board order", "Members", "Open tasks", "Status", ""),
+            (
+                t("ui.common.code"),
+                t("ui.common.department"),
+                t("ui.catalog.board_order"),
+                t("ui.catalog.members"),
+                t("ui.catalog.open_tasks"),
+                t("ui.common.status"),
+                "",
+            ),
             S.departments,
             _department_row,
         ),
         rx.cond(
             SessionState.role == "admin",
             _department_form(),
-            rx.text("Only admins change departments.", size="2", color_scheme="gray"),
+            rx.text(t("ui.catalog.admins_only"), size="2", color_scheme="gray"),
         ),
-        subtitle="Pools of work; operators belong to one or more.",
+        subtitle=t("ui.catalog.departments_hint"),
     )
 
 
@@ -414,7 +492,7 @@ def catalog_page() -> rx.Component:
             ),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
-        title="Catalog",
+        title=t("ui.nav.catalog"),
         current=ROUTE,
         user_name=SessionState.display_name,
         user_role=SessionState.role,

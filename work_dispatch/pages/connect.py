@@ -6,6 +6,7 @@ import reflex as rx
 
 from work_dispatch.components.cards import section
 from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.components.text import t, tf
 from work_dispatch.states.connect import ConnectState
 from work_dispatch.states.session import SessionState
 
@@ -47,8 +48,7 @@ def _code_card(code) -> rx.Component:
 
 def _no_address() -> rx.Component:
     return rx.callout(
-        "This PC has no address on a network yet. Connect it to the shop network (cable or Wi-Fi), "
-        "then look again.",
+        t("ui.connect.no_address"),
         icon="wifi-off",
         color_scheme="orange",
         id="no-address",
@@ -59,12 +59,8 @@ def _origins_note() -> rx.Component:
     return rx.callout(
         rx.cond(
             S.automatic,
-            rx.text(
-                "Allowed origins: this PC's own addresses on port ",
-                S.port,
-                ". Set WD_ALLOWED_ORIGINS to name them yourself (production always does).",
-            ),
-            rx.text("Allowed origins come from WD_ALLOWED_ORIGINS: these are the addresses it names."),
+            rx.text(tf("ui.connect.origins_automatic", port=S.port)),
+            rx.text(t("ui.connect.origins_explicit")),
         ),
         icon="shield-check",
         color_scheme="gray",
@@ -78,9 +74,7 @@ def _names() -> rx.Component:
     return rx.cond(
         S.name_urls.length() > 0,
         rx.vstack(
-            rx.text(
-                "Where the network resolves computer names, these work too:", size="2", color_scheme="gray"
-            ),
+            rx.text(t("ui.connect.names"), size="2", color_scheme="gray"),
             rx.hstack(
                 rx.foreach(S.name_urls, lambda url: rx.code(url, size="3", variant="ghost")),
                 spacing="4",
@@ -94,12 +88,8 @@ def _names() -> rx.Component:
 
 def _addresses() -> rx.Component:
     return section(
-        "Open on a tablet",
-        rx.text(
-            "Put the tablet on the same network as this PC, then scan a code with its camera "
-            "or type the address into its browser.",
-            size="3",
-        ),
+        t("ui.connect.open_on_tablet"),
+        rx.text(t("ui.connect.how"), size="3"),
         rx.cond(
             S.codes.length() > 0,
             rx.grid(
@@ -116,7 +106,7 @@ def _addresses() -> rx.Component:
             _origins_note(),
             rx.button(
                 rx.icon("refresh-cw", size=16),
-                "Look again",
+                t("ui.connect.look_again"),
                 on_click=S.refresh,
                 variant="soft",
                 min_height="44px",
@@ -138,7 +128,7 @@ def connect_page() -> rx.Component:
             rx.box(_addresses(), id="connect", width="100%"),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
-        title="Connect tablets",
+        title=t("ui.nav.connect"),
         current=ROUTE,
         user_name=SessionState.display_name,
         user_role=SessionState.role,

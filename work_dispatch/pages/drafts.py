@@ -8,6 +8,7 @@ from work_dispatch.components.cards import priority_badge
 from work_dispatch.components.forms import NONE_VALUE, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
+from work_dispatch.components.text import number, t, tf
 from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.session import SessionState
 
@@ -35,7 +36,7 @@ def _draft_row(row) -> rx.Component:
                 rx.text(row.process, weight="medium"),
                 rx.button(
                     rx.icon("split", size=14),
-                    "Split",
+                    t("ui.drafts.split"),
                     size="1",
                     variant="soft",
                     on_click=S.open_split(row.id, row.production_quantity),
@@ -62,7 +63,7 @@ def _draft_row(row) -> rx.Component:
                 rx.input(
                     default_value=row.work_content,
                     key=_key(row, "c"),
-                    placeholder="Work content",
+                    placeholder=t("ui.drafts.work_content"),
                     max_length=2000,
                     on_blur=lambda v: S.edit(row.id, row.version, "work_content", v),
                     width="100%",
@@ -70,7 +71,7 @@ def _draft_row(row) -> rx.Component:
                 rx.input(
                     default_value=row.requirements,
                     key=_key(row, "r"),
-                    placeholder="Requirements",
+                    placeholder=t("ui.drafts.requirements"),
                     max_length=2000,
                     on_blur=lambda v: S.edit(row.id, row.version, "requirements", v),
                     width="100%",
@@ -85,14 +86,14 @@ def _draft_row(row) -> rx.Component:
                     S.departments,
                     rx.cond(row.department_id == 0, NONE_VALUE, row.department_id.to_string()),
                     lambda v: S.edit(row.id, row.version, "department_id", v),
-                    none_label="Department by rule",
+                    none_label=t("ui.drafts.department_by_rule"),
                     size="1",
                 ),
                 option_select(
                     S.operators,
                     rx.cond(row.operator_id == 0, NONE_VALUE, row.operator_id.to_string()),
                     lambda v: S.edit(row.id, row.version, "operator_id", v),
-                    none_label="Operator by dispatch",
+                    none_label=t("ui.drafts.operator_by_dispatch"),
                     size="1",
                 ),
                 spacing="2",
@@ -124,11 +125,19 @@ def _group(group) -> rx.Component:
                     href="/supervisor/work-orders/edit?id=" + group.work_order_id.to_string(),
                 ),
                 priority_badge(group.priority),
-                rx.text(group.drafts.length(), " drafts", size="2", color_scheme="gray"),
+                rx.text(
+                    rx.cond(
+                        group.drafts.length() == 1,
+                        t("ui.drafts.one_draft"),
+                        tf("ui.drafts.n_drafts", count=group.drafts.length()),
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                ),
                 rx.spacer(),
                 rx.button(
                     rx.icon("send", size=14),
-                    "Publish this work order",
+                    t("ui.drafts.publish_order"),
                     size="2",
                     on_click=S.publish_work_order(group.work_order_id),
                     class_name="publish-order",
@@ -138,7 +147,14 @@ def _group(group) -> rx.Component:
                 spacing="3",
             ),
             scroll_table(
-                ("", "Process", "Quantity", "Content and requirements", "Assign to", "Due"),
+                (
+                    "",
+                    t("ui.common.process"),
+                    t("ui.common.quantity"),
+                    t("ui.drafts.content_and_requirements"),
+                    t("ui.drafts.assign_to"),
+                    t("ui.common.due"),
+                ),
                 group.drafts,
                 _draft_row,
             ),
@@ -153,12 +169,9 @@ def _group(group) -> rx.Component:
 def _split_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Split draft #", S.split_task_id),
+            rx.dialog.title(tf("ui.drafts.split_title", task=S.split_task_id)),
             rx.dialog.description(
-                "Quantity now: ",
-                S.split_quantity,
-                ". How much stays on this draft? The rest goes to a new draft.",
-                margin_bottom="12px",
+                tf("ui.drafts.split_question", quantity=number(S.split_quantity)), margin_bottom="12px"
             ),
             rx.input(
                 value=S.split_keep,
@@ -173,8 +186,8 @@ def _split_dialog() -> rx.Component:
                 S.split_error != "", rx.text(S.split_error, color_scheme="red", size="2", id="split-error")
             ),
             rx.hstack(
-                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.close_split),
-                rx.button("Split", on_click=S.confirm_split, id="confirm-split"),
+                rx.button(t("ui.common.cancel"), variant="soft", color_scheme="gray", on_click=S.close_split),
+                rx.button(t("ui.drafts.split"), on_click=S.confirm_split, id="confirm-split"),
                 justify="end",
                 spacing="3",
                 margin_top="16px",
@@ -189,30 +202,39 @@ def drafts_page() -> rx.Component:
     """Counts, bulk actions and the groups."""
     toolbar = rx.hstack(
         rx.badge(
-            S.total_drafts,
-            rx.cond(S.total_drafts == 1, " draft in ", " drafts in "),
-            S.work_orders_with_drafts,
-            rx.cond(S.work_orders_with_drafts == 1, " work order", " work orders"),
+            tf(
+                "ui.drafts.counts",
+                drafts=rx.cond(
+                    S.total_drafts == 1,
+                    t("ui.drafts.one_draft"),
+                    tf("ui.drafts.n_drafts", count=number(S.total_drafts)),
+                ),
+                orders=rx.cond(
+                    S.work_orders_with_drafts == 1,
+                    t("ui.drafts.one_work_order"),
+                    tf("ui.drafts.n_work_orders", count=number(S.work_orders_with_drafts)),
+                ),
+            ),
             size="3",
             variant="soft",
             id="draft-counts",
         ),
         rx.cond(
             S.only_work_order != "",
-            rx.button("Show all work orders", variant="ghost", size="2", on_click=S.show_all),
+            rx.button(t("ui.drafts.show_all"), variant="ghost", size="2", on_click=S.show_all),
         ),
         rx.spacer(),
-        rx.text(S.selected.length(), " selected", size="2", color_scheme="gray"),
+        rx.text(tf("ui.drafts.selected", count=S.selected.length()), size="2", color_scheme="gray"),
         rx.button(
             rx.icon("merge", size=14),
-            "Merge",
+            t("ui.drafts.merge"),
             variant="soft",
             on_click=S.merge_selected,
             disabled=S.selected.length() < 2,
         ),
         rx.button(
             rx.icon("trash-2", size=14),
-            "Delete",
+            t("ui.drafts.delete"),
             variant="soft",
             color_scheme="red",
             on_click=S.delete_selected,
@@ -220,7 +242,7 @@ def drafts_page() -> rx.Component:
         ),
         rx.button(
             rx.icon("send", size=14),
-            "Publish selected",
+            t("ui.drafts.publish_selected"),
             on_click=S.publish_selected,
             disabled=S.selected.length() == 0,
             id="publish-selected",
@@ -239,10 +261,7 @@ def drafts_page() -> rx.Component:
                     S.groups.length() == 0,
                     rx.card(
                         rx.center(
-                            rx.text(
-                                "No drafts to review. Approve a work order to generate some.",
-                                color_scheme="gray",
-                            ),
+                            rx.text(t("ui.drafts.none"), color_scheme="gray"),
                             padding="32px",
                         ),
                         width="100%",
@@ -256,7 +275,7 @@ def drafts_page() -> rx.Component:
             ),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
-        title="Draft review",
+        title=t("ui.nav.drafts"),
         current=ROUTE,
         user_name=SessionState.display_name,
         user_role=SessionState.role,

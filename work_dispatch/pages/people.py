@@ -8,13 +8,15 @@ from work_dispatch.components.cards import active_badge, section
 from work_dispatch.components.forms import active_field, choice_select, field_block, form_actions
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
+from work_dispatch.components.text import enum_key, enum_text, number, t, tf
+from work_dispatch.i18n import LOCALES
 from work_dispatch.states.people import PeopleState, ThrottleState
 from work_dispatch.states.session import SessionState
 
 ROUTE = "/supervisor/people"
 S = PeopleState
 T = ThrottleState
-ROLES = [("operator", "Operator"), ("supervisor", "Supervisor"), ("admin", "Admin")]
+ROLES = ("operator", "supervisor", "admin")
 ROLE_COLORS = {"admin": "purple", "supervisor": "blue", "operator": "green"}
 
 
@@ -22,11 +24,13 @@ def _error(name: str) -> rx.Var:
     return S.field_errors.get(name, "")
 
 
+def _role_choices() -> list[tuple[str, rx.Var]]:
+    return [(role, t(enum_key("role", role), capital=True)) for role in ROLES]
+
+
 def _role_badge(role: rx.Var) -> rx.Component:
-    return rx.match(
-        role,
-        *[(key, rx.badge(key, color_scheme=color, variant="soft")) for key, color in ROLE_COLORS.items()],
-        rx.badge(role),
+    return rx.badge(
+        enum_text("role", role), color_scheme=rx.match(role, *ROLE_COLORS.items(), "gray"), variant="soft"
     )
 
 
@@ -53,14 +57,14 @@ def _row(person) -> rx.Component:
                 rx.text(person.open_sessions, size="2"),
                 rx.button(
                     rx.icon("log-out", size=14),
-                    "End",
+                    t("ui.people.end_sessions"),
                     size="1",
                     variant="soft",
                     color_scheme="orange",
                     disabled=person.open_sessions == 0,
                     on_click=S.revoke(person.id),
                     class_name="end-sessions",
-                    title="End every open session of this user",
+                    title=t("ui.people.end_sessions_hint"),
                 ),
                 align="center",
                 spacing="2",
@@ -68,7 +72,13 @@ def _row(person) -> rx.Component:
         ),
         rx.table.cell(active_badge(person.is_active)),
         rx.table.cell(
-            rx.button("Edit", size="1", variant="soft", on_click=S.edit(person.id), class_name="edit-person")
+            rx.button(
+                t("ui.common.edit"),
+                size="1",
+                variant="soft",
+                on_click=S.edit(person.id),
+                class_name="edit-person",
+            )
         ),
         class_name="person-row",
         data_username=person.username,
@@ -80,7 +90,7 @@ def _list() -> rx.Component:
     toolbar = rx.hstack(
         rx.box(
             choice_select(
-                [("all", "All roles"), *ROLES],
+                [("all", t("ui.people.all_roles")), *_role_choices()],
                 rx.cond(S.role_filter == "", "all", S.role_filter),
                 S.filter_role,
                 id="role-filter",
@@ -89,46 +99,71 @@ def _list() -> rx.Component:
         ),
         rx.form(
             rx.hstack(
-                rx.input(name="search", placeholder="Name or username…", max_length=60, id="people-search"),
-                rx.button(rx.icon("search", size=16), type="submit", variant="soft", aria_label="Search"),
+                rx.input(
+                    name="search",
+                    placeholder=t("ui.people.search_placeholder"),
+                    max_length=60,
+                    id="people-search",
+                ),
+                rx.button(
+                    rx.icon("search", size=16),
+                    type="submit",
+                    variant="soft",
+                    aria_label=t("ui.common.search"),
+                ),
                 spacing="2",
             ),
             on_submit=S.run_search,
             width="auto",
         ),
         rx.spacer(),
-        rx.button(rx.icon("user-plus", size=16), "New person", on_click=S.new_person, id="new-person"),
+        rx.button(rx.icon("user-plus", size=16), t("ui.people.new"), on_click=S.new_person, id="new-person"),
         width="100%",
         align="center",
         spacing="3",
         wrap="wrap",
     )
     count = rx.text(
-        S.rows.length(),
-        rx.cond(S.rows.length() == 1, " person on this page", " people on this page"),
+        rx.cond(
+            S.rows.length() == 1,
+            t("ui.people.one_on_page"),
+            tf("ui.people.n_on_page", count=S.rows.length()),
+        ),
         size="2",
         color_scheme="gray",
     )
     return section(
-        "People",
+        t("ui.nav.people"),
         toolbar,
         scroll_table(
-            ("Person", "Role", "Departments", "WIP limit", "Open sessions", "Status", ""),
+            (
+                t("ui.people.person"),
+                t("ui.people.role"),
+                t("ui.catalog.departments"),
+                t("ui.people.wip_limit"),
+                t("ui.people.open_sessions"),
+                t("ui.common.status"),
+                "",
+            ),
             S.rows,
             _row,
             id="people-table",
         ),
         pager(S.cursor_stack.length() == 0, S.next_cursor == "", S.previous_page, S.next_page, count),
-        subtitle="Accounts, roles, departments and who is logged in.",
+        subtitle=t("ui.people.hint"),
     )
 
 
 def _form() -> rx.Component:
     return section(
-        rx.cond(S.editing_id > 0, "Edit " + S.form.get("username", ""), "New person"),
+        rx.cond(
+            S.editing_id > 0,
+            tf("ui.people.edit_title", username=S.form.get("username", "")),
+            t("ui.people.new"),
+        ),
         rx.grid(
             field_block(
-                "Username",
+                t("ui.login.username"),
                 rx.input(
                     value=S.form.get("username", ""),
                     max_length=40,
@@ -138,10 +173,10 @@ def _form() -> rx.Component:
                     width="100%",
                 ),
                 _error("username"),
-                hint="Letters, digits, dots, dashes; used to log in.",
+                hint=t("ui.people.username_hint"),
             ),
             field_block(
-                "Name",
+                t("ui.common.name"),
                 rx.input(
                     value=S.form.get("display_name", ""),
                     max_length=120,
@@ -152,9 +187,9 @@ def _form() -> rx.Component:
                 _error("display_name"),
             ),
             field_block(
-                "Role",
+                t("ui.people.role"),
                 choice_select(
-                    ROLES,
+                    _role_choices(),
                     S.form.get("role", "operator"),
                     lambda v: S.set_form("role", v),
                     id="person-role",
@@ -163,7 +198,7 @@ def _form() -> rx.Component:
                 _error("role"),
             ),
             field_block(
-                "WIP limit",
+                t("ui.people.wip_limit"),
                 rx.input(
                     value=S.form.get("wip_limit", ""),
                     type="number",
@@ -174,10 +209,10 @@ def _form() -> rx.Component:
                     width="100px",
                 ),
                 _error("wip_limit"),
-                hint="Tasks an operator may hold at once.",
+                hint=t("ui.people.wip_hint"),
             ),
             field_block(
-                "Password",
+                t("ui.login.password"),
                 rx.input(
                     value=S.form.get("password", ""),
                     type="password",
@@ -188,13 +223,23 @@ def _form() -> rx.Component:
                     width="100%",
                 ),
                 _error("password"),
-                hint="8+ characters. When editing, empty keeps it; a new one logs them out.",
+                hint=t("ui.people.password_hint"),
+            ),
+            field_block(
+                t("ui.people.language"),
+                choice_select(
+                    [(locale, t(f"ui.locale.{locale}")) for locale in LOCALES],
+                    S.form.get("locale", LOCALES[0]),
+                    lambda v: S.set_form("locale", v),
+                    id="person-locale",
+                ),
+                _error("locale"),
             ),
             active_field(
                 S.form_active,
                 S.set_active,
-                "Can log in",
-                "Cannot log in",
+                t("ui.people.can_log_in"),
+                t("ui.people.cannot_log_in"),
                 _error("is_active"),
                 disabled=S.editing_self,
                 id="person-active",
@@ -204,7 +249,7 @@ def _form() -> rx.Component:
             width="100%",
         ),
         field_block(
-            "Departments",
+            t("ui.catalog.departments"),
             rx.flex(
                 rx.foreach(
                     S.departments,
@@ -221,30 +266,109 @@ def _form() -> rx.Component:
                 padding_y="4px",
             ),
             _error("department_ids"),
-            hint="Operators work the pools of their departments.",
+            hint=t("ui.people.departments_hint"),
         ),
+        rx.cond((S.editing_id > 0) & (S.form.get("role", "") == "operator"), _pin_block()),
         rx.cond(_error("form") != "", rx.text(_error("form"), color_scheme="red", size="2")),
-        form_actions(S.editing_id > 0, "New person instead", S.new_person, "Save", S.save, "save-person"),
+        form_actions(
+            S.editing_id > 0,
+            t("ui.people.new_instead"),
+            S.new_person,
+            t("ui.common.save"),
+            S.save,
+            "save-person",
+        ),
+    )
+
+
+def _pin_block() -> rx.Component:
+    """The operator's quick-switch PIN for shop-floor tablets: set on its own, never shown back."""
+    return field_block(
+        t("devices.people.pin"),
+        rx.hstack(
+            rx.input(
+                value=S.pin,
+                type="password",
+                input_mode="numeric",
+                max_length=6,
+                auto_complete="new-password",
+                on_change=S.set_pin,
+                id="person-pin",
+                width="120px",
+            ),
+            rx.button(t("devices.people.pin_set"), variant="soft", on_click=S.save_pin, id="save-pin"),
+            align="center",
+            spacing="2",
+        ),
+        _error("pin"),
+        hint=t("devices.people.pin_hint"),
+    )
+
+
+def _device_row(device) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(device.name, weight="medium")),
+        rx.table.cell(device.created_by),
+        rx.table.cell(device.marked_at),
+        rx.table.cell(rx.cond(device.last_used != "", device.last_used, t("devices.people.never"))),
+        rx.table.cell(
+            rx.button(
+                t("devices.people.unmark"),
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=S.unmark_device(device.id),
+                class_name="unmark-device",
+            )
+        ),
+        class_name="device-row",
+    )
+
+
+def _devices() -> rx.Component:
+    return section(
+        t("devices.people.title"),
+        rx.cond(
+            S.devices.length() == 0,
+            rx.text(t("devices.people.none"), size="2", color_scheme="gray"),
+            scroll_table(
+                (
+                    t("devices.people.name"),
+                    t("devices.people.marked_by"),
+                    t("devices.people.marked_at"),
+                    t("devices.people.last_used"),
+                    "",
+                ),
+                S.devices,
+                _device_row,
+                id="devices-table",
+            ),
+        ),
+        subtitle=t("devices.people.hint"),
     )
 
 
 def _throttle_row(throttle) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(throttle.scope),
+        rx.table.cell(enum_text("throttle_scope", throttle.scope, capital=True)),
         rx.table.cell(throttle.username),
         rx.table.cell(rx.code(throttle.address, variant="ghost")),
-        rx.table.cell(throttle.failures),
-        rx.table.cell(throttle.refused),
+        rx.table.cell(number(throttle.failures)),
+        rx.table.cell(number(throttle.refused)),
         rx.table.cell(
             rx.cond(
                 throttle.is_blocked,
-                rx.badge("until " + throttle.blocked_until, color_scheme="orange", variant="soft"),
-                rx.badge("not blocking", color_scheme="gray", variant="soft"),
+                rx.badge(
+                    tf("ui.people.throttle.until", when=throttle.blocked_until),
+                    color_scheme="orange",
+                    variant="soft",
+                ),
+                rx.badge(t("ui.people.throttle.not_blocking"), color_scheme="gray", variant="soft"),
             )
         ),
         rx.table.cell(
             rx.button(
-                "Clear",
+                t("ui.common.clear"),
                 size="1",
                 variant="soft",
                 on_click=T.clear(throttle.id),
@@ -257,28 +381,38 @@ def _throttle_row(throttle) -> rx.Component:
 
 def _throttles() -> rx.Component:
     return section(
-        "Login throttles",
+        t("ui.people.throttle.title"),
         rx.hstack(
             rx.switch(checked=T.blocked_only, on_change=T.set_blocked_only, id="throttles-blocked-only"),
-            rx.text("Only those refusing or slowing logins now", size="2"),
+            rx.text(t("ui.people.throttle.blocked_only"), size="2"),
             rx.spacer(),
-            rx.button(rx.icon("refresh-cw", size=14), "Refresh", variant="soft", on_click=T.refresh),
+            rx.button(
+                rx.icon("refresh-cw", size=14), t("ui.common.refresh"), variant="soft", on_click=T.refresh
+            ),
             align="center",
             spacing="2",
             width="100%",
         ),
         rx.cond(
             T.throttles.length() == 0,
-            rx.text("Nobody is throttled: no recent failed logins.", size="2", color_scheme="gray"),
+            rx.text(t("ui.people.throttle.none"), size="2", color_scheme="gray"),
             scroll_table(
-                ("Scope", "Username", "Address", "Failures", "Refused", "Status", ""),
+                (
+                    t("ui.people.throttle.scope"),
+                    t("ui.login.username"),
+                    t("ui.people.throttle.address"),
+                    t("ui.people.throttle.failures"),
+                    t("ui.people.throttle.refused"),
+                    t("ui.common.status"),
+                    "",
+                ),
                 T.throttles,
                 _throttle_row,
                 id="throttles-table",
             ),
         ),
         pager(T.cursor_stack.length() == 0, T.next_cursor == "", T.previous_page, T.next_page),
-        subtitle="Failed logins slow a username down, never lock it. Clear one to let it try at once.",
+        subtitle=t("ui.people.throttle.hint"),
     )
 
 
@@ -290,13 +424,14 @@ def people_page() -> rx.Component:
             rx.vstack(
                 _list(),
                 rx.box(_form(), id="person-form", width="100%"),
+                _devices(),
                 _throttles(),
                 spacing="4",
                 width="100%",
             ),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
-        title="People",
+        title=t("ui.nav.people"),
         current=ROUTE,
         user_name=SessionState.display_name,
         user_role=SessionState.role,

@@ -8,13 +8,13 @@ from work_dispatch.components.cards import section
 from work_dispatch.components.forms import choice_select, field_block, form_actions, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import scroll_table
-from work_dispatch.domain.dispatching import strategy_choices
+from work_dispatch.components.text import enum_key, enum_text, t
+from work_dispatch.domain.enums import Strategy
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.session import SessionState
 
 ROUTE = "/supervisor/rules"
 S = RulesState
-STRATEGIES = strategy_choices()
 OUTCOME_COLORS = {"assigned": "green", "queued": "orange", "unroutable": "red"}
 
 
@@ -24,10 +24,10 @@ def _error(name: str) -> rx.Var:
 
 def _form() -> rx.Component:
     return section(
-        rx.cond(S.editing_rule_id > 0, "Edit rule", "New rule"),
+        rx.cond(S.editing_rule_id > 0, t("ui.rules.edit_rule"), t("ui.rules.new_rule")),
         rx.grid(
             field_block(
-                "Process",
+                t("ui.common.process"),
                 option_select(
                     S.processes,
                     S.form.get("process_id", ""),
@@ -37,7 +37,7 @@ def _form() -> rx.Component:
                 _error("process_id"),
             ),
             field_block(
-                "Department",
+                t("ui.common.department"),
                 option_select(
                     S.departments,
                     S.form.get("department_id", ""),
@@ -47,7 +47,7 @@ def _form() -> rx.Component:
                 _error("department_id"),
             ),
             field_block(
-                "Priority (0–100, higher wins)",
+                t("ui.rules.priority_hint"),
                 rx.input(
                     value=S.form.get("priority", ""),
                     type="number",
@@ -59,9 +59,9 @@ def _form() -> rx.Component:
                 _error("priority"),
             ),
             field_block(
-                "Strategy",
+                t("ui.rules.strategy"),
                 choice_select(
-                    STRATEGIES,
+                    [(strategy.value, t(enum_key("strategy", strategy.value))) for strategy in Strategy],
                     S.form.get("strategy", "least_tasks"),
                     lambda v: S.set_form("strategy", v),
                     id="rule-strategy",
@@ -73,14 +73,21 @@ def _form() -> rx.Component:
             width="100%",
         ),
         field_block(
-            "Notes",
+            t("ui.common.notes"),
             rx.input(
                 value=S.form.get("notes", ""), max_length=500, on_change=lambda v: S.set_form("notes", v)
             ),
             _error("notes"),
         ),
         rx.cond(_error("form") != "", rx.text(_error("form"), color_scheme="red", size="2")),
-        form_actions(S.editing_rule_id > 0, "New rule instead", S.new_rule, "Save rule", S.save, "save-rule"),
+        form_actions(
+            S.editing_rule_id > 0,
+            t("ui.rules.new_instead"),
+            S.new_rule,
+            t("ui.rules.save"),
+            S.save,
+            "save-rule",
+        ),
     )
 
 
@@ -89,19 +96,29 @@ def _rule_row(r) -> rx.Component:
         rx.table.cell(r.process, font_weight="500"),
         rx.table.cell(r.department),
         rx.table.cell(r.priority),
-        rx.table.cell(rx.badge(r.strategy, variant="soft")),
-        rx.table.cell(rx.text(r.notes, size="2", color_scheme="gray")),
+        rx.table.cell(rx.badge(enum_text("strategy", r.strategy), variant="soft")),
+        rx.table.cell(rx.text(r.notes, size="2", color_scheme="gray", word_break="normal")),
         rx.table.cell(rx.switch(checked=r.is_active, on_change=lambda v: S.toggle_active(r.id, v))),
-        rx.table.cell(rx.button("Edit", size="1", variant="soft", on_click=S.edit(r.id))),
+        rx.table.cell(rx.button(t("ui.common.edit"), size="1", variant="soft", on_click=S.edit(r.id))),
         opacity=rx.cond(r.is_active, "1", "0.55"),
     )
 
 
 def _rules_table() -> rx.Component:
     return section(
-        "Rules",
+        t("ui.rules.rules"),
         scroll_table(
-            ("Process", "Department", "Priority", "Strategy", "Notes", "Active", ""), S.rules, _rule_row
+            (
+                t("ui.common.process"),
+                t("ui.common.department"),
+                t("ui.common.priority"),
+                t("ui.rules.strategy"),
+                t("ui.common.notes"),
+                t("ui.common.active_field"),
+                "",
+            ),
+            S.rules,
+            _rule_row,
         ),
     )
 
@@ -114,35 +131,38 @@ def _preview_row(p) -> rx.Component:
         rx.table.cell(
             rx.match(
                 p.outcome,
-                *[(k, rx.badge(k, color_scheme=c)) for k, c in OUTCOME_COLORS.items()],
+                *[
+                    (k, rx.badge(t(f"ui.rules.outcome.{k}"), color_scheme=c))
+                    for k, c in OUTCOME_COLORS.items()
+                ],
                 rx.badge(p.outcome),
             )
         ),
         rx.table.cell(p.department),
         rx.table.cell(p.operator),
-        rx.table.cell(rx.text(p.reason, size="2")),
+        rx.table.cell(rx.text(p.reason, size="2", word_break="normal", min_width="240px")),
     )
 
 
 def _preview() -> rx.Component:
     return section(
-        "Dispatch preview",
+        t("ui.rules.preview"),
         rx.hstack(
             rx.hstack(
                 rx.switch(checked=S.auto_dispatch, on_change=S.set_auto_dispatch, id="auto-dispatch"),
-                rx.text("Auto-dispatch", weight="medium"),
+                rx.text(t("ui.rules.auto_dispatch"), weight="medium"),
                 align="center",
                 spacing="2",
             ),
             rx.spacer(),
             rx.button(
                 rx.icon("eye", size=16),
-                "Preview now",
+                t("ui.rules.preview_now"),
                 variant="soft",
                 on_click=S.run_preview,
                 id="run-preview",
             ),
-            rx.button(rx.icon("zap", size=16), "Dispatch now", on_click=S.dispatch_now),
+            rx.button(rx.icon("zap", size=16), t("ui.rules.dispatch_now"), on_click=S.dispatch_now),
             width="100%",
             align="center",
             spacing="3",
@@ -152,12 +172,20 @@ def _preview() -> rx.Component:
         rx.cond(
             S.preview_rows.length() > 0,
             scroll_table(
-                ("Task", "Order", "Process", "Outcome", "Department", "Operator", "Why"),
+                (
+                    t("ui.common.task"),
+                    t("ui.common.order"),
+                    t("ui.common.process"),
+                    t("ui.rules.outcome"),
+                    t("ui.common.department"),
+                    t("ui.common.operator"),
+                    t("ui.rules.why"),
+                ),
                 S.preview_rows,
                 _preview_row,
             ),
         ),
-        subtitle="What a dispatch would do now; nothing changes until you dispatch.",
+        subtitle=t("ui.rules.preview_hint"),
     )
 
 
@@ -169,7 +197,7 @@ def rules_page() -> rx.Component:
             rx.vstack(_preview(), _form(), _rules_table(), spacing="4", width="100%"),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
-        title="Assignment rules",
+        title=t("ui.nav.rules"),
         current=ROUTE,
         user_name=SessionState.display_name,
         user_role=SessionState.role,

@@ -7,7 +7,15 @@ from reflex.components.core.banner import has_connection_errors
 
 from work_dispatch.components.cards import section
 from work_dispatch.components.shell import operator_shell
-from work_dispatch.components.task_cards import TOUCH, bell, live_indicator, my_task_card, pool_task_card
+from work_dispatch.components.task_cards import (
+    TOUCH,
+    bell,
+    live_indicator,
+    my_task_card,
+    offline_banner,
+    pool_task_card,
+)
+from work_dispatch.components.text import enum_key, t, tf
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.task_center import PAUSE_REASONS, TaskCenterState
 
@@ -15,7 +23,7 @@ ROUTE = "/operator"
 S = TaskCenterState
 
 
-def _empty(text: str, element_id: str) -> rx.Component:
+def _empty(text: rx.Var, element_id: str) -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.icon("inbox", size=32, color="var(--gray-8)"),
@@ -49,7 +57,7 @@ def _my_tasks() -> rx.Component:
             width="100%",
             id="my-tasks",
         ),
-        _empty("Nothing assigned to you right now.", "my-tasks-empty"),
+        _empty(t("ui.operator.nothing_assigned"), "my-tasks-empty"),
     )
 
 
@@ -63,26 +71,31 @@ def _pool() -> rx.Component:
             width="100%",
             id="pool",
         ),
-        _empty("The pool is empty.", "pool-empty"),
+        _empty(t("ui.operator.pool_empty"), "pool-empty"),
     )
 
 
 def _pause_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Pause task #", S.pause_task_id),
-            rx.dialog.description("Why are you pausing?", size="3", margin_bottom="12px"),
-            rx.radio_group(
-                PAUSE_REASONS,
+            rx.dialog.title(tf("ui.operator.pause_title", task=S.pause_task_id)),
+            rx.dialog.description(t("ui.operator.pause_why"), size="3", margin_bottom="12px"),
+            # Cards, not small radio dots: a finger (or a glove) hits them.
+            rx.radio_cards.root(
+                *[
+                    rx.radio_cards.item(t(enum_key("pause_reason", reason)), value=reason, min_height=TOUCH)
+                    for reason in PAUSE_REASONS
+                ],
                 value=S.pause_reason,
-                on_change=S.set_pause_reason,
-                size="3",
-                direction="column",
-                spacing="3",
+                on_value_change=S.set_pause_reason,
+                columns="2",
+                gap="2",
+                size="1",
+                id="pause-reasons",
             ),
             rx.hstack(
                 rx.button(
-                    "Cancel",
+                    t("ui.common.cancel"),
                     on_click=S.close_dialogs,
                     variant="soft",
                     color_scheme="gray",
@@ -90,7 +103,7 @@ def _pause_dialog() -> rx.Component:
                     min_height=TOUCH,
                 ),
                 rx.button(
-                    "Pause",
+                    t("ui.task.pause"),
                     on_click=S.confirm_pause,
                     color_scheme="amber",
                     size="3",
@@ -111,18 +124,16 @@ def _report_dialog() -> rx.Component:
     number = {"type": "number", "input_mode": "numeric", "pattern": "[0-9]*", "min": 0, "size": "3"}
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Report quantity · task #", S.report_task_id),
+            rx.dialog.title(tf("ui.operator.report_title", task=S.report_task_id)),
             rx.form(
                 rx.vstack(
-                    rx.text("Good units made", size="2", weight="medium"),
+                    rx.text(t("ui.operator.good_units"), size="2", weight="medium"),
                     rx.input(
                         name="completed", placeholder="0", id="report-completed", auto_focus=True, **number
                     ),
-                    rx.text("Defective units", size="2", weight="medium"),
+                    rx.text(t("ui.operator.defective_units"), size="2", weight="medium"),
                     rx.input(name="defective", placeholder="0", id="report-defective", **number),
-                    rx.checkbox(
-                        "Over-production: more than planned is intended", name="over_production", size="3"
-                    ),
+                    rx.checkbox(t("ui.operator.over_production"), name="over_production", size="3"),
                     rx.cond(
                         S.report_error != "",
                         rx.callout(
@@ -135,7 +146,7 @@ def _report_dialog() -> rx.Component:
                     ),
                     rx.hstack(
                         rx.button(
-                            "Cancel",
+                            t("ui.common.cancel"),
                             on_click=S.close_dialogs,
                             type="button",
                             variant="soft",
@@ -143,7 +154,9 @@ def _report_dialog() -> rx.Component:
                             size="3",
                             min_height=TOUCH,
                         ),
-                        rx.button("Report", type="submit", size="3", min_height=TOUCH, id="submit-report"),
+                        rx.button(
+                            t("ui.task.report"), type="submit", size="3", min_height=TOUCH, id="submit-report"
+                        ),
                         justify="end",
                         spacing="3",
                         width="100%",
@@ -166,22 +179,28 @@ def _notifications() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.heading("Notifications", size="4"),
+                    rx.heading(t("ui.bell.notifications"), size="4"),
                     rx.spacer(),
                     rx.button(
-                        "Mark all read",
+                        t("ui.bell.mark_all_read"),
                         on_click=S.mark_all_read,
                         variant="soft",
                         size="3",
                         min_height=TOUCH,
                         id="mark-all-read",
                     ),
-                    rx.icon_button(rx.icon("x"), on_click=S.toggle_notifications, variant="ghost", size="3"),
+                    rx.icon_button(
+                        rx.icon("x"),
+                        on_click=S.toggle_notifications,
+                        variant="ghost",
+                        size="3",
+                        aria_label=t("ui.common.close"),
+                    ),
                     width="100%",
                     align="center",
                 ),
                 rx.cond(
-                    S.notification_rows.length() == 0, rx.text("No notifications yet.", color_scheme="gray")
+                    S.notification_rows.length() == 0, rx.text(t("ui.bell.none_yet"), color_scheme="gray")
                 ),
                 rx.foreach(
                     S.notification_rows,
@@ -195,7 +214,9 @@ def _notifications() -> rx.Component:
                         rx.spacer(),
                         rx.cond(
                             ~n.is_read,
-                            rx.button("Read", on_click=S.mark_read(n.id), variant="ghost", size="2"),
+                            rx.button(
+                                t("ui.bell.mark_read"), on_click=S.mark_read(n.id), variant="ghost", size="2"
+                            ),
                         ),
                         width="100%",
                         align="center",
@@ -219,7 +240,9 @@ def task_center_page() -> rx.Component:
             S.loaded,
             rx.vstack(
                 rx.hstack(
-                    rx.heading("Hello, ", SessionState.display_name, size="7", id="page-title"),
+                    rx.heading(
+                        tf("ui.operator.hello", name=SessionState.display_name), size="7", id="page-title"
+                    ),
                     rx.spacer(),
                     live_indicator(has_connection_errors),
                     bell(S.unread, S.toggle_notifications),
@@ -227,15 +250,28 @@ def task_center_page() -> rx.Component:
                     align="center",
                     spacing="3",
                 ),
+                offline_banner(has_connection_errors),
                 rx.cond(
-                    S.banner != "",
+                    S.new_task_id > 0,
                     rx.callout.root(
                         rx.callout.icon(rx.icon("bell-ring")),
                         rx.hstack(
-                            rx.callout.text(S.banner, size="3", weight="bold"),
+                            rx.callout.text(
+                                rx.cond(
+                                    S.new_task_more > 0,
+                                    tf("ui.operator.new_tasks", task=S.new_task_id, more=S.new_task_more),
+                                    tf("ui.operator.new_task", task=S.new_task_id),
+                                ),
+                                size="3",
+                                weight="bold",
+                            ),
                             rx.spacer(),
                             rx.button(
-                                "OK", on_click=S.dismiss_banner, size="3", variant="soft", min_height=TOUCH
+                                t("ui.common.ok"),
+                                on_click=S.dismiss_banner,
+                                size="3",
+                                variant="soft",
+                                min_height=TOUCH,
                             ),
                             align="center",
                             width="100%",
@@ -248,11 +284,13 @@ def task_center_page() -> rx.Component:
                 ),
                 _notifications(),
                 section(
-                    "My tasks",
+                    t("ui.operator.my_tasks"),
                     _my_tasks(),
-                    subtitle=S.my_tasks.length().to_string() + " of " + S.wip_limit.to_string() + " open",
+                    subtitle=tf("ui.operator.open_of_limit", open=S.my_tasks.length(), limit=S.wip_limit),
                 ),
-                section("Department pool", _pool(), subtitle=S.pool_count.to_string() + " waiting"),
+                section(
+                    t("ui.operator.pool"), _pool(), subtitle=tf("ui.operator.waiting", count=S.pool_count)
+                ),
                 _pause_dialog(),
                 _report_dialog(),
                 spacing="4",

@@ -7,12 +7,13 @@ import reflex as rx
 from work_dispatch.components.cards import status_badge
 from work_dispatch.components.forms import NONE_VALUE, choice_select, field_block, option_select
 from work_dispatch.components.shell import supervisor_shell
+from work_dispatch.components.text import enum_key, t, tf
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.work_orders import WorkOrderFormState
 
 ROUTE = "/supervisor/work-orders/edit"
 S = WorkOrderFormState
-PRIORITIES = [("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent")]
+PRIORITIES = ("low", "normal", "high", "urgent")
 
 
 def _error(name: str) -> rx.Var:
@@ -22,7 +23,7 @@ def _error(name: str) -> rx.Var:
 def _header_fields() -> rx.Component:
     return rx.grid(
         field_block(
-            "Customer",
+            t("ui.common.customer"),
             option_select(
                 S.customers,
                 S.fields.get("customer_id", ""),
@@ -32,13 +33,13 @@ def _header_fields() -> rx.Component:
             _error("customer_id"),
         ),
         field_block(
-            "Product",
+            t("ui.common.product"),
             option_select(S.products, S.fields.get("product_id", ""), S.set_product, id="product"),
             _error("product_id"),
-            hint="Choosing a product fills in its default route.",
+            hint=t("ui.work_order.product_hint"),
         ),
         field_block(
-            "Quantity",
+            t("ui.common.quantity"),
             rx.input(
                 value=S.fields.get("quantity", ""),
                 type="number",
@@ -50,7 +51,7 @@ def _header_fields() -> rx.Component:
             _error("quantity"),
         ),
         field_block(
-            "Unit",
+            t("ui.common.unit"),
             rx.input(
                 value=S.fields.get("unit", ""),
                 max_length=16,
@@ -60,9 +61,9 @@ def _header_fields() -> rx.Component:
             _error("unit"),
         ),
         field_block(
-            "Priority",
+            t("ui.common.priority"),
             choice_select(
-                PRIORITIES,
+                [(priority, t(enum_key("priority", priority), capital=True)) for priority in PRIORITIES],
                 S.fields.get("priority", "normal"),
                 lambda v: S.set_field("priority", v),
                 id="priority",
@@ -70,7 +71,7 @@ def _header_fields() -> rx.Component:
             _error("priority"),
         ),
         field_block(
-            "Delivery date",
+            t("ui.work_order.delivery_date"),
             rx.input(
                 type="date",
                 value=S.fields.get("delivery_date", ""),
@@ -94,12 +95,12 @@ def _step(step, index) -> rx.Component:
                 S.departments,
                 rx.cond(step["department_id"] == "", NONE_VALUE, step["department_id"]),
                 lambda v: S.set_step(index, "department_id", v),
-                none_label="Any department (by rule)",
+                none_label=t("ui.work_order.any_department"),
             ),
             width="220px",
         ),
         rx.input(
-            placeholder="Batch size",
+            placeholder=t("ui.work_order.batch_size"),
             type="number",
             min=1,
             value=step["batch_size"],
@@ -113,21 +114,21 @@ def _step(step, index) -> rx.Component:
             variant="soft",
             on_click=S.move_step(index, -1),
             disabled=index == 0,
-            aria_label="Move up",
+            aria_label=t("ui.common.move_up"),
         ),
         rx.icon_button(
             rx.icon("arrow-down", size=16),
             variant="soft",
             on_click=S.move_step(index, 1),
             disabled=index == S.route.length() - 1,
-            aria_label="Move down",
+            aria_label=t("ui.common.move_down"),
         ),
         rx.icon_button(
             rx.icon("trash-2", size=16),
             variant="soft",
             color_scheme="red",
             on_click=S.remove_step(index),
-            aria_label="Remove",
+            aria_label=t("ui.common.remove"),
         ),
         width="100%",
         align="center",
@@ -143,22 +144,27 @@ def _step(step, index) -> rx.Component:
 def _route() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.heading("Process route", size="4"),
-            rx.text("Split a process into batches with a batch size.", size="2", color_scheme="gray"),
+            rx.heading(t("ui.work_order.route"), size="4"),
+            rx.text(t("ui.work_order.route_hint"), size="2", color_scheme="gray"),
             align="baseline",
             spacing="3",
         ),
         rx.cond(
             S.route.length() == 0,
-            rx.text("No processes yet: choose a product or add processes.", color_scheme="gray"),
+            rx.text(t("ui.work_order.route_empty"), color_scheme="gray"),
         ),
         rx.foreach(S.route, _step),
         rx.hstack(
             rx.box(
-                option_select(S.processes, S.add_process_id, S.set_add_process, placeholder="Add a process…"),
+                option_select(
+                    S.processes,
+                    S.add_process_id,
+                    S.set_add_process,
+                    placeholder=t("ui.work_order.add_process"),
+                ),
                 width="240px",
             ),
-            rx.button(rx.icon("plus", size=16), "Add", variant="soft", on_click=S.add_step),
+            rx.button(rx.icon("plus", size=16), t("ui.common.add"), variant="soft", on_click=S.add_step),
             spacing="3",
         ),
         rx.cond(
@@ -172,7 +178,9 @@ def _route() -> rx.Component:
 
 def work_order_form_page() -> rx.Component:
     """Header fields, route editor, notes and the actions."""
-    title = rx.cond(S.work_order_id > 0, "Work order " + S.order_number, "New work order")
+    title = rx.cond(
+        S.work_order_id > 0, tf("ui.work_order.title", number=S.order_number), t("ui.work_orders.new")
+    )
     return supervisor_shell(
         rx.cond(
             S.loaded,
@@ -180,15 +188,12 @@ def work_order_form_page() -> rx.Component:
                 rx.vstack(
                     rx.hstack(
                         rx.heading(title, size="5", id="form-title"),
-                        rx.cond(S.status != "", status_badge(S.status)),
+                        rx.cond(S.status != "", status_badge(S.status, "work_order_status")),
                         rx.spacer(),
                         rx.cond(
                             S.work_order_id > 0,
                             rx.text(
-                                S.draft_count,
-                                " drafts · ",
-                                S.published_count,
-                                " published tasks",
+                                tf("ui.work_order.counts", drafts=S.draft_count, published=S.published_count),
                                 size="2",
                                 color_scheme="gray",
                             ),
@@ -211,7 +216,7 @@ def work_order_form_page() -> rx.Component:
                     _route(),
                     rx.separator(size="4"),
                     field_block(
-                        "Notes",
+                        t("ui.common.notes"),
                         rx.text_area(
                             value=S.fields.get("notes", ""),
                             max_length=2000,
@@ -222,12 +227,18 @@ def work_order_form_page() -> rx.Component:
                         _error("notes"),
                     ),
                     rx.hstack(
-                        rx.link(rx.button("Back to list", variant="ghost"), href="/supervisor/work-orders"),
+                        rx.link(
+                            rx.button(t("ui.work_order.back"), variant="ghost"),
+                            href="/supervisor/work-orders",
+                        ),
                         rx.spacer(),
                         rx.cond(
                             (S.work_order_id > 0) & ~S.is_locked,
                             rx.button(
-                                "Cancel order", color_scheme="red", variant="soft", on_click=S.cancel_order
+                                t("ui.work_order.cancel_order"),
+                                color_scheme="red",
+                                variant="soft",
+                                on_click=S.cancel_order,
                             ),
                         ),
                         rx.cond(
@@ -235,7 +246,9 @@ def work_order_form_page() -> rx.Component:
                             rx.button(
                                 rx.icon("list-checks", size=16),
                                 rx.cond(
-                                    S.status == "draft", "Approve & generate drafts", "Regenerate drafts"
+                                    S.status == "draft",
+                                    t("ui.work_order.approve"),
+                                    t("ui.work_order.regenerate"),
                                 ),
                                 color_scheme="green",
                                 on_click=S.approve,
@@ -245,12 +258,16 @@ def work_order_form_page() -> rx.Component:
                         rx.cond(
                             S.draft_count > 0,
                             rx.link(
-                                rx.button("Review drafts", variant="soft"),
+                                rx.button(t("ui.work_order.review_drafts"), variant="soft"),
                                 href="/supervisor/drafts?work_order=" + S.work_order_id.to_string(),
                             ),
                         ),
                         rx.button(
-                            rx.icon("save", size=16), "Save", on_click=S.save, disabled=S.is_locked, id="save"
+                            rx.icon("save", size=16),
+                            t("ui.common.save"),
+                            on_click=S.save,
+                            disabled=S.is_locked,
+                            id="save",
                         ),
                         width="100%",
                         spacing="3",
@@ -265,7 +282,7 @@ def work_order_form_page() -> rx.Component:
             ),
             rx.center(rx.spinner(size="3"), padding="48px"),
         ),
-        title="Work orders",
+        title=t("ui.nav.work_orders"),
         current="/supervisor/work-orders",
         user_name=SessionState.display_name,
         user_role=SessionState.role,

@@ -8,27 +8,19 @@ from work_dispatch.components.cards import priority_badge, status_badge
 from work_dispatch.components.forms import choice_select, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
+from work_dispatch.components.text import enum_key, number, t, tf
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.work_orders import ALL, WorkOrdersState
 
 ROUTE = "/supervisor/work-orders"
 S = WorkOrdersState
 
-STATUS_CHOICES = [
-    (ALL, "All statuses"),
-    ("draft", "Draft"),
-    ("approved", "Approved"),
-    ("in_progress", "In progress"),
-    ("completed", "Completed"),
-    ("cancelled", "Cancelled"),
-]
-PRIORITY_CHOICES = [
-    (ALL, "All priorities"),
-    ("low", "Low"),
-    ("normal", "Normal"),
-    ("high", "High"),
-    ("urgent", "Urgent"),
-]
+STATUSES = ("draft", "approved", "in_progress", "completed", "cancelled")
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def _choices(all_key: str, enum: str, values: tuple[str, ...]) -> list[tuple[str, rx.Var]]:
+    return [(ALL, t(all_key)), *[(value, t(enum_key(enum, value), capital=True)) for value in values]]
 
 
 def _filters() -> rx.Component:
@@ -36,7 +28,7 @@ def _filters() -> rx.Component:
         rx.flex(
             rx.input(
                 name="search",
-                placeholder="Order number…",
+                placeholder=t("ui.work_orders.search_placeholder"),
                 max_length=16,
                 width="180px",
                 default_value=S.filters.get("search", ""),
@@ -44,13 +36,17 @@ def _filters() -> rx.Component:
             ),
             rx.box(
                 choice_select(
-                    STATUS_CHOICES, S.filters.get("status", ALL), lambda v: S.set_filter("status", v)
+                    _choices("ui.board.all_statuses", "work_order_status", STATUSES),
+                    S.filters.get("status", ALL),
+                    lambda v: S.set_filter("status", v),
                 ),
                 width="170px",
             ),
             rx.box(
                 choice_select(
-                    PRIORITY_CHOICES, S.filters.get("priority", ALL), lambda v: S.set_filter("priority", v)
+                    _choices("ui.work_orders.all_priorities", "priority", PRIORITIES),
+                    S.filters.get("priority", ALL),
+                    lambda v: S.set_filter("priority", v),
                 ),
                 width="160px",
             ),
@@ -59,21 +55,21 @@ def _filters() -> rx.Component:
                     S.customers,
                     S.filters.get("customer_id", ""),
                     lambda v: S.set_filter("customer_id", v),
-                    placeholder="Any customer",
+                    placeholder=t("ui.work_orders.any_customer"),
                     none_label=None,
                 ),
                 width="200px",
             ),
             rx.hstack(
-                rx.text("Delivery", size="2", color_scheme="gray"),
+                rx.text(t("ui.work_orders.delivery"), size="2", color_scheme="gray"),
                 rx.input(name="delivery_from", type="date", default_value=S.filters.get("delivery_from", "")),
                 rx.text("–"),
                 rx.input(name="delivery_to", type="date", default_value=S.filters.get("delivery_to", "")),
                 align="center",
                 spacing="2",
             ),
-            rx.button(rx.icon("search", size=16), "Apply", type="submit", variant="soft"),
-            rx.button("Clear", type="button", variant="ghost", on_click=S.clear_filters),
+            rx.button(rx.icon("search", size=16), t("ui.common.apply"), type="submit", variant="soft"),
+            rx.button(t("ui.common.clear"), type="button", variant="ghost", on_click=S.clear_filters),
             wrap="wrap",
             gap="3",
             align="center",
@@ -91,21 +87,36 @@ def _row(row) -> rx.Component:
         ),
         rx.table.cell(row.customer),
         rx.table.cell(row.product),
-        rx.table.cell(row.quantity, " ", row.unit, text_align="right"),
+        rx.table.cell(number(row.quantity), " ", row.unit, text_align="right", white_space="nowrap"),
         rx.table.cell(priority_badge(row.priority)),
-        rx.table.cell(row.delivery_date),
-        rx.table.cell(status_badge(row.status)),
-        rx.table.cell(rx.text(row.task_count, " (", row.draft_count, " drafts)", size="2")),
+        rx.table.cell(row.delivery_day, white_space="nowrap"),
+        rx.table.cell(status_badge(row.status, "work_order_status")),
+        rx.table.cell(
+            rx.text(
+                tf("ui.work_orders.task_count", tasks=row.task_count, drafts=row.draft_count),
+                size="2",
+                white_space="nowrap",
+            )
+        ),
         rx.table.cell(
             rx.hstack(
                 rx.cond(
                     row.status == "draft",
-                    rx.button("Approve", size="1", on_click=S.approve(row.id), class_name="approve-button"),
+                    rx.button(
+                        t("ui.work_orders.approve"),
+                        size="1",
+                        on_click=S.approve(row.id),
+                        class_name="approve-button",
+                    ),
                 ),
                 rx.cond(
                     (row.status != "completed") & (row.status != "cancelled"),
                     rx.button(
-                        "Cancel", size="1", variant="soft", color_scheme="red", on_click=S.cancel(row.id)
+                        t("ui.common.cancel"),
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        on_click=S.cancel(row.id),
                     ),
                 ),
                 spacing="2",
@@ -123,7 +134,10 @@ def work_orders_page() -> rx.Component:
                 _filters(),
                 rx.link(
                     rx.button(
-                        rx.icon("plus", size=16), "New work order", id="new-work-order", white_space="nowrap"
+                        rx.icon("plus", size=16),
+                        t("ui.work_orders.new"),
+                        id="new-work-order",
+                        white_space="nowrap",
                     ),
                     href="/supervisor/work-orders/edit",
                 ),
@@ -137,14 +151,14 @@ def work_orders_page() -> rx.Component:
             rx.card(
                 scroll_table(
                     (
-                        "Order",
-                        "Customer",
-                        "Product",
-                        "Quantity",
-                        "Priority",
-                        "Delivery",
-                        "Status",
-                        "Tasks",
+                        t("ui.common.order"),
+                        t("ui.common.customer"),
+                        t("ui.common.product"),
+                        t("ui.common.quantity"),
+                        t("ui.common.priority"),
+                        t("ui.work_orders.delivery"),
+                        t("ui.common.status"),
+                        t("ui.dashboard.tasks"),
                         "",
                     ),
                     S.rows,
@@ -153,7 +167,7 @@ def work_orders_page() -> rx.Component:
                 ),
                 rx.cond(
                     S.rows.length() == 0,
-                    rx.center(rx.text("No work orders match.", color_scheme="gray"), padding="24px"),
+                    rx.center(rx.text(t("ui.work_orders.no_match"), color_scheme="gray"), padding="24px"),
                 ),
                 width="100%",
                 overflow_x="auto",
@@ -163,13 +177,15 @@ def work_orders_page() -> rx.Component:
                 S.next_cursor == "",
                 S.previous_page,
                 S.next_page,
-                rx.text("Page ", S.cursor_stack.length() + 1, size="2", color_scheme="gray"),
+                rx.text(
+                    tf("ui.work_orders.page", page=S.cursor_stack.length() + 1), size="2", color_scheme="gray"
+                ),
                 next_id="next-page",
             ),
             spacing="4",
             width="100%",
         ),
-        title="Work orders",
+        title=t("ui.nav.work_orders"),
         current=ROUTE,
         user_name=SessionState.display_name,
         user_role=SessionState.role,

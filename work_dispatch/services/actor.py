@@ -18,6 +18,8 @@ class Actor:
     role: str
     department_ids: frozenset[int] = field(default_factory=frozenset)
     wip_limit: int = 3
+    locale: str = "en"
+    """The locale this session reads in: display text built by services uses it."""
 
     @property
     def is_supervisor(self) -> bool:
@@ -53,7 +55,7 @@ def require_actor(actor: Actor | None) -> Actor:
         PermissionDeniedError: If there is no valid session.
     """
     if actor is None:
-        raise PermissionDeniedError("Your session has ended. Please log in again.")
+        raise PermissionDeniedError("error.session_ended")
     return actor
 
 
@@ -71,7 +73,7 @@ def require_supervisor(actor: Actor | None) -> Actor:
     """
     actor = require_actor(actor)
     if not actor.is_supervisor:
-        raise PermissionDeniedError("Only supervisors can do this.")
+        raise PermissionDeniedError("error.supervisors_only")
     return actor
 
 
@@ -89,7 +91,7 @@ def require_operator(actor: Actor | None) -> Actor:
     """
     actor = require_actor(actor)
     if not actor.is_operator:
-        raise PermissionDeniedError("Only operators can do this.")
+        raise PermissionDeniedError("error.operators_only")
     return actor
 
 
@@ -107,5 +109,5 @@ def require_admin(actor: Actor | None) -> Actor:
     """
     actor = require_actor(actor)
     if not actor.is_admin:
-        raise PermissionDeniedError("Only admins can manage people.")
+        raise PermissionDeniedError("error.admins_only")
     return actor

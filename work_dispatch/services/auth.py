@@ -12,6 +12,7 @@ throttles here.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,9 +24,18 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from work_dispatch.domain.enums import AuthEventKind
+from work_dispatch.domain.enums import AuthEventKind, Role
 from work_dispatch.domain.errors import NotFoundError, ValidationError
-from work_dispatch.models import AuthEvent, LoginThrottle, User, UserDepartment, UserSession, utc_now
+from work_dispatch.i18n import normalize_locale
+from work_dispatch.models import (
+    AuthEvent,
+    LoginThrottle,
+    ShopFloorDevice,
+    User,
+    UserDepartment,
+    UserSession,
+    utc_now,
+)
 from work_dispatch.services import login_throttle
 from work_dispatch.services.actor import Actor, require_admin
 from work_dispatch.services.sql import contains_text
@@ -34,6 +44,12 @@ from work_dispatch.settings import settings
 
 USERNAME_MAX = 64
 PASSWORD_MAX = 256
+TOKEN_MAX = 128
+"""Longest session or device token accepted from a browser (ours are 43 characters)."""
+PIN_PATTERN = re.compile(r"[0-9]{4,6}")
+"""An operator's quick-switch PIN: 4 to 6 digits."""
+TOUCH_EVERY = 0.1
+"""A session's activity is written at most once per this fraction of the idle timeout."""
 THROTTLE_PAGE_MAX = 100
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -104,6 +120,7 @@ def login(
     password: str,
     address: str = "",
     *,
+    device_token: Any = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> tuple[str, Actor]:
     """Check credentials and open a session, within the login throttle.
@@ -116,6 +133,8 @@ def login(
         username: What was typed in the username field.
         password: What was typed in the password field.
         address: The client address, for the throttle and the audit.
+        device_token: The browser's shop-floor device token, if it has one (the session
+            then locks when idle, whoever logs in).
         clock: The current time (injected by tests).
 
     Returns:
@@ -128,21 +147,91 @@ def login(
     username = (username or "").strip()
     password = password or ""
     if not username or not password:
-        raise ValidationError("Enter your username and password.")
+        raise ValidationError("error.login_empty")
     now = clock()
+    user = attempt(db, username, address, now, lambda: check_credentials(db, username, password))
+    device = device_for_token(db, device_token)
+    return _open_session(db, user, (address or "")[: login_throttle.ADDRESS_MAX], now, device)
+
+
+def pin_login(
+    db: Session,
+    username: Any,
+    pin: Any,
+    device_token: Any,
+    address: str = "",
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> tuple[str, Actor]:
+    """Switch operator on a shop-floor device: username + PIN, throttled like passwords.
+
+    Args:
+        db: Open session; committed here.
+        username: The operator's username.
+        pin: Their 4-6 digit PIN.
+        device_token: The browser's device token; PIN logins are refused anywhere else.
+        address: The client address, for the throttle and the audit.
+        clock: The current time (injected by tests).
+
+    Returns:
+        The raw session token and the logged-in operator.
+
+    Raises:
+        ValidationError: On a browser that is not a shop-floor device (nothing is counted),
+            empty fields, a wrong PIN, or while this username is throttled from this address.
+    """
+    device = device_for_token(db, device_token)
+    if device is None:
+        raise ValidationError("error.pin_device_not_marked")
+    username = username.strip() if isinstance(username, str) else ""
+    pin = pin.strip() if isinstance(pin, str) else ""
+    if not username or not pin:
+        raise ValidationError("error.pin_login_empty")
+    now = clock()
+    user = attempt(
+        db, username, address, now, lambda: _check_pin(db, username, pin), wrong="error.pin_login_wrong"
+    )
+    return _open_session(db, user, (address or "")[: login_throttle.ADDRESS_MAX], now, device)
+
+
+def attempt(
+    db: Session,
+    username: str,
+    address: str,
+    now: datetime,
+    check: Callable[[], tuple[User | None, str]],
+    wrong: str = "error.login_wrong",
+) -> User:
+    """Run one credential check inside the login throttle; the user when it passes.
+
+    Args:
+        db: Open session; committed here (the reservation before the check, failures after).
+        username: The username typed (the throttle key).
+        address: The client address.
+        now: The current time.
+        check: The slow check: (user, "") when right, else (user or None, why not).
+        wrong: The message key of wrong credentials.
+
+    Returns:
+        The user whose credentials are right.
+
+    Raises:
+        ValidationError: When throttled (nothing checked or counted) or the check fails.
+    """
     key, address = username[:USERNAME_MAX], (address or "")[: login_throttle.ADDRESS_MAX]
     reservation = login_throttle.reserve(db, key, address, now)
     if not reservation.allowed:
         _refuse(db, key, address, reservation, now)
     db.commit()
 
-    user, reason = _check_credentials(db, username, password)
+    user, reason = check()
     if not reason:
-        return _open_session(db, user, address, now)
+        login_throttle.forget_pair(db, key, address)
+        return user
     error = (
-        ValidationError(f"Usernames are at most {USERNAME_MAX} characters.", "username")
+        ValidationError("error.username_too_long", "username", maximum=USERNAME_MAX)
         if reason == "username too long"
-        else ValidationError("Wrong username or password.")
+        else ValidationError(wrong)
     )
     for scope in login_throttle.count_failure(db, key, address, now):
         reason_ceiling = f"{scope} reached its failure ceiling: slowed down for the window"
@@ -152,12 +241,21 @@ def login(
     db.commit()
     if reservation.blocked_until is not None:
         wait = login_throttle.wait_text(reservation.blocked_until, now)
-        raise ValidationError(f"{error.message} Too many failed attempts: try again in {wait}.", error.field)
+        raise ValidationError("error.login_wrong_throttled", error.field, refusal=error.detail, wait=wait)
     raise error
 
 
-def _check_credentials(db: Session, username: str, password: str) -> tuple[User | None, str]:
-    """The user and "" when the credentials are right, else why not (for the audit)."""
+def check_credentials(db: Session, username: str, password: str) -> tuple[User | None, str]:
+    """Check a username and password (the slow argon2 check; run it through :func:`attempt`).
+
+    Args:
+        db: Open session (read only).
+        username: The username typed.
+        password: The password typed.
+
+    Returns:
+        The user and "" when the credentials are right, else the user (or None) and why not.
+    """
     if len(username) > USERNAME_MAX:
         return None, "username too long"
     if len(password) > PASSWORD_MAX:
@@ -171,6 +269,26 @@ def _check_credentials(db: Session, username: str, password: str) -> tuple[User 
     return user, "" if user.is_active else "inactive"
 
 
+def _check_pin(db: Session, username: str, pin: str) -> tuple[User | None, str]:
+    """The operator and "" when the PIN is right, else why not (for the audit)."""
+    if len(username) > USERNAME_MAX:
+        return None, "username too long"
+    if not PIN_PATTERN.fullmatch(pin):
+        return None, "malformed pin"
+    user = db.exec(select(User).where(User.username == username)).first()
+    pin_hash = user.pin_hash if user is not None and user.pin_hash else None
+    pin_ok = verify_password(pin_hash or _DUMMY_HASH, pin)
+    if user is None:
+        return None, "unknown user"
+    if pin_hash is None:
+        return user, "no pin set"
+    if not pin_ok:
+        return user, "bad pin"
+    if user.role != Role.OPERATOR:
+        return user, "pin login is for operators"
+    return user, "" if user.is_active else "inactive"
+
+
 def _refuse(
     db: Session, key: str, address: str, reservation: login_throttle.Reservation, now: datetime
 ) -> None:
@@ -181,24 +299,66 @@ def _refuse(
         record_auth_event(db, AuthEventKind.LOGIN_THROTTLED, key, address, reason=reason, at=now)
     db.commit()
     wait = login_throttle.wait_text(reservation.blocked_until, now)
-    raise ValidationError(f"Too many failed attempts. Try again in {wait}.")
+    raise ValidationError("error.login_throttled", wait=wait)
 
 
-def _open_session(db: Session, user: User, address: str, now: datetime) -> tuple[str, Actor]:
+def idle_timeout() -> timedelta | None:
+    """How long a shop-floor session may stay quiet (``WD_TABLET_IDLE_MINUTES``); None when off."""
+    minutes = settings.tablet_idle_minutes
+    return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+def _idles_out(role: str, device_id: int | None) -> bool:
+    """Whether a session locks when idle: operators' sessions, and any opened on a shop-floor device."""
+    return idle_timeout() is not None and (role == Role.OPERATOR or device_id is not None)
+
+
+def _expiry(created_at: datetime, now: datetime, idles_out: bool) -> datetime:
+    """When a session ends if nothing else happens: its lifetime, or sooner when it idles out."""
+    end = created_at + timedelta(hours=settings.session_ttl_hours)
+    timeout = idle_timeout()
+    return min(end, now + timeout) if idles_out and timeout is not None else end
+
+
+def _open_session(
+    db: Session, user: User, address: str, now: datetime, device: ShopFloorDevice | None = None
+) -> tuple[str, Actor]:
     token = secrets.token_urlsafe(32)
-    login_throttle.forget_pair(db, user.username, address)
+    device_id = device.id if device is not None else None
     db.add(
         UserSession(
             token_hash=hash_token(token),
             user_id=user.id,
             created_at=now,
-            expires_at=now + timedelta(hours=settings.session_ttl_hours),
+            expires_at=_expiry(now, now, _idles_out(user.role, device_id)),
             address=address,
+            last_seen_at=now,
+            device_id=device_id,
         )
     )
-    record_auth_event(db, AuthEventKind.LOGIN_SUCCEEDED, user.username, address, user.id, at=now)
+    if device is not None:
+        device.last_used_at = now
+        db.add(device)
+    reason = f"on device {device.name}"[:120] if device is not None else ""
+    record_auth_event(db, AuthEventKind.LOGIN_SUCCEEDED, user.username, address, user.id, reason, now)
     db.commit()
     return token, actor_for_user(db, user)
+
+
+def device_for_token(db: Session, token: Any) -> ShopFloorDevice | None:
+    """The shop-floor device a browser's device token names, if it is still marked.
+
+    Args:
+        db: Open session (read only).
+        token: The raw device token from the browser; anything is accepted.
+
+    Returns:
+        The device, or None for no token, an unknown token or a device no longer marked.
+    """
+    if not token or not isinstance(token, str) or len(token) > TOKEN_MAX:
+        return None
+    device = db.exec(select(ShopFloorDevice).where(ShopFloorDevice.token_hash == hash_token(token))).first()
+    return device if device is not None and device.revoked_at is None else None
 
 
 def actor_for_user(db: Session, user: User) -> Actor:
@@ -221,20 +381,27 @@ def actor_for_user(db: Session, user: User) -> Actor:
         role=user.role,
         department_ids=frozenset(department_ids),
         wip_limit=user.wip_limit,
+        locale=normalize_locale(user.locale),
     )
 
 
-def resolve(db: Session, token: str | None) -> Actor | None:
-    """The actor behind a session token, if the session is valid right now.
+def resolve(db: Session, token: str | None, *, clock: Callable[[], datetime] = utc_now) -> Actor | None:
+    """The actor behind a session token, if the session is valid right now; marks it as active.
+
+    Called once per handler of the browser, so it is where a shop-floor session's idle
+    deadline slides (at most every ``TOUCH_EVERY`` of the timeout, to keep writes rare) and
+    where an idle-expired session is revoked for good.
 
     Args:
-        db: Open session (read only).
+        db: Open session; committed here when the session's activity is recorded.
         token: The raw token from the browser; anything is accepted.
+        clock: The current time (injected by tests).
 
     Returns:
-        The actor, or None when the token is unknown, expired, revoked or its user inactive.
+        The actor, or None when the token is unknown, expired (or idle too long), revoked
+        or its user inactive.
     """
-    if not token or not isinstance(token, str) or len(token) > 128:
+    if not token or not isinstance(token, str) or len(token) > TOKEN_MAX:
         return None
     row = db.exec(
         select(UserSession, User)
@@ -244,29 +411,71 @@ def resolve(db: Session, token: str | None) -> Actor | None:
     if row is None:
         return None
     user_session, user = row
-    if user_session.revoked_at is not None or user_session.expires_at <= utc_now():
+    now = clock()
+    if user_session.revoked_at is not None:
+        return None
+    if user_session.expires_at <= now:
+        seen = user_session.last_seen_at
+        idle = _idles_out(user.role, user_session.device_id) and seen is not None
+        if idle and seen + idle_timeout() <= now:
+            # Idle too long: the session is over, not just paused (a later tap cannot revive it).
+            _end_idle_session(db, user_session, user, now)
         return None
     if not user.is_active:
         return None
+    timeout = idle_timeout()
+    if _idles_out(user.role, user_session.device_id) and (
+        user_session.last_seen_at is None or now - user_session.last_seen_at >= timeout * TOUCH_EVERY
+    ):
+        db.execute(
+            update(UserSession)
+            .where(UserSession.id == user_session.id, UserSession.revoked_at.is_(None))
+            .values(last_seen_at=now, expires_at=_expiry(user_session.created_at, now, True))
+        )
+        db.commit()
     return actor_for_user(db, user)
 
 
-def logout(db: Session, token: str | None, address: str = "") -> None:
-    """Revoke a session token (no-op for unknown tokens) and audit the logout.
+def _end_idle_session(db: Session, user_session: UserSession, user: User, now: datetime) -> None:
+    ended = db.execute(
+        update(UserSession)
+        .where(UserSession.id == user_session.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    if ended:
+        record_auth_event(db, AuthEventKind.LOGOUT, user.username, "", user.id, "idle timeout", now)
+    db.commit()
+
+
+def lock(db: Session, token: str | None, address: str = "") -> None:
+    """End a session because its tablet went idle (the browser's idle lock); like a logout.
 
     Args:
         db: Open session; committed here.
         token: The raw token from the browser.
         address: The client address, for the audit.
     """
-    if not token or not isinstance(token, str) or len(token) > 128:
+    logout(db, token, address, reason="idle lock")
+
+
+def logout(db: Session, token: str | None, address: str = "", reason: str = "") -> None:
+    """Revoke a session token (no-op for unknown tokens) and audit the logout.
+
+    Args:
+        db: Open session; committed here.
+        token: The raw token from the browser.
+        address: The client address, for the audit.
+        reason: Why, for the audit ("" for a plain logout).
+    """
+    if not token or not isinstance(token, str) or len(token) > TOKEN_MAX:
         return
     user_session = db.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
     if user_session is None or user_session.revoked_at is not None:
         return
     user_session.revoked_at = utc_now()
     user = db.get(User, user_session.user_id)
-    record_auth_event(db, AuthEventKind.LOGOUT, user.username if user else "", address, user_session.user_id)
+    username = user.username if user else ""
+    record_auth_event(db, AuthEventKind.LOGOUT, username, address, user_session.user_id, reason)
     db.commit()
 
 
@@ -401,10 +610,12 @@ def list_throttles(
         The rows and where the next page starts.
     """
     require_admin(actor)
-    search = as_text(search, "search", "Search", max_length=60)
-    blocked_only = as_flag(blocked_only, "blocked_only", "Blocked only")
-    before_id = as_int(before_id, "before_id", "Page", minimum=0, optional=True) or 0
-    page_size = min(max(as_int(page_size, "page_size", "Page size", minimum=1) or 25, 1), THROTTLE_PAGE_MAX)
+    search = as_text(search, "search", "field.search", max_length=60)
+    blocked_only = as_flag(blocked_only, "blocked_only", "field.blocked_only")
+    before_id = as_int(before_id, "before_id", "field.page", minimum=0, optional=True) or 0
+    page_size = min(
+        max(as_int(page_size, "page_size", "field.page_size", minimum=1) or 25, 1), THROTTLE_PAGE_MAX
+    )
     now = clock()
     columns = (
         LoginThrottle.id,
@@ -455,7 +666,7 @@ def clear_throttle(db: Session, actor: Actor | None, throttle_id: Any) -> None:
         NotFoundError: If it has already ended or been cleared; nothing changes.
     """
     actor = require_admin(actor)
-    throttle_id = as_int(throttle_id, "throttle_id", "Throttle", minimum=1)
+    throttle_id = as_int(throttle_id, "throttle_id", "field.throttle", minimum=1)
     cleared = db.execute(
         delete(LoginThrottle)
         .where(LoginThrottle.id == throttle_id)
@@ -463,7 +674,7 @@ def clear_throttle(db: Session, actor: Actor | None, throttle_id: Any) -> None:
     ).first()
     if cleared is None:
         db.rollback()
-        raise NotFoundError("That throttle has already ended.")
+        raise NotFoundError("error.throttle_ended")
     record_auth_event(
         db,
         AuthEventKind.THROTTLE_CLEARED,

@@ -10,21 +10,35 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, func, select
 
-from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskEventKind, TaskStatus
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES, Strategy, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.i18n import (
+    DEFAULT_LOCALE,
+    as_message,
+    catalog,
+    enum_label,
+    format_datetime,
+    localized_name,
+    msg,
+    normalize_locale,
+    translate,
+)
 from work_dispatch.models import Department, Process, Task, TaskEvent, User, WorkOrder, utc_now
 from work_dispatch.services import auth
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.sql import contains_text
+from work_dispatch.services.task_flow import pause_reason_text
 from work_dispatch.services.validation import as_int, as_text
+from work_dispatch.settings import settings
 
 PAGE_SIZE_MAX = 100
 SORTS = ("newest", "updated", "due", "priority")
@@ -61,6 +75,8 @@ class BoardRow:
     due_at: str
     overdue: bool
     updated_at: str
+    status_label: str = ""
+    priority_label: str = ""
 
 
 @dataclass
@@ -101,12 +117,13 @@ class EventView:
 
 
 class BoardSession(Protocol):
-    """A live board session as the fan-out knows it: whose, which rows it shows, its query."""
+    """A live board session as the fan-out knows it: whose, which rows it shows, its query, its locale."""
 
     token: str
     user_id: int
     visible_task_ids: frozenset[int]
     params: dict
+    locale: str
 
 
 @dataclass
@@ -116,6 +133,9 @@ class BoardRefresh:
     actors: dict[int, Actor]
     """Owners still active and still supervisors; a session whose owner is missing is ended."""
     counts: BoardCounts | None = None
+    """The counters in English (see ``counts_by_locale``)."""
+    counts_by_locale: dict[str, BoardCounts] = field(default_factory=dict)
+    """Locale → the counters with labels in it, for every locale the sessions read in."""
     pages: dict[str, BoardPage] = field(default_factory=dict)
     """Token → its first page reloaded (a first page that new tasks may enter)."""
     rows: dict[str, dict[int, BoardRow]] = field(default_factory=dict)
@@ -147,27 +167,27 @@ def parse_filters(raw: Any) -> BoardFilters:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ValidationError("Filters are malformed.")
+        raise ValidationError("error.filters_malformed")
     status = str(raw.get("status") or "")
     if status and status not in {s.value for s in TaskStatus}:
-        raise ValidationError(f"Unknown status {status[:20]!r}.", "status")
+        raise ValidationError("error.unknown_status", "status", value=repr(status[:20]))
     sort = str(raw.get("sort") or "newest")
     if sort not in SORTS:
-        raise ValidationError(f"Unknown sort {sort[:20]!r}.", "sort")
+        raise ValidationError("error.unknown_sort", "sort", value=repr(sort[:20]))
     kind = str(raw.get("kind") or "formal")
     if kind not in KINDS:
-        raise ValidationError(f"Unknown kind {kind[:20]!r}.", "kind")
+        raise ValidationError("error.unknown_kind", "kind", value=repr(kind[:20]))
     overdue = raw.get("overdue", False)
     return BoardFilters(
         status=status,
         department_id=as_int(
-            raw.get("department_id"), "department_id", "Department", minimum=1, optional=True
+            raw.get("department_id"), "department_id", "field.department", minimum=1, optional=True
         ),
-        operator_id=as_int(raw.get("operator_id"), "operator_id", "Operator", minimum=1, optional=True),
-        order_number=as_text(raw.get("order_number"), "order_number", "Work order", max_length=16),
+        operator_id=as_int(raw.get("operator_id"), "operator_id", "field.operator", minimum=1, optional=True),
+        order_number=as_text(raw.get("order_number"), "order_number", "field.work_order", max_length=16),
         kind=kind,
         overdue=overdue in (True, "true", "on", "1"),
-        search=as_text(raw.get("search"), "search", "Search", max_length=60),
+        search=as_text(raw.get("search"), "search", "field.search", max_length=60),
         sort=sort,
     )
 
@@ -182,7 +202,7 @@ def _encode(sort: str, value: Any, task_id: int) -> str:
 def _decode(cursor: Any, sort: str) -> tuple[Any, int] | None:
     if cursor in (None, ""):
         return None
-    bad = ValidationError("That page link is not valid any more; showing the first page.", "cursor")
+    bad = ValidationError("error.cursor_invalid", "cursor")
     if not isinstance(cursor, str) or len(cursor) > 200:
         raise bad
     try:
@@ -269,7 +289,7 @@ def _cursor_value(task: Task, sort: str) -> Any:
     ]
 
 
-def _rows(db: Session, tasks: list[Task], now: datetime) -> list[BoardRow]:
+def _rows(db: Session, tasks: list[Task], now: datetime, locale: str) -> list[BoardRow]:
     if not tasks:
         return []
     order_numbers = dict(
@@ -279,8 +299,8 @@ def _rows(db: Session, tasks: list[Task], now: datetime) -> list[BoardRow]:
             )
         ).all()
     )
-    processes = dict(db.exec(select(Process.id, Process.name)).all())
-    departments = dict(db.exec(select(Department.id, Department.name)).all())
+    processes = _names(db, Process, locale, {t.process_id for t in tasks})
+    departments = _names(db, Department, locale)
     operator_ids = {t.assigned_operator_id for t in tasks if t.assigned_operator_id}
     operators = (
         dict(db.exec(select(User.id, User.display_name).where(User.id.in_(operator_ids))).all())
@@ -298,12 +318,22 @@ def _rows(db: Session, tasks: list[Task], now: datetime) -> list[BoardRow]:
             priority=t.priority,
             quantity_completed=t.quantity_completed,
             production_quantity=t.production_quantity,
-            due_at=t.due_at.strftime("%b %d %H:%M") if t.due_at else "",
+            due_at=format_datetime(t.due_at, locale, settings.timezone, short=True),
             overdue=bool(t.due_at and t.due_at < now and t.status in OPEN_TASK_STATUSES),
-            updated_at=t.updated_at.strftime("%H:%M:%S"),
+            updated_at=t.updated_at.astimezone(ZoneInfo(settings.timezone)).strftime("%H:%M:%S"),
+            status_label=translate(f"enum.task_status.{t.status}", locale),
+            priority_label=translate(f"enum.priority.{t.priority}", locale),
         )
         for t in tasks
     ]
+
+
+def _names(db: Session, model: type[Process | Department], locale: str, ids: set[int] | None = None) -> dict:
+    """Id → name in ``locale`` of processes or departments (all of them, or of ``ids``)."""
+    statement = select(model.id, model.name, model.names)
+    if ids is not None:
+        statement = statement.where(model.id.in_(ids or {-1}))
+    return {row_id: localized_name(name, names, locale) for row_id, name, names in db.exec(statement).all()}
 
 
 def page_statement(
@@ -341,11 +371,11 @@ def query_page(
         page_size: Rows per page, clamped to 1..100.
 
     Returns:
-        The rows and the next page's cursor.
+        The rows (in ``actor.locale``) and the next page's cursor.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     filters = parse_filters(raw_filters)
-    size = as_int(page_size, "page_size", "Page size", minimum=-(10**9), maximum=10**9) or 50
+    size = as_int(page_size, "page_size", "field.page_size", minimum=-(10**9), maximum=10**9) or 50
     size = min(max(size, 1), PAGE_SIZE_MAX)
     now = utc_now()
     tasks = list(db.exec(page_statement(db, filters, cursor, size, now)).all())
@@ -355,7 +385,7 @@ def query_page(
         if len(tasks) > size
         else None
     )
-    return BoardPage(rows=_rows(db, page, now), next_cursor=next_cursor)
+    return BoardPage(rows=_rows(db, page, now, actor.locale), next_cursor=next_cursor)
 
 
 def rows_by_ids(db: Session, actor: Actor | None, task_ids: list[int]) -> list[BoardRow]:
@@ -367,12 +397,12 @@ def rows_by_ids(db: Session, actor: Actor | None, task_ids: list[int]) -> list[B
         task_ids: At most 200 ids.
 
     Returns:
-        The rows that exist.
+        The rows that exist (in ``actor.locale``).
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     ids = [int(i) for i in task_ids][:200]
     tasks = list(db.exec(select(Task).where(Task.id.in_(ids))).all()) if ids else []
-    return _rows(db, tasks, utc_now())
+    return _rows(db, tasks, utc_now(), actor.locale)
 
 
 def counts(db: Session, actor: Actor | None) -> BoardCounts:
@@ -383,9 +413,9 @@ def counts(db: Session, actor: Actor | None) -> BoardCounts:
         actor: The acting supervisor.
 
     Returns:
-        The counters.
+        The counters, labelled in ``actor.locale``.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     by_status = dict(
         db.exec(select(Task.status, func.count()).where(Task.is_draft.is_(False)).group_by(Task.status)).all()
     )
@@ -402,14 +432,17 @@ def counts(db: Session, actor: Actor | None) -> BoardCounts:
     departments = db.exec(
         select(Department).where(Department.is_active).order_by(Department.sort_order)
     ).all()
-    statuses = [CountRow("draft", "Draft", drafts)] + [
-        CountRow(s.value, s.value.replace("_", " ").capitalize(), by_status.get(s.value, 0))
+    statuses = [CountRow("draft", enum_label(TaskStatus.DRAFT, actor.locale), drafts)] + [
+        CountRow(s.value, enum_label(s, actor.locale), by_status.get(s.value, 0))
         for s in TaskStatus
         if s != TaskStatus.DRAFT
     ]
     return BoardCounts(
         by_status=statuses,
-        by_department=[CountRow(str(d.id), d.name, by_department.get(d.id, 0)) for d in departments],
+        by_department=[
+            CountRow(str(d.id), localized_name(d.name, d.names, actor.locale), by_department.get(d.id, 0))
+            for d in departments
+        ],
     )
 
 
@@ -421,58 +454,100 @@ _REASONED_KINDS = (
 )
 
 
-def _describe(event: TaskEvent, names: dict[int, str], departments: dict[int, str]) -> tuple[str, list[str]]:
+def _describe(
+    event: TaskEvent, names: dict[int, str], departments: dict[int, str], locale: str
+) -> tuple[str, list[str]]:
+    """A history entry in ``locale``: a summary line and detail lines, from the event's data.
+
+    Reasons stored as messages render in ``locale``; older ones stored as sentences show as written.
+    """
     data = event.data or {}
     kind = event.kind
     details: list[str] = []
+
+    def say(key: str, **params: Any) -> str:
+        return translate(key, locale, **params)
+
     if kind == TaskEventKind.DISPATCHED:
-        outcome = data.get("outcome", "")
-        if outcome == "assigned":
-            summary = (
-                f"Assigned to {names.get(data.get('chosen_operator_id'), '?')}: {data.get('reason', '')}"
+        reason = as_message(data.get("reason", ""))
+        if data.get("outcome", "") == "assigned":
+            summary = say(
+                "board.event.assigned", operator=names.get(data.get("chosen_operator_id"), "?"), reason=reason
             )
         else:
-            pool = departments.get(data.get("department_id"), "the pool")
-            summary = f"Queued in {pool}: {data.get('reason', '')}"
+            pool = departments.get(data.get("department_id")) or say("board.event.the_pool")
+            summary = say("board.event.queued", pool=pool, reason=reason)
         if data.get("rule_id"):
+            strategy = str(data.get("strategy"))
+            strategy_key = f"enum.strategy.{strategy}"
             details.append(
-                f"Rule #{data['rule_id']} (priority {data.get('rule_priority')}, "
-                f"strategy {data.get('strategy')})"
-            )
-        if data.get("candidates"):
-            details.append(
-                "Candidates: "
-                + ", ".join(
-                    f"{c.get('name')} ({c.get('load')}/{c.get('wip_limit')} open)" for c in data["candidates"]
+                say(
+                    "board.event.rule",
+                    rule_id=data["rule_id"],
+                    priority=data.get("rule_priority"),
+                    strategy=msg(strategy_key) if strategy in _STRATEGY_VALUES else strategy,
                 )
             )
+        if data.get("candidates"):
+            candidates = ", ".join(
+                say(
+                    "board.event.candidate",
+                    name=c.get("name"),
+                    load=c.get("load"),
+                    wip_limit=c.get("wip_limit"),
+                )
+                for c in data["candidates"]
+            )
+            details.append(say("board.event.candidates", candidates=candidates))
         if data.get("skipped_rules"):
-            details.append(f"Skipped rules without operators: {data['skipped_rules']}")
+            details.append(say("board.event.skipped_rules", rules=str(data["skipped_rules"])))
         return summary, details
     if kind == TaskEventKind.REPORTED:
-        return (
-            f"Reported {data.get('completed', 0)} good, {data.get('defective', 0)} defective "
-            f"(total {data.get('total_completed', '?')})",
-            details,
+        summary = say(
+            "board.event.reported",
+            good=data.get("completed", 0),
+            defective=data.get("defective", 0),
+            total=data.get("total_completed", "?"),
         )
-    if kind in _REASONED_KINDS and data.get("reason"):
-        summary = kind.capitalize() + f": {data['reason']}"
-        if kind == TaskEventKind.REASSIGNED:
-            summary = (
-                f"Reassigned to {names.get(data.get('to_operator_id'), '?')}: {data.get('reason') or '—'}"
-            )
         return summary, details
+    if kind in _REASONED_KINDS and data.get("reason"):
+        reason = data["reason"]
+        if kind == TaskEventKind.REASSIGNED:
+            operator = names.get(data.get("to_operator_id"), "?")
+            return say("board.event.reassigned", operator=operator, reason=reason or "—"), details
+        if kind == TaskEventKind.PAUSED and isinstance(reason, str):
+            reason = pause_reason_text(reason, locale)
+        return say(
+            "board.event.with_reason", event=_kind_label(kind, locale), reason=as_message(reason)
+        ), details
     if kind == TaskEventKind.EDITED:
-        changes = ", ".join(f"{k} → {v}" for k, v in (data.get("after") or {}).items())
-        return f"Edited: {changes}", details
+        changes = ", ".join(f"{_field_label(k, locale)} → {v}" for k, v in (data.get("after") or {}).items())
+        return say("board.event.edited", changes=changes), details
     if kind == TaskEventKind.SPLIT:
         if "new_task_id" in data:
-            return f"Split: kept {data.get('kept')}, new draft #{data['new_task_id']}", details
-        return f"Split off from #{data.get('from_task_id')} with {data.get('quantity')}", details
-    summary = kind.replace("_", " ").capitalize()
+            return say("board.event.split", kept=data.get("kept"), new_task_id=data["new_task_id"]), details
+        return say(
+            "board.event.split_off", from_task_id=data.get("from_task_id"), quantity=data.get("quantity")
+        ), details
+    summary = _kind_label(kind, locale)
     if data:
         details.append(", ".join(f"{k}: {v}" for k, v in data.items() if not isinstance(v, list | dict)))
     return summary, details
+
+
+_STRATEGY_VALUES = frozenset(strategy.value for strategy in Strategy)
+_EVENT_KINDS = frozenset(kind.value for kind in TaskEventKind)
+
+
+def _kind_label(kind: str, locale: str) -> str:
+    if kind in _EVENT_KINDS:
+        return enum_label(TaskEventKind(kind), locale)
+    return kind.replace("_", " ").capitalize()
+
+
+def _field_label(name: str, locale: str) -> str:
+    key = f"field.{name}"
+    return translate(key, locale) if key in catalog(DEFAULT_LOCALE) else name
 
 
 def task_detail(db: Session, actor: Actor | None, task_id: Any) -> TaskDetail:
@@ -486,11 +561,12 @@ def task_detail(db: Session, actor: Actor | None, task_id: Any) -> TaskDetail:
     Returns:
         The detail for the drawer.
     """
-    require_supervisor(actor)
-    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    actor = require_supervisor(actor)
+    locale = actor.locale
+    task_id = as_int(task_id, "task_id", "field.task", minimum=1)
     task = db.get(Task, task_id)
     if task is None:
-        raise NotFoundError(f"Task #{task_id} does not exist.")
+        raise NotFoundError("error.task_not_found", task_id=task_id)
     events = db.exec(
         select(TaskEvent)
         .where(TaskEvent.task_id == task_id)
@@ -511,22 +587,23 @@ def task_detail(db: Session, actor: Actor | None, task_id: Any) -> TaskDetail:
         if user_ids
         else {}
     )
-    departments = dict(db.exec(select(Department.id, Department.name)).all())
+    departments = _names(db, Department, locale)
+    system = translate("board.actor.system", locale)
     views = []
     for event in events:
-        summary, details = _describe(event, names, departments)
+        summary, details = _describe(event, names, departments, locale)
         views.append(
             EventView(
                 event.id,
                 event.kind,
-                names.get(event.actor_id, "System") if event.actor_id else "System",
-                event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                names.get(event.actor_id, system) if event.actor_id else system,
+                format_datetime(event.created_at, locale, settings.timezone),
                 summary,
                 details,
             )
         )
     return TaskDetail(
-        row=_rows(db, [task], utc_now())[0],
+        row=_rows(db, [task], utc_now(), locale)[0],
         work_content=task.work_content,
         requirements=task.requirements,
         events=views,
@@ -538,7 +615,7 @@ def live_refresh(db: Session, sessions: list[BoardSession], changed_task_ids: li
 
     A board on its first page reloads that page when a changed task is not on it yet (it may
     belong there now); any other board gets its visible changed rows in place. Each session is
-    read as its own owner, who must still be an active supervisor.
+    read as its own owner, who must still be an active supervisor, in the session's locale.
 
     Args:
         db: Open session (read only).
@@ -553,12 +630,22 @@ def live_refresh(db: Session, sessions: list[BoardSession], changed_task_ids: li
     if not actors:
         return BoardRefresh(actors={})
     some_actor = next(iter(actors.values()))
-    refresh = BoardRefresh(actors=actors, counts=counts(db, some_actor))
-    fresh = {row.id: row for row in rows_by_ids(db, some_actor, changed_task_ids[:200])}
+    locales = {normalize_locale(getattr(s, "locale", None)) for s in sessions if s.user_id in actors}
+    refresh = BoardRefresh(actors=actors)
+    fresh_by_locale: dict[str, dict[int, BoardRow]] = {}
+    for locale in sorted(locales | {DEFAULT_LOCALE}):
+        reader = replace(some_actor, locale=locale)
+        refresh.counts_by_locale[locale] = counts(db, reader)
+        if locale in locales:
+            fresh_by_locale[locale] = {row.id: row for row in rows_by_ids(db, reader, changed_task_ids[:200])}
+    refresh.counts = refresh.counts_by_locale[DEFAULT_LOCALE]
     for session in sessions:
         actor = actors.get(session.user_id)
         if actor is None:
             continue
+        locale = normalize_locale(getattr(session, "locale", None))
+        actor = replace(actor, locale=locale)
+        fresh = fresh_by_locale[locale]
         params = session.params or {}
         new_ids = set(changed_task_ids) - session.visible_task_ids
         if not params.get("cursor") and new_ids:

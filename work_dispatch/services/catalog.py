@@ -16,8 +16,9 @@ from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from work_dispatch.domain.enums import OPEN_TASK_STATUSES
+from work_dispatch.domain.enums import CLOSED_TASK_STATUSES, OPEN_TASK_STATUSES
 from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.i18n import localized_name
 from work_dispatch.models import (
     CODE_LENGTH,
     NAME_LENGTH,
@@ -36,7 +37,10 @@ from work_dispatch.services.validation import as_flag, as_form, as_int, as_text
 from work_dispatch.services.work_orders import MAX_ROUTE_STEPS
 
 CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
-CODE_RULE = "A code has 2 to 32 letters, digits, dashes or underscores."
+CODE_RULE = "error.code_pattern"
+NAME_FIELDS: dict[str, str] = {"en": "name_en", "zh-CN": "name_zh"}
+"""Form field of a department's, process's or product's name in each locale (optional)."""
+_NAME_LABELS = {"en": "field.name_in_en", "zh-CN": "field.name_in_zh"}
 STANDARD_MINUTES_MAX = 10_000
 PAGE_SIZE_MAX = 100
 
@@ -70,6 +74,9 @@ class DepartmentRow:
     is_active: bool
     members: int
     open_tasks: int
+    name_en: str = ""
+    name_zh: str = ""
+    display_name: str = ""
 
 
 @dataclass
@@ -81,12 +88,34 @@ class ProcessRow:
     name: str
     standard_minutes: int
     is_active: bool
+    name_en: str = ""
+    name_zh: str = ""
+    display_name: str = ""
+
+
+def _name_fields(names: Any) -> dict[str, str]:
+    """A row's ``name_en``/``name_zh`` for the edit form."""
+    names = names if isinstance(names, dict) else {}
+    return {field: names.get(locale, "") or "" for locale, field in NAME_FIELDS.items()}
+
+
+def _parse_names(raw: dict, current: Any) -> dict[str, str]:
+    """The names per locale after a save: a field sent replaces (blank removes), one left out stays."""
+    names = dict(current) if isinstance(current, dict) else {}
+    for locale, field in NAME_FIELDS.items():
+        if field in raw:
+            text = as_text(raw.get(field), field, _NAME_LABELS[locale], max_length=NAME_LENGTH)
+            if text:
+                names[locale] = text
+            else:
+                names.pop(locale, None)
+    return names
 
 
 def _new_code(
     db: Session, model: type[Process | Department | Product], raw: dict, taken: ValidationError
 ) -> str:
-    code = as_text(raw.get("code"), "code", "Code", max_length=CODE_LENGTH, required=True).upper()
+    code = as_text(raw.get("code"), "code", "field.code", max_length=CODE_LENGTH, required=True).upper()
     if not CODE_PATTERN.fullmatch(code):
         raise ValidationError(CODE_RULE, "code")
     if db.exec(select(model.id).where(model.code == code)).first():
@@ -97,7 +126,7 @@ def _new_code(
 def _existing(db: Session, model: type, row_id: int, what: str):
     row = db.get(model, row_id)
     if row is None:
-        raise NotFoundError(f"That {what} does not exist.")
+        raise NotFoundError(f"error.{what}_not_found")
     return row
 
 
@@ -128,9 +157,9 @@ def list_customers(
         The rows and where the next page starts.
     """
     require_supervisor(actor)
-    search = as_text(search, "search", "Search", max_length=60)
-    after_name = as_text(after_name, "after_name", "Page", max_length=NAME_LENGTH)
-    page_size = min(max(as_int(page_size, "page_size", "Page size", minimum=1) or 25, 1), PAGE_SIZE_MAX)
+    search = as_text(search, "search", "field.search", max_length=60)
+    after_name = as_text(after_name, "after_name", "field.page", max_length=NAME_LENGTH)
+    page_size = min(max(as_int(page_size, "page_size", "field.page_size", minimum=1) or 25, 1), PAGE_SIZE_MAX)
     statement = select(Customer).where(Customer.name > after_name)
     if search:
         statement = statement.where(contains_text(search, Customer.name, Customer.contact))
@@ -170,10 +199,10 @@ def save_customer(db: Session, actor: Actor | None, raw: Any, customer_id: Any =
     """
     require_supervisor(actor)
     raw = as_form(raw)
-    name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
-    contact = as_text(raw.get("contact"), "contact", "Contact", max_length=NAME_LENGTH)
-    customer_id = as_int(customer_id, "customer_id", "Customer", minimum=1, optional=True)
-    taken = ValidationError("Another customer already has this name.", "name")
+    name = as_text(raw.get("name"), "name", "field.name", max_length=NAME_LENGTH, required=True)
+    contact = as_text(raw.get("contact"), "contact", "field.contact", max_length=NAME_LENGTH)
+    customer_id = as_int(customer_id, "customer_id", "field.customer", minimum=1, optional=True)
+    taken = ValidationError("error.customer_name_taken", "name")
     clash = db.exec(
         select(Customer.id).where(
             func.lower(Customer.name) == name.lower(), Customer.id != (customer_id or 0)
@@ -199,9 +228,20 @@ def list_processes(db: Session, actor: Actor | None) -> list[ProcessRow]:
     Returns:
         The rows.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     processes = db.exec(select(Process).order_by(Process.is_active.desc(), Process.name).limit(500)).all()
-    return [ProcessRow(p.id, p.code, p.name, p.standard_minutes, p.is_active) for p in processes]
+    return [
+        ProcessRow(
+            p.id,
+            p.code,
+            p.name,
+            p.standard_minutes,
+            p.is_active,
+            **_name_fields(p.names),
+            display_name=localized_name(p.name, p.names, actor.locale),
+        )
+        for p in processes
+    ]
 
 
 def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = None) -> int:
@@ -210,7 +250,8 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
     Args:
         db: Open session; committed here.
         actor: The acting supervisor.
-        raw: Form fields: code (when creating), name, standard_minutes, is_active.
+        raw: Form fields: code (when creating), name, standard_minutes, is_active, and
+            optionally name_en / name_zh (the name in each locale; blank removes it).
         process_id: The process to change; None to create one.
 
     Returns:
@@ -221,22 +262,33 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
     """
     require_supervisor(actor)
     raw = as_form(raw)
-    name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
+    name = as_text(raw.get("name"), "name", "field.name", max_length=NAME_LENGTH, required=True)
     minutes = as_int(
         raw.get("standard_minutes"),
         "standard_minutes",
-        "Standard minutes",
+        "field.standard_minutes",
         minimum=1,
         maximum=STANDARD_MINUTES_MAX,
     )
-    is_active = as_flag(raw.get("is_active", True), "is_active", "Active")
-    process_id = as_int(process_id, "process_id", "Process", minimum=1, optional=True)
-    taken = ValidationError("Another process already has this code.", "code")
+    is_active = as_flag(raw.get("is_active", True), "is_active", "field.active")
+    process_id = as_int(process_id, "process_id", "field.process", minimum=1, optional=True)
+    taken = ValidationError("error.process_code_taken", "code")
     if process_id is None:
+        names = _parse_names(raw, {})
         code = _new_code(db, Process, raw, taken)
-        process = Process(code=code, name=name, standard_minutes=minutes, is_active=is_active)
+        process = Process(code=code, name=name, names=names, standard_minutes=minutes, is_active=is_active)
     else:
         process = _existing(db, Process, process_id, "process")
+        if process.is_active and not is_active:
+            # Open work of a retired process would sit where no rule or picker offers it again.
+            busy = db.exec(
+                select(func.count())
+                .select_from(Task)
+                .where(Task.process_id == process.id, Task.status.not_in(CLOSED_TASK_STATUSES))
+            ).one()
+            if busy:
+                raise ValidationError("error.process_busy", "is_active", count=busy)
+        process.names = _parse_names(raw, process.names)
         process.name, process.standard_minutes, process.is_active = name, minutes, is_active
     return _commit(db, process, taken)
 
@@ -251,7 +303,7 @@ def list_departments(db: Session, actor: Actor | None) -> list[DepartmentRow]:
     Returns:
         The rows.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     departments = db.exec(select(Department).order_by(Department.sort_order, Department.id).limit(200)).all()
     members = dict(
         db.exec(
@@ -267,7 +319,15 @@ def list_departments(db: Session, actor: Actor | None) -> list[DepartmentRow]:
     )
     return [
         DepartmentRow(
-            d.id, d.code, d.name, d.sort_order, d.is_active, members.get(d.id, 0), open_tasks.get(d.id, 0)
+            d.id,
+            d.code,
+            d.name,
+            d.sort_order,
+            d.is_active,
+            members.get(d.id, 0),
+            open_tasks.get(d.id, 0),
+            **_name_fields(d.names),
+            display_name=localized_name(d.name, d.names, actor.locale),
         )
         for d in departments
     ]
@@ -282,7 +342,8 @@ def save_department(db: Session, actor: Actor | None, raw: Any, department_id: A
     Args:
         db: Open session; committed here.
         actor: The acting admin.
-        raw: Form fields: code (when creating), name, sort_order, is_active.
+        raw: Form fields: code (when creating), name, sort_order, is_active, and optionally
+            name_en / name_zh (the name in each locale; blank removes it).
         department_id: The department to change; None to create one.
 
     Returns:
@@ -293,16 +354,18 @@ def save_department(db: Session, actor: Actor | None, raw: Any, department_id: A
     """
     require_admin(actor)
     raw = as_form(raw)
-    name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
-    sort_order = as_int(raw.get("sort_order"), "sort_order", "Board order", minimum=0, maximum=999)
-    is_active = as_flag(raw.get("is_active", True), "is_active", "Active")
-    department_id = as_int(department_id, "department_id", "Department", minimum=1, optional=True)
-    taken = ValidationError("Another department already has this code.", "code")
+    name = as_text(raw.get("name"), "name", "field.name", max_length=NAME_LENGTH, required=True)
+    sort_order = as_int(raw.get("sort_order"), "sort_order", "field.board_order", minimum=0, maximum=999)
+    is_active = as_flag(raw.get("is_active", True), "is_active", "field.active")
+    department_id = as_int(department_id, "department_id", "field.department", minimum=1, optional=True)
+    taken = ValidationError("error.department_code_taken", "code")
     if department_id is None:
+        names = _parse_names(raw, {})
         code = _new_code(db, Department, raw, taken)
-        department = Department(code=code, name=name, sort_order=sort_order, is_active=is_active)
+        department = Department(code=code, name=name, names=names, sort_order=sort_order, is_active=is_active)
     else:
         department = _existing(db, Department, department_id, "department")
+        names = _parse_names(raw, department.names)
         if department.is_active and not is_active:
             busy = db.exec(
                 select(func.count())
@@ -314,10 +377,9 @@ def save_department(db: Session, actor: Actor | None, raw: Any, department_id: A
                 )
             ).one()
             if busy:
-                raise ValidationError(
-                    f"{busy} open tasks are still in this department; finish or move them first.", "is_active"
-                )
+                raise ValidationError("error.department_busy", "is_active", count=busy)
         department.name, department.sort_order, department.is_active = name, sort_order, is_active
+        department.names = names
     return _commit(db, department, taken)
 
 
@@ -332,6 +394,9 @@ class ProductRow:
     is_active: bool
     route_process_ids: list[int]
     route: list[str]
+    name_en: str = ""
+    name_zh: str = ""
+    display_name: str = ""
 
 
 def list_products(db: Session, actor: Actor | None) -> list[ProductRow]:
@@ -344,16 +409,16 @@ def list_products(db: Session, actor: Actor | None) -> list[ProductRow]:
     Returns:
         The rows.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     products = db.exec(select(Product).order_by(Product.is_active.desc(), Product.name).limit(500)).all()
     steps: dict[int, list[tuple[int, str]]] = {}
-    for product_id, process_id, name in db.exec(
-        select(ProductRouteStep.product_id, Process.id, Process.name)
+    for product_id, process_id, name, names in db.exec(
+        select(ProductRouteStep.product_id, Process.id, Process.name, Process.names)
         .join(Process, Process.id == ProductRouteStep.process_id)
         .where(ProductRouteStep.product_id.in_([p.id for p in products]))
         .order_by(ProductRouteStep.product_id, ProductRouteStep.sequence)
     ).all():
-        steps.setdefault(product_id, []).append((process_id, name))
+        steps.setdefault(product_id, []).append((process_id, localized_name(name, names, actor.locale)))
     return [
         ProductRow(
             p.id,
@@ -363,6 +428,8 @@ def list_products(db: Session, actor: Actor | None) -> list[ProductRow]:
             p.is_active,
             [process_id for process_id, _ in steps.get(p.id, [])],
             [name for _, name in steps.get(p.id, [])],
+            **_name_fields(p.names),
+            display_name=localized_name(p.name, p.names, actor.locale),
         )
         for p in products
     ]
@@ -377,7 +444,8 @@ def save_product(db: Session, actor: Actor | None, raw: Any, product_id: Any = N
     Args:
         db: Open session; committed here.
         actor: The acting supervisor.
-        raw: Form fields: code (when creating), name, unit, is_active, route (process ids).
+        raw: Form fields: code (when creating), name, unit, is_active, route (process ids), and
+            optionally name_en / name_zh (the name in each locale; blank removes it).
         product_id: The product to change; None to create one.
 
     Returns:
@@ -388,22 +456,25 @@ def save_product(db: Session, actor: Actor | None, raw: Any, product_id: Any = N
     """
     require_supervisor(actor)
     raw = as_form(raw)
-    name = as_text(raw.get("name"), "name", "Name", max_length=NAME_LENGTH, required=True)
-    unit = as_text(raw.get("unit"), "unit", "Unit", max_length=16, required=True)
-    is_active = as_flag(raw.get("is_active", True), "is_active", "Active")
+    name = as_text(raw.get("name"), "name", "field.name", max_length=NAME_LENGTH, required=True)
+    unit = as_text(raw.get("unit"), "unit", "field.unit", max_length=16, required=True)
+    is_active = as_flag(raw.get("is_active", True), "is_active", "field.active")
     route = raw.get("route")
     if not isinstance(route, list) or not route:
-        raise ValidationError("A product needs at least one process in its route.", "route")
+        raise ValidationError("error.route_needs_process", "route")
     if len(route) > MAX_ROUTE_STEPS:
-        raise ValidationError(f"A route has at most {MAX_ROUTE_STEPS} processes.", "route")
-    process_ids = [as_int(step, "route", "Process", minimum=1) for step in route]
+        raise ValidationError("error.route_too_long", "route", maximum=MAX_ROUTE_STEPS)
+    process_ids = [as_int(step, "route", "field.process", minimum=1) for step in route]
     active = set(db.exec(select(Process.id).where(Process.id.in_(process_ids), Process.is_active)).all())
     if set(process_ids) - active:
-        raise ValidationError("Choose the route's processes from the list.", "route")
-    product_id = as_int(product_id, "product_id", "Product", minimum=1, optional=True)
-    taken = ValidationError("Another product already has this code.", "code")
+        raise ValidationError("error.route_processes_from_list", "route")
+    product_id = as_int(product_id, "product_id", "field.product", minimum=1, optional=True)
+    taken = ValidationError("error.product_code_taken", "code")
     if product_id is None:
-        product = Product(code=_new_code(db, Product, raw, taken), name=name, unit=unit, is_active=is_active)
+        names = _parse_names(raw, {})
+        product = Product(
+            code=_new_code(db, Product, raw, taken), name=name, names=names, unit=unit, is_active=is_active
+        )
         db.add(product)
         try:
             db.flush()
@@ -412,6 +483,7 @@ def save_product(db: Session, actor: Actor | None, raw: Any, product_id: Any = N
             raise taken from error
     else:
         product = _existing(db, Product, product_id, "product")
+        product.names = _parse_names(raw, product.names)
         product.name, product.unit, product.is_active = name, unit, is_active
         db.execute(delete(ProductRouteStep).where(ProductRouteStep.product_id == product.id))
     db.add_all(

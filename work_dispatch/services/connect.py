@@ -73,7 +73,7 @@ def tablet_pairing(actor: Actor | None, config: Settings = settings) -> TabletPa
         PermissionDeniedError: Unless the actor is an admin.
     """
     if not require_actor(actor).is_admin:
-        raise PermissionDeniedError("Only admins can pair tablets.")
+        raise PermissionDeniedError("error.admins_only_pairing")
     addresses, names = pairing_urls(config)
     codes = [PairingCode(a.url, a.interface, qr_svg_data_uri(a.url)) for a in addresses]
     return TabletPairing(codes, names, config.automatic_origins, config.port)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, func, select
 
 from work_dispatch.domain.enums import TaskStatus, WorkOrderStatus
+from work_dispatch.i18n import DEFAULT_LOCALE, enum_label, localized_name
 from work_dispatch.models import Department, Task, WorkOrder
 from work_dispatch.services import auth
 from work_dispatch.services.actor import Actor, require_supervisor
@@ -30,10 +32,6 @@ class DashboardSummary:
     departments: list[StatusCount]
 
 
-def _label(status: str) -> str:
-    return status.replace("_", " ").capitalize()
-
-
 def summary(db: Session, actor: Actor | None) -> DashboardSummary:
     """Count work orders and tasks by status (two grouped queries).
 
@@ -42,9 +40,9 @@ def summary(db: Session, actor: Actor | None) -> DashboardSummary:
         actor: The acting user (supervisor or admin).
 
     Returns:
-        The summary, every status present (zero when none).
+        The summary, every status present (zero when none), labelled in ``actor.locale``.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     order_counts = dict(db.exec(select(WorkOrder.status, func.count()).group_by(WorkOrder.status)).all())
     task_counts = dict(db.exec(select(Task.status, func.count()).group_by(Task.status)).all())
     department_counts = dict(
@@ -63,23 +61,36 @@ def summary(db: Session, actor: Actor | None) -> DashboardSummary:
     ).all()
     return DashboardSummary(
         work_orders=[
-            StatusCount(s.value, _label(s.value), order_counts.get(s.value, 0)) for s in WorkOrderStatus
+            StatusCount(s.value, enum_label(s, actor.locale), order_counts.get(s.value, 0))
+            for s in WorkOrderStatus
         ],
-        tasks=[StatusCount(s.value, _label(s.value), task_counts.get(s.value, 0)) for s in TaskStatus],
-        departments=[StatusCount(d.code, d.name, department_counts.get(d.id, 0)) for d in departments],
+        tasks=[
+            StatusCount(s.value, enum_label(s, actor.locale), task_counts.get(s.value, 0)) for s in TaskStatus
+        ],
+        departments=[
+            StatusCount(d.code, localized_name(d.name, d.names, actor.locale), department_counts.get(d.id, 0))
+            for d in departments
+        ],
     )
 
 
-def live_summary(db: Session, user_ids: list[int]) -> tuple[dict[int, Actor], DashboardSummary | None]:
-    """The summary for the open dashboards of these users, read once for all of them.
+def live_summary(
+    db: Session, user_ids: list[int], locales: Iterable[str] = (DEFAULT_LOCALE,)
+) -> tuple[dict[int, Actor], dict[str, DashboardSummary]]:
+    """The summary for the open dashboards of these users, read once per locale they read in.
 
     Args:
         db: Open session (read only).
         user_ids: Owners of the dashboard sessions.
+        locales: The locales of those sessions.
 
     Returns:
-        The still-active owners, and the summary (None when none of them is a supervisor).
+        The still-active owners, and locale → summary (empty when none of them is a supervisor).
     """
     actors = auth.active_actors(db, user_ids)
     supervisor = next((a for a in actors.values() if a.is_supervisor), None)
-    return actors, summary(db, supervisor) if supervisor else None
+    if supervisor is None:
+        return actors, {}
+    return actors, {
+        locale: summary(db, replace(supervisor, locale=locale)) for locale in dict.fromkeys(locales)
+    }

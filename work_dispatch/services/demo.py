@@ -7,11 +7,14 @@ when present; demo work orders are created only when the shop has none yet.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
+from functools import cache
 
 from sqlmodel import Session, func, select
 
 from work_dispatch.domain.enums import Role, Strategy
+from work_dispatch.i18n import DEFAULT_LOCALE, normalize_locale, translate
 from work_dispatch.models import (
     AppSetting,
     AssignmentRule,
@@ -32,69 +35,100 @@ logger = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo1234"
 
+# Names in both languages: a demo in one locale carries the other as the record's name in that
+# locale, so an English reader of the Chinese shop (and the reverse) still reads their own.
+# code, English name, Chinese name, board order
 DEPARTMENTS = [
-    ("PREPRESS", "Prepress", 10),
-    ("CTP", "CTP plate-making", 20),
-    ("PRINT", "Printing", 30),
-    ("DIECUT", "Die-cutting", 40),
-    ("GLUE", "Gluing & box-making", 50),
-    ("PACK", "Packing", 60),
+    ("PREPRESS", "Prepress", "印前", 10),
+    ("CTP", "CTP plate-making", "CTP制版", 20),
+    ("PRINT", "Printing", "印刷", 30),
+    ("DIECUT", "Die-cutting", "模切", 40),
+    ("GLUE", "Gluing & box-making", "糊盒", 50),
+    ("PACK", "Packing", "包装", 60),
 ]
 
-# code, name, standard minutes, department code
+# code, English name, Chinese name, standard minutes, department code
 PROCESSES = [
-    ("PREFLIGHT", "Preflight & imposition", 30, "PREPRESS"),
-    ("PROOF", "Proofing", 20, "PREPRESS"),
-    ("PLATE", "Plate making", 15, "CTP"),
-    ("OFFSET", "Offset printing", 90, "PRINT"),
-    ("VARNISH", "Varnishing", 40, "PRINT"),
-    ("DIECUT", "Die-cutting", 60, "DIECUT"),
-    ("GLUE", "Folding & gluing", 75, "GLUE"),
-    ("PACK", "Packing & labelling", 25, "PACK"),
+    ("PREFLIGHT", "Preflight & imposition", "印前检查与拼版", 30, "PREPRESS"),
+    ("PROOF", "Proofing", "打样", 20, "PREPRESS"),
+    ("PLATE", "Plate making", "CTP出版", 15, "CTP"),
+    ("OFFSET", "Offset printing", "胶印", 90, "PRINT"),
+    ("VARNISH", "Varnishing", "上光", 40, "PRINT"),
+    ("DIECUT", "Die-cutting", "模切", 60, "DIECUT"),
+    ("GLUE", "Folding & gluing", "折盒糊盒", 75, "GLUE"),
+    ("PACK", "Packing & labelling", "包装贴标", 25, "PACK"),
 ]
 
+# code, English name, Chinese name, unit in English, unit in Chinese, route
 PRODUCTS = [
-    ("BOX-FOLD", "Folding carton box", "pcs", ["PREFLIGHT", "PLATE", "OFFSET", "DIECUT", "GLUE", "PACK"]),
-    ("BROCHURE", "A4 brochure, 16 pages", "pcs", ["PREFLIGHT", "PROOF", "PLATE", "OFFSET", "PACK"]),
+    (
+        "BOX-FOLD",
+        "Folding carton box",
+        "折叠彩盒",
+        "pcs",
+        "个",
+        ["PREFLIGHT", "PLATE", "OFFSET", "DIECUT", "GLUE", "PACK"],
+    ),
+    (
+        "BROCHURE",
+        "A4 brochure, 16 pages",
+        "A4宣传册（16页）",
+        "pcs",
+        "本",
+        ["PREFLIGHT", "PROOF", "PLATE", "OFFSET", "PACK"],
+    ),
     (
         "LABEL",
         "Wine label, varnished",
+        "上光酒标",
         "sheets",
+        "张",
         ["PREFLIGHT", "PLATE", "OFFSET", "VARNISH", "DIECUT", "PACK"],
     ),
-    ("POSTER", "B1 poster", "sheets", ["PREFLIGHT", "PLATE", "OFFSET", "PACK"]),
+    ("POSTER", "B1 poster", "B1海报", "sheets", "张", ["PREFLIGHT", "PLATE", "OFFSET", "PACK"]),
     (
         "GIFTBOX",
         "Rigid gift box",
+        "精装礼盒",
         "pcs",
+        "个",
         ["PREFLIGHT", "PROOF", "PLATE", "OFFSET", "VARNISH", "DIECUT", "GLUE", "PACK"],
     ),
 ]
 
-CUSTOMERS = [
-    ("Northwind Foods", "orders@northwind.example"),
-    ("Blue Harbor Winery", "print@blueharbor.example"),
-    ("Atlas Publishing", "production@atlas.example"),
-    ("Greenleaf Cosmetics", "packaging@greenleaf.example"),
-]
+# Customers are proper nouns: each demo has its own, in its language.
+CUSTOMERS = {
+    "en": [
+        ("Northwind Foods", "orders@northwind.example"),
+        ("Blue Harbor Winery", "print@blueharbor.example"),
+        ("Atlas Publishing", "production@atlas.example"),
+        ("Greenleaf Cosmetics", "packaging@greenleaf.example"),
+    ],
+    "zh-CN": [
+        ("华南食品有限公司", "采购部 李经理"),
+        ("青港酒业", "包装部 陈主管"),
+        ("文华出版社", "出版部 王老师"),
+        ("绿叶化妆品有限公司", "包材采购 赵女士"),
+    ],
+}
 
-# username, display name, role, departments, wip limit
+# username, English display name, Chinese display name, role, departments, wip limit
 USERS = [
-    ("admin", "Alex Admin", Role.ADMIN, [], 3),
-    ("super1", "Sam Supervisor", Role.SUPERVISOR, [], 3),
-    ("super2", "Sofia Supervisor", Role.SUPERVISOR, [], 3),
-    ("prepress1", "Priya Patel", Role.OPERATOR, ["PREPRESS"], 3),
-    ("prepress2", "Peter Novak", Role.OPERATOR, ["PREPRESS", "CTP"], 3),
-    ("ctp1", "Chen Wei", Role.OPERATOR, ["CTP"], 4),
-    ("print1", "Omar Haddad", Role.OPERATOR, ["PRINT"], 2),
-    ("print2", "Olga Ivanova", Role.OPERATOR, ["PRINT"], 2),
-    ("print3", "Oscar Silva", Role.OPERATOR, ["PRINT"], 2),
-    ("diecut1", "Dana Kim", Role.OPERATOR, ["DIECUT"], 3),
-    ("diecut2", "Diego Lopez", Role.OPERATOR, ["DIECUT", "GLUE"], 3),
-    ("glue1", "Grace Okafor", Role.OPERATOR, ["GLUE"], 3),
-    ("glue2", "Gustav Berg", Role.OPERATOR, ["GLUE"], 3),
-    ("pack1", "Paula Costa", Role.OPERATOR, ["PACK"], 5),
-    ("pack2", "Pavel Horak", Role.OPERATOR, ["PACK"], 5),
+    ("admin", "Alex Admin", "管理员 王强", Role.ADMIN, [], 3),
+    ("super1", "Sam Supervisor", "张主管", Role.SUPERVISOR, [], 3),
+    ("super2", "Sofia Supervisor", "刘主管", Role.SUPERVISOR, [], 3),
+    ("prepress1", "Priya Patel", "周敏", Role.OPERATOR, ["PREPRESS"], 3),
+    ("prepress2", "Peter Novak", "吴涛", Role.OPERATOR, ["PREPRESS", "CTP"], 3),
+    ("ctp1", "Chen Wei", "陈伟", Role.OPERATOR, ["CTP"], 4),
+    ("print1", "Omar Haddad", "孙立军", Role.OPERATOR, ["PRINT"], 2),
+    ("print2", "Olga Ivanova", "马丽", Role.OPERATOR, ["PRINT"], 2),
+    ("print3", "Oscar Silva", "郭海", Role.OPERATOR, ["PRINT"], 2),
+    ("diecut1", "Dana Kim", "何静", Role.OPERATOR, ["DIECUT"], 3),
+    ("diecut2", "Diego Lopez", "罗斌", Role.OPERATOR, ["DIECUT", "GLUE"], 3),
+    ("glue1", "Grace Okafor", "高红", Role.OPERATOR, ["GLUE"], 3),
+    ("glue2", "Gustav Berg", "梁勇", Role.OPERATOR, ["GLUE"], 3),
+    ("pack1", "Paula Costa", "宋佳", Role.OPERATOR, ["PACK"], 5),
+    ("pack2", "Pavel Horak", "唐鹏", Role.OPERATOR, ["PACK"], 5),
 ]
 
 STRATEGY_BY_DEPARTMENT = {
@@ -107,15 +141,29 @@ STRATEGY_BY_DEPARTMENT = {
 }
 
 
-def load_reference_data(db: Session) -> dict[str, dict[str, int]]:
+def _pick(locale: str, english: str, chinese: str) -> tuple[str, dict[str, str]]:
+    """The main name in the demo's locale, and the other language's name for ``names``."""
+    return (chinese, {"en": english}) if locale == "zh-CN" else (english, {"zh-CN": chinese})
+
+
+@cache
+def _demo_password_hash(username: str) -> str:
+    """Each demo user's own hash of the demo password (own salt), computed once per process."""
+    return auth.hash_password(DEMO_PASSWORD)
+
+
+def load_reference_data(db: Session, locale: str = DEFAULT_LOCALE) -> dict[str, dict[str, int]]:
     """Upsert departments, processes, products, customers, users and rules.
 
     Args:
         db: Open session; committed here.
+        locale: The demo shop's language: names, customers, units and the users' preferred
+            locale (``zh-CN`` loads the Chinese shop). Records already present are left alone.
 
     Returns:
         Ids by kind and code (usernames for users, names for customers).
     """
+    locale = normalize_locale(locale)
     ids: dict[str, dict[str, int]] = {
         "department": {},
         "process": {},
@@ -123,24 +171,27 @@ def load_reference_data(db: Session) -> dict[str, dict[str, int]]:
         "customer": {},
         "user": {},
     }
-    for code, name, order in DEPARTMENTS:
+    for code, english, chinese, order in DEPARTMENTS:
         row = db.exec(select(Department).where(Department.code == code)).first()
         if row is None:
-            row = Department(code=code, name=name, sort_order=order)
+            name, names = _pick(locale, english, chinese)
+            row = Department(code=code, name=name, names=names, sort_order=order)
             db.add(row)
             db.flush()
         ids["department"][code] = row.id
-    for code, name, minutes, _ in PROCESSES:
+    for code, english, chinese, minutes, _ in PROCESSES:
         row = db.exec(select(Process).where(Process.code == code)).first()
         if row is None:
-            row = Process(code=code, name=name, standard_minutes=minutes)
+            name, names = _pick(locale, english, chinese)
+            row = Process(code=code, name=name, names=names, standard_minutes=minutes)
             db.add(row)
             db.flush()
         ids["process"][code] = row.id
-    for code, name, unit, route in PRODUCTS:
+    for code, english, chinese, unit_en, unit_zh, route in PRODUCTS:
         row = db.exec(select(Product).where(Product.code == code)).first()
         if row is None:
-            row = Product(code=code, name=name, unit=unit)
+            name, names = _pick(locale, english, chinese)
+            row = Product(code=code, name=name, names=names, unit=unit_zh if locale == "zh-CN" else unit_en)
             db.add(row)
             db.flush()
             for index, process_code in enumerate(route, start=1):
@@ -150,27 +201,30 @@ def load_reference_data(db: Session) -> dict[str, dict[str, int]]:
                     )
                 )
         ids["product"][code] = row.id
-    for name, contact in CUSTOMERS:
+    for name, contact in CUSTOMERS[locale]:
         row = db.exec(select(Customer).where(Customer.name == name)).first()
         if row is None:
             row = Customer(name=name, contact=contact)
             db.add(row)
             db.flush()
         ids["customer"][name] = row.id
-    password_hash = None
-    for username, display, role, departments, wip in USERS:
+    for username, english, chinese, role, departments, wip in USERS:
         row = db.exec(select(User).where(User.username == username)).first()
         if row is None:
-            password_hash = password_hash or auth.hash_password(DEMO_PASSWORD)
             row = User(
-                username=username, display_name=display, password_hash=password_hash, role=role, wip_limit=wip
+                username=username,
+                display_name=chinese if locale == "zh-CN" else english,
+                password_hash=_demo_password_hash(username),
+                role=role,
+                wip_limit=wip,
+                locale=locale,
             )
             db.add(row)
             db.flush()
             for code in departments:
                 db.add(UserDepartment(user_id=row.id, department_id=ids["department"][code]))
         ids["user"][username] = row.id
-    for process_code, _, _, department_code in PROCESSES:
+    for process_code, _, _, _, department_code in PROCESSES:
         process_id = ids["process"][process_code]
         department_id = ids["department"][department_code]
         exists = db.exec(
@@ -185,7 +239,7 @@ def load_reference_data(db: Session) -> dict[str, dict[str, int]]:
                     department_id=department_id,
                     priority=50,
                     strategy=STRATEGY_BY_DEPARTMENT[department_code],
-                    notes="Demo default rule",
+                    notes=translate("demo.rule_notes", locale),
                 )
             )
     if db.get(AppSetting, "auto_dispatch") is None:
@@ -194,26 +248,31 @@ def load_reference_data(db: Session) -> dict[str, dict[str, int]]:
     return ids
 
 
-def _supervisor_actor(db: Session, username: str) -> Actor:
+def _supervisor_actor(db: Session, username: str, locale: str) -> Actor:
     user = db.exec(select(User).where(User.username == username)).one()
-    return Actor(user_id=user.id, username=user.username, display_name=user.display_name, role=user.role)
+    return replace(auth.actor_for_user(db, user), locale=locale)
 
 
-def _create_demo_orders(db: Session, ids: dict[str, dict[str, int]]) -> int:
+def _create_demo_orders(db: Session, ids: dict[str, dict[str, int]], locale: str) -> int:
     from work_dispatch.services import dispatch, drafts, work_orders
 
-    supervisor = _supervisor_actor(db, "super1")
+    supervisor = _supervisor_actor(db, "super1", locale)
     today = utc_now().date()
+    customers = [name for name, _ in CUSTOMERS[locale]]
+    northwind, blue_harbor, atlas, greenleaf = customers
     specs = [
         # customer, product, quantity, priority, days to delivery, printing batch size, target state
-        ("Atlas Publishing", "POSTER", 200, "normal", 1, None, "completed"),
-        ("Northwind Foods", "BOX-FOLD", 12000, "high", 5, 4000, "in_progress"),
-        ("Blue Harbor Winery", "LABEL", 30000, "urgent", 2, None, "published"),
-        ("Atlas Publishing", "BROCHURE", 5000, "normal", 9, None, "approved"),
-        ("Greenleaf Cosmetics", "GIFTBOX", 800, "normal", 14, None, "draft"),
-        ("Atlas Publishing", "POSTER", 1500, "low", 20, None, "draft"),
-        ("Northwind Foods", "BOX-FOLD", 2000, "normal", 7, None, "cancelled"),
+        (atlas, "POSTER", 200, "normal", 1, None, "completed"),
+        (northwind, "BOX-FOLD", 12000, "high", 5, 4000, "in_progress"),
+        (blue_harbor, "LABEL", 30000, "urgent", 2, None, "published"),
+        (atlas, "BROCHURE", 5000, "normal", 9, None, "approved"),
+        (greenleaf, "GIFTBOX", 800, "normal", 14, None, "draft"),
+        (atlas, "POSTER", 1500, "low", 20, None, "draft"),
+        (northwind, "BOX-FOLD", 2000, "normal", 7, None, "cancelled"),
     ]
+    units = {
+        code: (unit_zh if locale == "zh-CN" else unit_en) for code, _, _, unit_en, unit_zh, _ in PRODUCTS
+    }
     for customer, product, quantity, priority, days, batch, target in specs:
         route = work_orders.default_route(db, ids["product"][product])
         if batch:
@@ -227,10 +286,10 @@ def _create_demo_orders(db: Session, ids: dict[str, dict[str, int]]) -> int:
                 "customer_id": ids["customer"][customer],
                 "product_id": ids["product"][product],
                 "quantity": quantity,
-                "unit": "pcs",
+                "unit": units[product],
                 "priority": priority,
                 "delivery_date": (today + timedelta(days=days)).isoformat(),
-                "notes": f"Demo order for {customer}.",
+                "notes": translate("demo.order_notes", locale, customer=customer),
                 "route": route,
             },
         )
@@ -238,7 +297,7 @@ def _create_demo_orders(db: Session, ids: dict[str, dict[str, int]]) -> int:
             continue
         work_orders.approve_work_order(db, supervisor, order.id)
         if target == "cancelled":
-            work_orders.cancel_work_order(db, supervisor, order.id, "Customer withdrew the order.")
+            work_orders.cancel_work_order(db, supervisor, order.id, translate("demo.cancel_reason", locale))
         elif target in ("published", "in_progress", "completed"):
             drafts.publish_drafts(db, supervisor, work_order_id=order.id)
             dispatch.run_cycle(db, seed=7, respect_switch=False)
@@ -281,19 +340,22 @@ def _work_through(db: Session, work_order_id: int, steps: int) -> None:
         task_flow.complete(db, operator, task.id)
 
 
-def load_demo(db: Session) -> dict[str, int]:
+def load_demo(db: Session, locale: str = DEFAULT_LOCALE) -> dict[str, int]:
     """Load the demo shop; safe to run any number of times.
 
     Args:
         db: Open session; committed here.
+        locale: ``en`` for the English shop, ``zh-CN`` for the Chinese one (names, customers,
+            units, notes, and operators who read Chinese). A shop already loaded stays as it is.
 
     Returns:
         Counts of what exists afterwards and how many work orders were created.
     """
-    ids = load_reference_data(db)
+    locale = normalize_locale(locale)
+    ids = load_reference_data(db, locale)
     created_orders = 0
     if db.exec(select(func.count()).select_from(WorkOrder)).one() == 0:
-        created_orders = _create_demo_orders(db, ids)
+        created_orders = _create_demo_orders(db, ids, locale)
     return {
         "departments": len(ids["department"]),
         "processes": len(ids["process"]),

@@ -23,6 +23,7 @@ from work_dispatch.domain.dispatching import Decision, Operator, PendingTask, Ru
 from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, NotificationKind, Role, TaskEventKind
 from work_dispatch.domain.errors import ConflictError, ValidationError
 from work_dispatch.domain.task_machine import TaskAction, allowed_from, target_of
+from work_dispatch.i18n import DEFAULT_LOCALE, as_message, msg, translate
 from work_dispatch.models import (
     AppSetting,
     AssignmentRule,
@@ -61,11 +62,13 @@ class DispatchReport:
     skipped: bool = False
     decisions: list[Decision] = field(default_factory=list)
 
-    def summary(self) -> str:
-        """One line for a toast or the log."""
+    def summary(self, locale: str = DEFAULT_LOCALE) -> str:
+        """One line for a toast (in the reader's locale) or the log (English)."""
         if self.skipped:
-            return "Auto-dispatch is switched off."
-        return f"{self.assigned} assigned, {self.queued} queued in pools, {self.unroutable} unroutable"
+            return translate("dispatch.summary.switched_off", locale)
+        return translate(
+            "dispatch.summary", locale, assigned=self.assigned, queued=self.queued, unroutable=self.unroutable
+        )
 
 
 def auto_dispatch_enabled(db: Session) -> bool:
@@ -226,8 +229,12 @@ def _apply(
                 Notice(
                     d.operator_id,
                     NotificationKind.TASK_ASSIGNED,
-                    f"New task #{d.task_id} · {orders.get(d.task_id, ('', None))[0]}",
-                    d.explanation.get("reason", ""),
+                    msg(
+                        "notification.new_task.title",
+                        task_id=d.task_id,
+                        order_number=orders.get(d.task_id, ("", None))[0],
+                    ),
+                    as_message(d.explanation.get("reason")),
                     task_id=d.task_id,
                     work_order_id=orders.get(d.task_id, ("", None))[1],
                 )
@@ -328,7 +335,7 @@ def _assign_in_bulk(db: Session, decisions: list[Decision], now) -> None:
                 .rowcount
             )
         if changed not in (len(group), -1):
-            raise ConflictError("Tasks changed during dispatch; the cycle was rolled back.")
+            raise ConflictError("error.dispatch_conflict")
 
 
 def set_auto_dispatch(db: Session, actor: Actor | None, enabled: Any) -> bool:
@@ -344,7 +351,7 @@ def set_auto_dispatch(db: Session, actor: Actor | None, enabled: Any) -> bool:
     """
     require_supervisor(actor)
     if not isinstance(enabled, bool):
-        raise ValidationError("Auto-dispatch must be on or off.")
+        raise ValidationError("error.auto_dispatch_flag")
     setting = db.get(AppSetting, AUTO_DISPATCH_KEY) or AppSetting(key=AUTO_DISPATCH_KEY)
     setting.value = enabled
     setting.updated_at = utc_now()

@@ -17,10 +17,18 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, or_, update
 from sqlmodel import Session, select
 
-from work_dispatch.domain.enums import NotificationKind, Role, TaskEventKind, TaskStatus, WorkOrderStatus
+from work_dispatch.domain.enums import (
+    OPERATOR_LOAD_STATUSES,
+    NotificationKind,
+    Role,
+    TaskEventKind,
+    TaskStatus,
+    WorkOrderStatus,
+)
 from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
 from work_dispatch.domain.generation import split_draft_quantities
 from work_dispatch.domain.task_machine import TaskAction, target_of
+from work_dispatch.i18n import DEFAULT_LOCALE, localized_name, msg, translate
 from work_dispatch.models import (
     TEXT_LENGTH,
     Department,
@@ -36,6 +44,7 @@ from work_dispatch.services import task_rows
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import record_events
 from work_dispatch.services.notifications import Notice, send_notices
+from work_dispatch.services.sql import is_postgres, lock_for_write
 from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_datetime, as_id_list, as_int, as_text
 
@@ -70,6 +79,7 @@ class DraftGroup:
     order_number: str
     priority: str
     drafts: list[DraftRow] = field(default_factory=list)
+    priority_label: str = ""
 
 
 @dataclass
@@ -90,17 +100,21 @@ class PublishReport:
     assigned: list[int] = field(default_factory=list)
     already_published: list[int] = field(default_factory=list)
     not_found: list[int] = field(default_factory=list)
+    sent_to_dispatch: list[int] = field(default_factory=list)
+    """Drafts whose preset operator was inactive or at their WIP limit: published for dispatch."""
 
-    def summary(self) -> str:
-        """One line for a toast."""
-        text = f"Published {len(self.published)} task(s)"
+    def summary(self, locale: str = DEFAULT_LOCALE) -> str:
+        """One line for a toast, in ``locale``."""
+        text = translate("publish.summary", locale, count=len(self.published))
         if self.assigned:
-            text += f", {len(self.assigned)} straight to their preset operator"
+            text += translate("publish.summary.assigned", locale, count=len(self.assigned))
         if self.already_published:
-            text += f"; {len(self.already_published)} were already published"
+            text += translate("publish.summary.already_published", locale, count=len(self.already_published))
         if self.not_found:
-            text += f"; {len(self.not_found)} not found"
-        return text + "."
+            text += translate("publish.summary.not_found", locale, count=len(self.not_found))
+        if self.sent_to_dispatch:
+            text += translate("publish.summary.sent_to_dispatch", locale, count=len(self.sent_to_dispatch))
+        return text + translate("publish.summary.end", locale)
 
 
 _OPEN_DRAFT = (Task.is_draft.is_(True), Task.status == TaskStatus.DRAFT)
@@ -125,11 +139,11 @@ def list_drafts(
         work_order_id: Show only this work order.
 
     Returns:
-        Up to 10 work orders with up to 60 drafts each, plus totals.
+        Up to 10 work orders with up to 60 drafts each, plus totals (names in ``actor.locale``).
     """
-    require_supervisor(actor)
-    after = as_int(after_work_order_id, "cursor", "Cursor", minimum=1, optional=True)
-    only = as_int(work_order_id, "work_order_id", "Work order", minimum=1, optional=True)
+    actor = require_supervisor(actor)
+    after = as_int(after_work_order_id, "cursor", "field.cursor", minimum=1, optional=True)
+    only = as_int(work_order_id, "work_order_id", "field.work_order", minimum=1, optional=True)
     conditions = list(_OPEN_DRAFT)
     totals = db.exec(
         select(func.count(), func.count(func.distinct(Task.work_order_id))).where(*conditions)
@@ -149,16 +163,21 @@ def list_drafts(
     groups: dict[int, DraftGroup] = {}
     if page_ids:
         for wo in db.exec(select(WorkOrder).where(WorkOrder.id.in_(page_ids))).all():
-            groups[wo.id] = DraftGroup(wo.id, wo.order_number, wo.priority)
+            groups[wo.id] = DraftGroup(
+                wo.id,
+                wo.order_number,
+                wo.priority,
+                priority_label=translate(f"enum.priority.{wo.priority}", actor.locale),
+            )
         rows = db.exec(
-            select(Task, Process.name, Department.name, User.display_name)
+            select(Task, Process.name, Process.names, Department.name, Department.names, User.display_name)
             .join(Process, Process.id == Task.process_id)
             .outerjoin(Department, Department.id == Task.assigned_department_id)
             .outerjoin(User, User.id == Task.assigned_operator_id)
             .where(*_OPEN_DRAFT, Task.work_order_id.in_(page_ids))
             .order_by(Task.work_order_id.desc(), Task.sequence, Task.id)
         ).all()
-        for task, process_name, department_name, operator_name in rows:
+        for task, process_name, process_names, department_name, department_names, operator_name in rows:
             group = groups[task.work_order_id]
             if len(group.drafts) >= MAX_DRAFTS_PER_GROUP:
                 continue
@@ -166,14 +185,14 @@ def list_drafts(
                 DraftRow(
                     id=task.id,
                     version=task.version,
-                    process=process_name,
+                    process=localized_name(process_name, process_names, actor.locale),
                     sequence=task.sequence,
                     production_quantity=task.production_quantity,
                     work_content=task.work_content,
                     requirements=task.requirements,
                     department_id=task.assigned_department_id or 0,
                     operator_id=task.assigned_operator_id or 0,
-                    department=department_name or "",
+                    department=localized_name(department_name, department_names, actor.locale),
                     operator=operator_name or "",
                     due_at=task.due_at.strftime("%Y-%m-%dT%H:%M") if task.due_at else "",
                 )
@@ -188,15 +207,15 @@ def list_drafts(
 
 
 def _load_draft(db: Session, task_id: Any, expected_version: Any = None) -> Task:
-    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    task_id = as_int(task_id, "task_id", "field.task", minimum=1)
     task = db.get(Task, task_id)
     if task is None or (task.is_draft and task.status == TaskStatus.CANCELLED):
-        raise NotFoundError(f"Draft #{task_id} does not exist (it may have been deleted).")
+        raise NotFoundError("error.draft_not_found", task_id=task_id)
     if not task.is_draft:
-        raise ValidationError(f"Task #{task_id} is already published; draft actions no longer apply.")
-    version = as_int(expected_version, "version", "Version", minimum=1, optional=True)
+        raise ValidationError("error.task_already_published", task_id=task_id)
+    version = as_int(expected_version, "version", "field.version", minimum=1, optional=True)
     if version is not None and version != task.version:
-        raise ConflictError(f"Draft #{task_id} was changed by someone else; reload and try again.")
+        raise ConflictError("error.draft_changed", task_id=task_id)
     return task
 
 
@@ -204,15 +223,17 @@ def _check_assignment(db: Session, department_id: int | None, operator_id: int |
     if department_id is not None:
         department = db.get(Department, department_id)
         if department is None or not department.is_active:
-            raise NotFoundError("Unknown department.", "department_id")
+            raise NotFoundError("error.department_unknown", "department_id")
     if operator_id is not None:
         operator = db.get(User, operator_id)
         if operator is None or not operator.is_active or operator.role != Role.OPERATOR:
-            raise NotFoundError("Unknown operator.", "operator_id")
+            raise NotFoundError("error.operator_unknown", "operator_id")
         if department_id is not None:
             member = db.get(UserDepartment, (operator_id, department_id))
             if member is None:
-                raise ValidationError(f"{operator.display_name} is not in that department.", "operator_id")
+                raise ValidationError(
+                    "error.operator_not_in_department", "operator_id", operator=operator.display_name
+                )
 
 
 def _cas_update(db: Session, task: Task, values: dict[str, Any]) -> None:
@@ -223,7 +244,7 @@ def _cas_update(db: Session, task: Task, values: dict[str, Any]) -> None:
     ).rowcount
     if changed != 1:
         db.rollback()
-        raise ConflictError(f"Draft #{task.id} was changed or published meanwhile; reload and try again.")
+        raise ConflictError("error.draft_changed_or_published", task_id=task.id)
 
 
 def edit_draft(
@@ -244,26 +265,31 @@ def edit_draft(
     """
     actor = require_supervisor(actor)
     if not isinstance(changes, dict) or not changes:
-        raise ValidationError("Nothing to change.")
+        raise ValidationError("error.nothing_to_change")
     task = _load_draft(db, task_id, expected_version)
     values: dict[str, Any] = {}
     if "production_quantity" in changes:
         values["production_quantity"] = as_int(
-            changes["production_quantity"], "production_quantity", "Quantity", minimum=1, maximum=MAX_QUANTITY
+            changes["production_quantity"],
+            "production_quantity",
+            "field.quantity",
+            minimum=1,
+            maximum=MAX_QUANTITY,
         )
-    for key, label in (("work_content", "Work content"), ("requirements", "Requirements")):
+    for key, label in (("work_content", "field.work_content"), ("requirements", "field.requirements")):
         if key in changes:
             values[key] = as_text(changes[key], key, label, max_length=TEXT_LENGTH)
     if "department_id" in changes:
         values["assigned_department_id"] = (
-            as_int(changes["department_id"], "department_id", "Department", minimum=0, optional=True) or None
+            as_int(changes["department_id"], "department_id", "field.department", minimum=0, optional=True)
+            or None
         )
     if "operator_id" in changes:
         values["assigned_operator_id"] = (
-            as_int(changes["operator_id"], "operator_id", "Operator", minimum=0, optional=True) or None
+            as_int(changes["operator_id"], "operator_id", "field.operator", minimum=0, optional=True) or None
         )
     if "due_at" in changes:
-        values["due_at"] = as_datetime(changes["due_at"], "due_at", "Due time")
+        values["due_at"] = as_datetime(changes["due_at"], "due_at", "field.due_time")
     unknown = set(changes) - {
         "production_quantity",
         "work_content",
@@ -273,7 +299,7 @@ def edit_draft(
         "due_at",
     }
     if unknown:
-        raise ValidationError(f"Unknown field: {sorted(unknown)[0][:40]}.")
+        raise ValidationError("error.unknown_field", name=sorted(unknown)[0][:40])
     department_id = values.get("assigned_department_id", task.assigned_department_id)
     operator_id = values.get("assigned_operator_id", task.assigned_operator_id)
     _check_assignment(db, department_id, operator_id)
@@ -313,7 +339,7 @@ def split_draft(
     """
     actor = require_supervisor(actor)
     task = _load_draft(db, task_id, expected_version)
-    keep = as_int(keep_quantity, "quantity", "Quantity kept", minimum=1, maximum=MAX_QUANTITY)
+    keep = as_int(keep_quantity, "quantity", "field.quantity_kept", minimum=1, maximum=MAX_QUANTITY)
     kept, moved = split_draft_quantities(task.production_quantity, keep)
     _cas_update(db, task, {"production_quantity": kept})
     root_key = task.generation_key.split("|", 1)[0]
@@ -370,16 +396,16 @@ def merge_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
         ValidationError: If fewer than two, mixed processes, or not all drafts.
     """
     actor = require_supervisor(actor)
-    ids = as_id_list(task_ids, "task_ids", "Drafts", max_items=100)
+    ids = as_id_list(task_ids, "task_ids", "field.drafts", max_items=100)
     if len(ids) < 2:
-        raise ValidationError("Select at least two drafts to merge.")
+        raise ValidationError("error.merge_needs_two")
     tasks = db.exec(select(Task).where(Task.id.in_(ids))).all()
     if len(tasks) != len(ids):
-        raise NotFoundError("Some of the selected drafts no longer exist.")
+        raise NotFoundError("error.drafts_gone")
     if any(not (t.is_draft and t.status == TaskStatus.DRAFT) for t in tasks):
-        raise ValidationError("Only drafts can be merged; some are published or deleted.")
+        raise ValidationError("error.merge_only_drafts")
     if len({t.work_order_process_id for t in tasks}) != 1:
-        raise ValidationError("Only drafts of the same process of one work order can be merged.")
+        raise ValidationError("error.merge_same_process")
     tasks.sort(key=lambda t: t.id)
     survivor, others = tasks[0], tasks[1:]
     total = sum(t.production_quantity for t in tasks)
@@ -393,7 +419,7 @@ def merge_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
     ).rowcount
     if changed != len(other_ids):
         db.rollback()
-        raise ConflictError("Some drafts changed meanwhile; reload and try again.")
+        raise ConflictError("error.drafts_changed")
     record_events(
         db,
         actor.user_id,
@@ -421,12 +447,12 @@ def delete_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
         ValidationError: If any of them is published; nothing is deleted then.
     """
     actor = require_supervisor(actor)
-    ids = as_id_list(task_ids, "task_ids", "Drafts")
+    ids = as_id_list(task_ids, "task_ids", "field.drafts")
     if not ids:
-        raise ValidationError("Select drafts to delete.")
+        raise ValidationError("error.delete_needs_selection")
     published = db.exec(select(Task.id).where(Task.id.in_(ids), Task.is_draft.is_(False))).all()
     if published:
-        raise ValidationError(f"Task #{published[0]} is published; draft actions no longer apply.")
+        raise ValidationError("error.task_published", task_id=published[0])
     changed_ids = (
         db.execute(
             update(Task)
@@ -440,6 +466,56 @@ def delete_drafts(db: Session, actor: Actor | None, task_ids: Any) -> int:
     record_events(db, actor.user_id, TaskEventKind.DELETED, changed_ids)
     db.commit()
     return len(changed_ids)
+
+
+def _release_presets_over_capacity(db: Session, ids: list[int]) -> list[int]:
+    """Keep a draft's preset operator only while they are an active operator under their WIP limit.
+
+    The preset operators are locked first (row locks on PostgreSQL, the write lock on SQLite)
+    and their open tasks counted afterwards, so concurrent publishes, claims and reassignments
+    cannot push anyone past their limit. Drafts beyond an operator's room (highest priority and
+    earliest due keep theirs) lose the preset and are published for dispatch instead.
+
+    Args:
+        db: Open session; nothing is committed here.
+        ids: The drafts being published.
+
+    Returns:
+        The drafts whose preset operator was released.
+    """
+    lock_for_write(db)
+    presets = db.exec(
+        select(Task.id, Task.assigned_operator_id)
+        .where(
+            Task.id.in_(ids), Task.is_draft.is_(True), _PRESET, may(TaskAction.PUBLISH_ASSIGNED, Task.status)
+        )
+        .order_by(Task.priority_rank.desc(), Task.due_at, Task.id)
+    ).all()
+    if not presets:
+        return []
+    operator_ids = sorted({operator_id for _, operator_id in presets})
+    lock = select(User.id, User.wip_limit, User.is_active, User.role).where(User.id.in_(operator_ids))
+    if is_postgres(db):
+        lock = lock.order_by(User.id).with_for_update()
+    room = {
+        uid: limit if active and role == Role.OPERATOR else 0 for uid, limit, active, role in db.execute(lock)
+    }
+    loads = dict(
+        db.exec(
+            select(Task.assigned_operator_id, func.count())
+            .where(Task.assigned_operator_id.in_(operator_ids), Task.status.in_(OPERATOR_LOAD_STATUSES))
+            .group_by(Task.assigned_operator_id)
+        ).all()
+    )
+    released = []
+    for task_id, operator_id in presets:
+        if loads.get(operator_id, 0) < room.get(operator_id, 0):
+            loads[operator_id] = loads.get(operator_id, 0) + 1
+        else:
+            released.append(task_id)
+    if released:
+        db.execute(update(Task).where(Task.id.in_(released)).values(assigned_operator_id=None))
+    return released
 
 
 def publish_drafts(
@@ -462,17 +538,20 @@ def publish_drafts(
     """
     actor = require_supervisor(actor)
     if work_order_id not in (None, ""):
-        wo_id = as_int(work_order_id, "work_order_id", "Work order", minimum=1)
+        wo_id = as_int(work_order_id, "work_order_id", "field.work_order", minimum=1)
         work_order = db.get(WorkOrder, wo_id)
         if work_order is None:
-            raise NotFoundError("Unknown work order.")
+            raise NotFoundError("error.work_order_unknown")
         if work_order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.COMPLETED):
-            raise ValidationError(f"The work order is {work_order.status}.")
+            raise ValidationError(
+                "error.work_order_is", status=msg(f"work_order_status_word.{work_order.status}")
+            )
         ids = list(db.exec(select(Task.id).where(Task.work_order_id == wo_id, *_OPEN_DRAFT)).all())
     else:
-        ids = as_id_list(task_ids, "task_ids", "Drafts", max_items=5000)
+        ids = as_id_list(task_ids, "task_ids", "field.drafts", max_items=5000)
     if not ids:
-        raise ValidationError("There is nothing to publish.")
+        raise ValidationError("error.nothing_to_publish")
+    sent_to_dispatch = _release_presets_over_capacity(db, ids)
     now = utc_now()
     rows = db.execute(
         update(Task)
@@ -490,7 +569,7 @@ def publish_drafts(
             Task.id, Task.status, Task.assigned_operator_id, Task.assigned_department_id, Task.work_order_id
         )
     ).all()
-    report = PublishReport(published=sorted(r[0] for r in rows))
+    report = PublishReport(published=sorted(r[0] for r in rows), sent_to_dispatch=sent_to_dispatch)
     report.assigned = sorted(r[0] for r in rows if r[1] == target_of(TaskAction.PUBLISH_ASSIGNED))
     missing = set(ids) - set(report.published)
     if missing:
@@ -511,8 +590,8 @@ def publish_drafts(
                 Notice(
                     r[2],
                     NotificationKind.TASK_ASSIGNED,
-                    f"New task #{r[0]}",
-                    "Assigned to you when it was published.",
+                    msg("notification.published_to_you.title", task_id=r[0]),
+                    msg("notification.published_to_you.body"),
                     task_id=r[0],
                     work_order_id=r[4],
                 )

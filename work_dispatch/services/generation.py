@@ -28,6 +28,7 @@ from work_dispatch.domain.enums import PRIORITY_RANK, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
 from work_dispatch.domain.generation import PlannedTask, RouteStep, plan_work_order, planned_task_count
 from work_dispatch.domain.task_machine import TaskAction, target_of
+from work_dispatch.i18n import DEFAULT_LOCALE, msg, translate
 from work_dispatch.models import Task, WorkOrder, WorkOrderProcess, utc_now
 from work_dispatch.services import task_rows
 from work_dispatch.services.actor import Actor, require_supervisor
@@ -41,6 +42,7 @@ from work_dispatch.services.sql import (
 )
 from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_id_list
+from work_dispatch.settings import settings
 
 BULK_MAX_WORK_ORDERS = 20_000
 
@@ -55,17 +57,20 @@ class GenerationReport:
     unchanged: int = 0
     published_untouched: list[int] = field(default_factory=list)
 
-    def summary(self) -> str:
-        """One line for a toast."""
-        parts = [
-            f"{len(self.created)} created",
-            f"{len(self.updated)} updated",
-            f"{len(self.deleted)} removed",
-            f"{self.unchanged} unchanged",
-        ]
+    def summary(self, locale: str = DEFAULT_LOCALE) -> str:
+        """One line for a toast, in ``locale``."""
+        counts = {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "removed": len(self.deleted),
+            "unchanged": self.unchanged,
+        }
+        text = translate("generation.summary", locale, **counts)
         if self.published_untouched:
-            parts.append(f"{len(self.published_untouched)} published tasks left as they are")
-        return ", ".join(parts)
+            text += translate(
+                "generation.summary.published_untouched", locale, count=len(self.published_untouched)
+            )
+        return text
 
 
 def _due_at(delivery: date | None) -> datetime | None:
@@ -136,7 +141,8 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
         A report per work order id.
 
     Raises:
-        ValidationError: If a work order has an empty route.
+        ValidationError: If a work order has an empty route or would make more than
+            ``WD_MAX_TASKS_PER_ORDER`` tasks; nothing is written then.
     """
     reports = {wo_id: GenerationReport() for wo_id in work_order_ids}
     if not work_order_ids:
@@ -175,11 +181,15 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
     for wo_id in work_order_ids:
         order = orders.get(wo_id)
         if order is None:
-            raise NotFoundError(f"Unknown work order {wo_id}.")
+            raise NotFoundError("error.work_order_id_unknown", work_order_id=wo_id)
         try:
-            capacity += planned_task_count(order.quantity, routes.get(wo_id, []))
+            capacity += planned_task_count(
+                order.quantity, routes.get(wo_id, []), max_tasks=settings.max_tasks_per_order
+            )
         except ValidationError as error:
-            raise ValidationError(f"Work order {order.order_number}: {error.message}", error.field) from error
+            raise ValidationError(
+                "error.in_work_order", error.field, order_number=order.order_number, error=error.detail
+            ) from error
 
     existing = (
         db.connection()
@@ -208,6 +218,7 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
             orders[wo_id].priority,
             _due_at(orders[wo_id].delivery_date),
             routes[wo_id],
+            actor.locale,
         )
     )
     for task_id, wo_id in _insert_drafts(db, sorter.new_plans(plans), capacity, actor.user_id, now):
@@ -379,14 +390,18 @@ def generate_for_work_orders(
         ValidationError: If a work order is not approved (draft, cancelled, completed).
     """
     actor = require_supervisor(actor)
-    ids = as_id_list(work_order_ids, "work_order_ids", "Work orders", max_items=BULK_MAX_WORK_ORDERS)
+    ids = as_id_list(work_order_ids, "work_order_ids", "field.work_orders", max_items=BULK_MAX_WORK_ORDERS)
     statuses = dict(db.exec(select(WorkOrder.id, WorkOrder.status).where(id_in(db, WorkOrder.id, ids))).all())
     for wo_id in ids:
         status = statuses.get(wo_id)
         if status is None:
-            raise NotFoundError(f"Unknown work order {wo_id}.")
+            raise NotFoundError("error.work_order_id_unknown", work_order_id=wo_id)
         if status not in ("approved", "in_progress"):
-            raise ValidationError(f"Work order {wo_id} is {status}; approve it first.")
+            raise ValidationError(
+                "error.work_order_not_approved",
+                work_order_id=wo_id,
+                status=msg(f"work_order_status_word.{status}"),
+            )
     reports = generate_drafts(db, actor, ids)
     db.commit()
     return reports

@@ -45,6 +45,7 @@ from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from work_dispatch.i18n import Message, msg
 from work_dispatch.models import LoginThrottle
 from work_dispatch.services.sql import is_postgres
 from work_dispatch.settings import settings
@@ -103,7 +104,7 @@ def delay(failures: int, free: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def wait_text(blocked_until: datetime, now: datetime) -> str:
+def wait_text(blocked_until: datetime, now: datetime) -> Message:
     """How long to wait, in words, for a login message.
 
     Args:
@@ -111,12 +112,12 @@ def wait_text(blocked_until: datetime, now: datetime) -> str:
         now: The current time.
 
     Returns:
-        E.g. "30 seconds" or "4 minutes".
+        A message such as "30 seconds" or "4 minutes" (its ``render(locale)`` is the text).
     """
     seconds = max(1, math.ceil((blocked_until - now).total_seconds()))
     if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    return f"{math.ceil(seconds / 60)} minutes"
+        return msg("duration.second" if seconds == 1 else "duration.seconds", count=seconds)
+    return msg("duration.minutes", count=math.ceil(seconds / 60))
 
 
 def _lock(db: Session, scope: ThrottleScope, username: str, address: str, now: datetime):

@@ -10,31 +10,62 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, insert, update
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import OPEN_TASK_STATUSES, NotificationKind
+from work_dispatch.i18n import Message, format_datetime, literal, msg
 from work_dispatch.models import Notification, Task, WorkOrder, utc_now
 from work_dispatch.services.actor import Actor, require_actor
 from work_dispatch.services.audit import COPY_THRESHOLD
-from work_dispatch.services.sql import copy_rows, is_postgres
+from work_dispatch.services.sql import copy_rows, is_postgres, json_text
 from work_dispatch.services.validation import as_int
+from work_dispatch.settings import settings
 
 LIST_LIMIT = 30
-_COLUMNS = ("recipient_id", "kind", "title", "body", "task_id", "work_order_id", "is_read", "created_at")
+_COLUMNS = ("recipient_id", "kind", "message", "task_id", "work_order_id", "is_read", "created_at")
 
 
 @dataclass(frozen=True)
 class Notice:
-    """One notification to write."""
+    """One notification to write: a title and an optional body, as messages (key + params)."""
 
     recipient_id: int
     kind: NotificationKind
-    title: str
-    body: str = ""
+    title: Message
+    body: Message | None = None
     task_id: int | None = None
     work_order_id: int | None = None
+
+
+def stored_message(title: Message, body: Message | None = None) -> dict[str, Any]:
+    """The JSON a notification row stores: ``{"title": ..., "body": ...}``."""
+    return {"title": title.to_json(), "body": body.to_json() if body is not None else None}
+
+
+def render_stored(message: Any, locale: str) -> tuple[str, str]:
+    """A stored notification message as (title, body) in ``locale``; malformed data never raises.
+
+    Args:
+        message: The row's ``message`` JSON.
+        locale: The reader's locale.
+
+    Returns:
+        The title and the body ("" when there is none).
+    """
+    if not isinstance(message, dict):
+        return Message.from_json(None).render(locale), ""
+    body = message.get("body")
+    return Message.from_json(message.get("title")).render(locale), (
+        Message.from_json(body).render(locale) if body else ""
+    )
+
+
+def reason_or(reason: str, default_key: str) -> Message:
+    """A person's typed reason as it is, or a standard message when they gave none."""
+    return literal(reason) if reason else msg(default_key)
 
 
 def send_notices(db: Session, notices: Iterable[Notice], now: datetime | None = None) -> int:
@@ -53,12 +84,12 @@ def send_notices(db: Session, notices: Iterable[Notice], now: datetime | None = 
     """
     now = now or utc_now()
     rows = [
-        (n.recipient_id, NotificationKind(n.kind).value, n.title, n.body, n.task_id, n.work_order_id)
-        + (False, now)
+        (n.recipient_id, NotificationKind(n.kind).value, stored_message(n.title, n.body))
+        + (n.task_id, n.work_order_id, False, now)
         for n in notices
     ]
     if len(rows) >= COPY_THRESHOLD and is_postgres(db):
-        copy_rows(db, "notification", _COLUMNS, rows)
+        copy_rows(db, "notification", _COLUMNS, (row[:2] + (json_text(row[2]),) + row[3:] for row in rows))
     elif rows:
         db.execute(insert(Notification), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
     return len(rows)
@@ -68,8 +99,8 @@ def notify(
     db: Session,
     recipients: Iterable[int | None],
     kind: NotificationKind,
-    title: str,
-    body: str = "",
+    title: Message,
+    body: Message | None = None,
     *,
     task_id: int | None = None,
     work_order_id: int | None = None,
@@ -103,7 +134,7 @@ def notify(
 
 @dataclass
 class NotificationRow:
-    """A notification as the bell shows it."""
+    """A notification as the bell shows it, in the reader's locale."""
 
     id: int
     kind: str
@@ -125,7 +156,7 @@ def unread_count(db: Session, actor: Actor | None) -> int:
 
 
 def recent(db: Session, actor: Actor | None, limit: int = LIST_LIMIT) -> list[NotificationRow]:
-    """The actor's latest notifications, newest first (at most 30)."""
+    """The actor's latest notifications, newest first (at most 30), in ``actor.locale``."""
     actor = require_actor(actor)
     rows = db.exec(
         select(Notification)
@@ -133,12 +164,12 @@ def recent(db: Session, actor: Actor | None, limit: int = LIST_LIMIT) -> list[No
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(min(max(limit, 1), LIST_LIMIT))
     ).all()
-    return [
-        NotificationRow(
-            n.id, n.kind, n.title, n.body, n.task_id or 0, n.is_read, n.created_at.strftime("%Y-%m-%d %H:%M")
-        )
-        for n in rows
-    ]
+    result = []
+    for n in rows:
+        title, body = render_stored(n.message, actor.locale)
+        created = format_datetime(n.created_at, actor.locale, settings.timezone, short=True)
+        result.append(NotificationRow(n.id, n.kind, title, body, n.task_id or 0, n.is_read, created))
+    return result
 
 
 def mark_read(db: Session, actor: Actor | None, notification_id: Any) -> int:
@@ -148,7 +179,7 @@ def mark_read(db: Session, actor: Actor | None, notification_id: Any) -> int:
         1 when a notification was marked, else 0.
     """
     actor = require_actor(actor)
-    notification_id = as_int(notification_id, "notification_id", "Notification", minimum=1)
+    notification_id = as_int(notification_id, "notification_id", "field.notification", minimum=1)
     changed = db.execute(
         update(Notification)
         .where(
@@ -213,8 +244,12 @@ def create_due_soon(
             Notice(
                 recipient_id=operator_id,
                 kind=NotificationKind.TASK_DUE_SOON,
-                title=f"Task #{task_id} due {'now' if due_at <= now else due_at.strftime('%H:%M')}",
-                body=f"Work order {order_number}",
+                title=(
+                    msg("notification.due_now.title", task_id=task_id)
+                    if due_at <= now
+                    else msg("notification.due_at.title", task_id=task_id, time=_shop_time(due_at))
+                ),
+                body=msg("notification.due.body", order_number=order_number),
                 task_id=task_id,
                 work_order_id=wo_id,
             )
@@ -224,3 +259,8 @@ def create_due_soon(
     )
     db.commit()
     return [(r[0], r[1]) for r in rows]
+
+
+def _shop_time(moment: datetime) -> str:
+    """``HH:MM`` in the shop's timezone (the same in every locale)."""
+    return moment.astimezone(ZoneInfo(settings.timezone)).strftime("%H:%M")

@@ -18,12 +18,21 @@ from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import AuthEventKind, Role
 from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.i18n import DEFAULT_LOCALE, localized_name, msg, normalize_locale
 from work_dispatch.models import NAME_LENGTH, Department, User, UserDepartment, UserSession, utc_now
 from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent, publish
-from work_dispatch.services.actor import Actor, require_admin
-from work_dispatch.services.auth import end_sessions, hash_password, record_auth_event
+from work_dispatch.services.actor import Actor, require_actor, require_admin
+from work_dispatch.services.auth import PIN_PATTERN, end_sessions, hash_password, record_auth_event
 from work_dispatch.services.sql import contains_text
-from work_dispatch.services.validation import as_choice, as_flag, as_form, as_id_list, as_int, as_text
+from work_dispatch.services.validation import (
+    as_choice,
+    as_flag,
+    as_form,
+    as_id_list,
+    as_int,
+    as_locale,
+    as_text,
+)
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
 PASSWORD_MIN = 8
@@ -45,6 +54,8 @@ class PersonRow:
     wip_limit: int
     is_active: bool
     open_sessions: int
+    locale: str = DEFAULT_LOCALE
+    has_pin: bool = False
 
 
 @dataclass
@@ -71,11 +82,11 @@ def list_people(
     Returns:
         The rows and where the next page starts.
     """
-    require_admin(actor)
-    role = as_choice(role, Role, "role", "Role") if role else ""
-    search = as_text(search, "search", "Search", max_length=60)
-    after_id = as_int(after_id, "after_id", "Page", minimum=0, optional=True) or 0
-    page_size = min(max(as_int(page_size, "page_size", "Page size", minimum=1) or 25, 1), PAGE_SIZE_MAX)
+    actor = require_admin(actor)
+    role = as_choice(role, Role, "role", "field.role") if role else ""
+    search = as_text(search, "search", "field.search", max_length=60)
+    after_id = as_int(after_id, "after_id", "field.page", minimum=0, optional=True) or 0
+    page_size = min(max(as_int(page_size, "page_size", "field.page_size", minimum=1) or 25, 1), PAGE_SIZE_MAX)
     statement = select(User).where(User.id > after_id)
     if role:
         statement = statement.where(User.role == role)
@@ -88,13 +99,13 @@ def list_people(
     memberships: dict[int, list[tuple[int, str]]] = defaultdict(list)
     sessions: dict[int, int] = {}
     if ids:
-        for user_id, department_id, name in db.exec(
-            select(UserDepartment.user_id, Department.id, Department.name)
+        for user_id, department_id, name, names in db.exec(
+            select(UserDepartment.user_id, Department.id, Department.name, Department.names)
             .join(Department, Department.id == UserDepartment.department_id)
             .where(UserDepartment.user_id.in_(ids))
             .order_by(Department.sort_order, Department.id)
         ).all():
-            memberships[user_id].append((department_id, name))
+            memberships[user_id].append((department_id, localized_name(name, names, actor.locale)))
         sessions = dict(
             db.exec(
                 select(UserSession.user_id, func.count())
@@ -117,6 +128,8 @@ def list_people(
             wip_limit=user.wip_limit,
             is_active=user.is_active,
             open_sessions=sessions.get(user.id, 0),
+            locale=normalize_locale(user.locale),
+            has_pin=bool(user.pin_hash),
         )
         for user in users
     ]
@@ -131,32 +144,36 @@ class _PersonInput:
     department_ids: list[int]
     is_active: bool
     password: str
+    locale: str | None  # None: keep the current one (``en`` for a new account)
 
 
 def _parse(db: Session, raw: Any, creating: bool) -> _PersonInput:
     raw = as_form(raw)
     display_name = as_text(
-        raw.get("display_name"), "display_name", "Name", max_length=NAME_LENGTH, required=True
+        raw.get("display_name"), "display_name", "field.name", max_length=NAME_LENGTH, required=True
     )
-    role = as_choice(raw.get("role"), Role, "role", "Role")
-    wip_limit = as_int(raw.get("wip_limit"), "wip_limit", "WIP limit", minimum=1, maximum=WIP_LIMIT_MAX)
-    department_ids = as_id_list(raw.get("department_ids", []), "department_ids", "Departments", max_items=50)
+    role = as_choice(raw.get("role"), Role, "role", "field.role")
+    wip_limit = as_int(raw.get("wip_limit"), "wip_limit", "field.wip_limit", minimum=1, maximum=WIP_LIMIT_MAX)
+    department_ids = as_id_list(
+        raw.get("department_ids", []), "department_ids", "field.departments", max_items=50
+    )
     active_departments = set(
         db.exec(select(Department.id).where(Department.id.in_(department_ids), Department.is_active)).all()
     )
     if set(department_ids) - active_departments:
-        raise ValidationError("Choose departments from the list.", "department_ids")
+        raise ValidationError("error.departments_from_list", "department_ids")
     if role == Role.OPERATOR and not department_ids:
-        raise ValidationError("An operator needs at least one department.", "department_ids")
-    is_active = as_flag(raw.get("is_active", True), "is_active", "Active")
+        raise ValidationError("error.operator_needs_department", "department_ids")
+    is_active = as_flag(raw.get("is_active", True), "is_active", "field.active")
     password = raw.get("password") or ""
     if not isinstance(password, str):
-        raise ValidationError("Password must be text.", "password")
+        raise ValidationError("error.not_text", "password", label=msg("field.password"))
     if len(password) > PASSWORD_MAX:
-        raise ValidationError(f"A password is at most {PASSWORD_MAX} characters.", "password")
+        raise ValidationError("error.password_too_long", "password", maximum=PASSWORD_MAX)
     if (creating or password) and len(password) < PASSWORD_MIN:
-        raise ValidationError(f"A password has at least {PASSWORD_MIN} characters.", "password")
-    return _PersonInput(display_name, role, wip_limit, department_ids, is_active, password)
+        raise ValidationError("error.password_too_short", "password", minimum=PASSWORD_MIN)
+    locale = as_locale(raw["locale"]) if raw.get("locale") else None
+    return _PersonInput(display_name, role, wip_limit, department_ids, is_active, password, locale)
 
 
 def _set_departments(db: Session, user_id: int, department_ids: list[int]) -> None:
@@ -172,7 +189,8 @@ def create_person(db: Session, actor: Actor | None, raw: Any) -> int:
     Args:
         db: Open session; committed here.
         actor: The acting admin.
-        raw: Form fields: username, display_name, role, wip_limit, department_ids, password.
+        raw: Form fields: username, display_name, role, wip_limit, department_ids, password,
+            optional locale (the preferred language; default ``en``).
 
     Returns:
         The new user's id.
@@ -182,12 +200,12 @@ def create_person(db: Session, actor: Actor | None, raw: Any) -> int:
     """
     actor = require_admin(actor)
     data = _parse(db, raw, creating=True)
-    username = as_text(raw.get("username"), "username", "Username", max_length=40, required=True).lower()
+    username = as_text(
+        raw.get("username"), "username", "field.username", max_length=40, required=True
+    ).lower()
     if not USERNAME_PATTERN.fullmatch(username):
-        raise ValidationError(
-            "A username has 3 to 40 letters, digits, dots, dashes or underscores.", "username"
-        )
-    taken = ValidationError("That username is taken.", "username")
+        raise ValidationError("error.username_pattern", "username")
+    taken = ValidationError("error.username_taken", "username")
     if db.exec(select(User.id).where(func.lower(User.username) == username)).first():
         raise taken
     user = User(
@@ -197,6 +215,7 @@ def create_person(db: Session, actor: Actor | None, raw: Any) -> int:
         role=data.role,
         is_active=data.is_active,
         wip_limit=data.wip_limit,
+        locale=data.locale or DEFAULT_LOCALE,
     )
     db.add(user)
     try:
@@ -220,7 +239,7 @@ def update_person(db: Session, actor: Actor | None, user_id: Any, raw: Any) -> i
         actor: The acting admin.
         user_id: The account to change.
         raw: Form fields: display_name, role, wip_limit, department_ids, is_active, password
-            (empty keeps the current one).
+            (empty keeps the current one), optional locale (absent or empty keeps the current one).
 
     Returns:
         How many sessions were ended.
@@ -229,13 +248,13 @@ def update_person(db: Session, actor: Actor | None, user_id: Any, raw: Any) -> i
         ValidationError: On invalid input, or an admin removing their own access.
     """
     actor = require_admin(actor)
-    user_id = as_int(user_id, "user_id", "User", minimum=1)
+    user_id = as_int(user_id, "user_id", "field.user", minimum=1)
     data = _parse(db, raw, creating=False)
     user = db.get(User, user_id)
     if user is None:
-        raise NotFoundError("That user does not exist.")
+        raise NotFoundError("error.user_not_found")
     if user.id == actor.user_id and (data.role != Role.ADMIN or not data.is_active):
-        raise ValidationError("You cannot remove your own admin access; ask another admin.", "role")
+        raise ValidationError("error.own_admin_access", "role")
     current_departments = set(
         db.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all()
     )
@@ -248,12 +267,14 @@ def update_person(db: Session, actor: Actor | None, user_id: Any, raw: Any) -> i
             ("WIP limit", user.wip_limit != data.wip_limit),
             ("active" if data.is_active else "deactivated", user.is_active != data.is_active),
             ("password", bool(data.password)),
+            ("language", data.locale is not None and user.locale != data.locale),
         )
         if changed
     ]
     ends_sessions = user.role != data.role or not data.is_active or bool(data.password)
     user.display_name, user.role, user.wip_limit = data.display_name, data.role, data.wip_limit
     user.is_active = data.is_active
+    user.locale = data.locale or user.locale
     if data.password:
         user.password_hash = hash_password(data.password)
     db.add(user)
@@ -281,10 +302,10 @@ def revoke_sessions(db: Session, actor: Actor | None, user_id: Any) -> int:
         How many sessions were ended.
     """
     actor = require_admin(actor)
-    user_id = as_int(user_id, "user_id", "User", minimum=1)
+    user_id = as_int(user_id, "user_id", "field.user", minimum=1)
     user = db.get(User, user_id)
     if user is None:
-        raise NotFoundError("That user does not exist.")
+        raise NotFoundError("error.user_not_found")
     ended = end_sessions(db, user.id)
     record_auth_event(
         db, AuthEventKind.SESSIONS_REVOKED, user.username, "", user.id, f"by {actor.username}: {ended} ended"
@@ -292,3 +313,69 @@ def revoke_sessions(db: Session, actor: Actor | None, user_id: Any) -> int:
     db.commit()
     publish(BusEvent(kind=PERSON_CHANGED, operator_ids=(user.id,)))
     return ended
+
+
+def set_my_locale(db: Session, actor: Actor | None, locale: Any) -> str:
+    """Set the signed-in user's own preferred locale (any role).
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting user.
+        locale: A supported locale such as ``zh-CN`` or ``en`` (aliases like ``zh_cn`` are accepted).
+
+    Returns:
+        The locale stored.
+
+    Raises:
+        ValidationError: If the locale is not supported; nothing changes.
+    """
+    actor = require_actor(actor)
+    chosen = as_locale(locale)
+    user = db.get(User, actor.user_id)
+    if user is None:
+        raise NotFoundError("error.user_not_found")
+    if user.locale != chosen:
+        user.locale = chosen
+        db.add(user)
+        db.commit()
+    return chosen
+
+
+def set_pin(db: Session, actor: Actor | None, user_id: Any, pin: Any) -> bool:
+    """Set or clear an operator's quick-switch PIN (used on shop-floor devices only).
+
+    The PIN is stored as an argon2 hash, like passwords. A new PIN ends the operator's open
+    sessions, like a new password.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting admin.
+        user_id: The operator.
+        pin: 4 to 6 digits; "" clears the PIN.
+
+    Returns:
+        True when a PIN is now set, False when it was cleared.
+
+    Raises:
+        ValidationError: If the PIN is not 4-6 digits or the user is not an operator.
+        NotFoundError: If the user does not exist.
+    """
+    actor = require_admin(actor)
+    user_id = as_int(user_id, "user_id", "field.user", minimum=1)
+    pin = pin.strip() if isinstance(pin, str) else pin
+    if not isinstance(pin, str) or (pin and not PIN_PATTERN.fullmatch(pin)):
+        raise ValidationError("error.pin_format", "pin")
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFoundError("error.user_not_found")
+    if pin and user.role != Role.OPERATOR:
+        raise ValidationError("error.pin_operators_only", "pin")
+    user.pin_hash = hash_password(pin) if pin else None
+    db.add(user)
+    ended = end_sessions(db, user.id) if pin else 0
+    what = f"{'PIN set' if pin else 'PIN cleared'} by {actor.username}; {ended} ended"
+    record_auth_event(db, AuthEventKind.USER_UPDATED, user.username, "", user.id, what)
+    db.commit()
+    if ended:
+        publish(BusEvent(kind=PERSON_CHANGED, operator_ids=(user.id,)))
+    return bool(pin)

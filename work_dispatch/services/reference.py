@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import Role
+from work_dispatch.i18n import localized_name
 from work_dispatch.models import Customer, Department, Process, Product, User, UserDepartment
 from work_dispatch.services.actor import Actor, require_supervisor
 
@@ -41,7 +43,7 @@ def lists(db: Session, actor: Actor | None) -> ReferenceLists:
     Returns:
         The lists, each sorted for display.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     operators = db.exec(
         select(User).where(User.is_active, User.role == Role.OPERATOR).order_by(User.display_name)
     ).all()
@@ -50,24 +52,31 @@ def lists(db: Session, actor: Actor | None) -> ReferenceLists:
         memberships.setdefault(str(user_id), []).append(str(department_id))
     return ReferenceLists(
         customers=[Option(str(c.id), c.name) for c in db.exec(select(Customer).order_by(Customer.name))],
-        products=[
-            Option(str(p.id), f"{p.name} ({p.code})")
-            for p in db.exec(select(Product).where(Product.is_active).order_by(Product.name))
-        ],
-        processes=[
-            Option(str(p.id), p.name)
-            for p in db.exec(select(Process).where(Process.is_active).order_by(Process.name))
-        ],
-        departments=_department_options(db),
+        products=_sorted(
+            Option(str(p.id), f"{localized_name(p.name, p.names, actor.locale)} ({p.code})")
+            for p in db.exec(select(Product).where(Product.is_active))
+        ),
+        processes=_sorted(
+            Option(str(p.id), localized_name(p.name, p.names, actor.locale))
+            for p in db.exec(select(Process).where(Process.is_active))
+        ),
+        departments=_department_options(db, actor.locale),
         operators=[Option(str(u.id), u.display_name) for u in operators],
         operator_departments=memberships,
     )
 
 
-def _department_options(db: Session) -> list[Option]:
+def _sorted(options: Iterable[Option]) -> list[Option]:
+    """Options by their label as the reader sees it."""
+    return sorted(options, key=lambda option: (option.label.casefold(), option.value))
+
+
+def _department_options(db: Session, locale: str) -> list[Option]:
     return [
-        Option(str(d.id), d.name)
-        for d in db.exec(select(Department).where(Department.is_active).order_by(Department.sort_order))
+        Option(str(d.id), localized_name(d.name, d.names, locale))
+        for d in db.exec(
+            select(Department).where(Department.is_active).order_by(Department.sort_order, Department.id)
+        )
     ]
 
 
@@ -81,5 +90,5 @@ def department_options(db: Session, actor: Actor | None) -> list[Option]:
     Returns:
         The options.
     """
-    require_supervisor(actor)
-    return _department_options(db)
+    actor = require_supervisor(actor)
+    return _department_options(db, actor.locale)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import Strategy
 from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
+from work_dispatch.i18n import as_message, localized_name, msg, named, translate
 from work_dispatch.models import (
     REASON_LENGTH,
     AssignmentRule,
@@ -38,6 +39,7 @@ class RuleRow:
     strategy: str
     is_active: bool
     notes: str
+    strategy_label: str = ""
 
 
 @dataclass
@@ -51,6 +53,7 @@ class PreviewRow:
     department: str
     operator: str
     reason: str
+    outcome_label: str = ""
 
 
 def list_rules(db: Session, actor: Actor | None) -> list[RuleRow]:
@@ -63,9 +66,9 @@ def list_rules(db: Session, actor: Actor | None) -> list[RuleRow]:
     Returns:
         The rules.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     rows = db.exec(
-        select(AssignmentRule, Process.name, Department.name)
+        select(AssignmentRule, Process.name, Process.names, Department.name, Department.names)
         .join(Process, Process.id == AssignmentRule.process_id)
         .join(Department, Department.id == AssignmentRule.department_id)
         .order_by(Process.name, AssignmentRule.priority.desc(), AssignmentRule.id)
@@ -74,15 +77,16 @@ def list_rules(db: Session, actor: Actor | None) -> list[RuleRow]:
         RuleRow(
             r.id,
             r.process_id,
-            process,
+            localized_name(process, process_names, actor.locale),
             r.department_id,
-            department,
+            localized_name(department, department_names, actor.locale),
             r.priority,
             r.strategy,
             r.is_active,
             r.notes,
+            strategy_label=translate(f"enum.strategy.{r.strategy}", actor.locale),
         )
-        for r, process, department in rows
+        for r, process, process_names, department, department_names in rows
     ]
 
 
@@ -102,29 +106,32 @@ def auto_dispatch_switch(db: Session, actor: Actor | None) -> bool:
 
 def _parse(db: Session, raw: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise ValidationError("The form is malformed.")
-    process_id = as_int(raw.get("process_id"), "process_id", "Process", minimum=1)
-    department_id = as_int(raw.get("department_id"), "department_id", "Department", minimum=1)
+        raise ValidationError("error.form_malformed")
+    process_id = as_int(raw.get("process_id"), "process_id", "field.process", minimum=1)
+    department_id = as_int(raw.get("department_id"), "department_id", "field.department", minimum=1)
     process = db.get(Process, process_id)
     if process is None or not process.is_active:
-        raise NotFoundError("Unknown or inactive process.", "process_id")
+        raise NotFoundError("error.process_unknown_or_inactive", "process_id")
     department = db.get(Department, department_id)
     if department is None or not department.is_active:
-        raise NotFoundError("Unknown or inactive department.", "department_id")
-    active = as_flag(raw.get("is_active", True), "is_active", "Active")
+        raise NotFoundError("error.department_unknown_or_inactive", "department_id")
+    active = as_flag(raw.get("is_active", True), "is_active", "field.active")
     return {
         "process_id": process_id,
         "department_id": department_id,
-        "priority": as_int(raw.get("priority"), "priority", "Priority", minimum=0, maximum=100),
-        "strategy": as_choice(raw.get("strategy"), Strategy, "strategy", "Strategy"),
-        "notes": as_text(raw.get("notes"), "notes", "Notes", max_length=REASON_LENGTH),
+        "priority": as_int(raw.get("priority"), "priority", "field.priority", minimum=0, maximum=100),
+        "strategy": as_choice(raw.get("strategy"), Strategy, "strategy", "field.strategy"),
+        "notes": as_text(raw.get("notes"), "notes", "field.notes", max_length=REASON_LENGTH),
         "is_active": active,
     }
 
 
-def _duplicate(department: str, process: str) -> ConflictError:
+def _duplicate(department: Department, process: Process) -> ConflictError:
     return ConflictError(
-        f"A rule for {process} → {department} already exists; edit that one.", "department_id"
+        "error.rule_exists",
+        "department_id",
+        process=named(process.name, process.names),
+        department=named(department.name, department.names),
     )
 
 
@@ -146,9 +153,9 @@ def save_rule(db: Session, actor: Actor | None, raw: dict[str, Any], rule_id: An
     require_supervisor(actor)
     values = _parse(db, raw)
     if rule_id not in (None, "", 0):
-        rule = db.get(AssignmentRule, as_int(rule_id, "rule_id", "Rule", minimum=1))
+        rule = db.get(AssignmentRule, as_int(rule_id, "rule_id", "field.rule", minimum=1))
         if rule is None:
-            raise NotFoundError("Unknown rule.")
+            raise NotFoundError("error.rule_unknown")
     else:
         rule = AssignmentRule(**values)
     for key, value in values.items():
@@ -159,8 +166,8 @@ def save_rule(db: Session, actor: Actor | None, raw: dict[str, Any], rule_id: An
         db.commit()
     except IntegrityError as error:
         db.rollback()
-        process = db.get(Process, values["process_id"]).name
-        department = db.get(Department, values["department_id"]).name
+        process = db.get(Process, values["process_id"])
+        department = db.get(Department, values["department_id"])
         raise _duplicate(department, process) from error
     return rule.id
 
@@ -176,10 +183,10 @@ def set_active(db: Session, actor: Actor | None, rule_id: Any, active: Any) -> N
     """
     require_supervisor(actor)
     if not isinstance(active, bool):
-        raise ValidationError("Active must be yes or no.")
-    rule = db.get(AssignmentRule, as_int(rule_id, "rule_id", "Rule", minimum=1))
+        raise ValidationError("error.yes_or_no", "is_active", label=msg("field.active"))
+    rule = db.get(AssignmentRule, as_int(rule_id, "rule_id", "field.rule", minimum=1))
     if rule is None:
-        raise NotFoundError("Unknown rule.")
+        raise NotFoundError("error.rule_unknown")
     rule.is_active = active
     rule.updated_at = utc_now()
     db.add(rule)
@@ -200,12 +207,13 @@ def preview(
         Rows for the page and the report's counts.
     """
     report = dispatch.preview(db, actor, limit=limit)
+    locale = actor.locale
     ids = [d.task_id for d in report.decisions]
     info = (
         {
-            task_id: (order_number, process)
-            for task_id, order_number, process in db.exec(
-                select(Task.id, WorkOrder.order_number, Process.name)
+            task_id: (order_number, localized_name(process, names, locale))
+            for task_id, order_number, process, names in db.exec(
+                select(Task.id, WorkOrder.order_number, Process.name, Process.names)
                 .join(WorkOrder, WorkOrder.id == Task.work_order_id)
                 .join(Process, Process.id == Task.process_id)
                 .where(Task.id.in_(ids))
@@ -214,7 +222,12 @@ def preview(
         if ids
         else {}
     )
-    departments = dict(db.exec(select(Department.id, Department.name)).all())
+    departments = {
+        department_id: localized_name(name, names, locale)
+        for department_id, name, names in db.exec(
+            select(Department.id, Department.name, Department.names)
+        ).all()
+    }
     operator_ids = {d.operator_id for d in report.decisions if d.operator_id}
     operators = (
         dict(db.exec(select(User.id, User.display_name).where(User.id.in_(operator_ids))).all())
@@ -229,7 +242,8 @@ def preview(
             outcome=d.outcome,
             department=departments.get(d.department_id, "") if d.department_id else "",
             operator=operators.get(d.operator_id, "") if d.operator_id else "",
-            reason=d.explanation.get("reason", ""),
+            reason=as_message(d.explanation.get("reason")).render(locale),
+            outcome_label=translate(f"dispatch.outcome.{d.outcome}", locale),
         )
         for d in report.decisions
     ]

@@ -15,6 +15,26 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 
+def lock_for_write(db: Session) -> None:
+    """Make the rest of this transaction a serialized check-and-write on SQLite.
+
+    PostgreSQL code locks the rows it checks (``FOR UPDATE``). SQLite has no row locks, and its
+    driver runs reads outside any transaction until the first write, so a count read before an
+    UPDATE can be stale by the time the UPDATE runs. ``BEGIN IMMEDIATE`` takes the database's
+    write lock first (waiting up to the busy timeout), so the checks that follow see every
+    committed change and no other writer can slip in before the commit. Call it before the
+    transaction's first statement.
+
+    Args:
+        db: Open session with no transaction started on SQLite.
+    """
+    if db.get_bind().dialect.name != "sqlite":
+        return
+    connection = db.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def is_postgres(db: Session) -> bool:
     """Whether the session talks to PostgreSQL."""
     return db.get_bind().dialect.name == "postgresql"

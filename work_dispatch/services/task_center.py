@@ -9,15 +9,29 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import case
 from sqlmodel import Session, func, select
 
 from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, Role, TaskStatus
-from work_dispatch.models import Department, Notification, Process, Task, User, UserDepartment, WorkOrder
+from work_dispatch.i18n import format_datetime, format_number, localized_name, normalize_locale, translate
+from work_dispatch.models import (
+    Customer,
+    Department,
+    Notification,
+    Process,
+    Product,
+    Task,
+    User,
+    UserDepartment,
+    WorkOrder,
+)
 from work_dispatch.services.actor import Actor, require_operator
 from work_dispatch.services.sql import id_in
+from work_dispatch.services.task_flow import pause_reason_text
 from work_dispatch.services.task_rules import waiting_for, waiting_message
+from work_dispatch.settings import settings
 
 LIST_LIMIT = 50
 
@@ -40,6 +54,17 @@ class TaskCard:
     requirements: str
     pause_reason: str
     blocked_reason: str = ""
+    status_label: str = ""
+    priority_label: str = ""
+    quantity_text: str = ""
+    """Planned quantity with the locale's grouping (30,000)."""
+    customer: str = ""
+    product: str = ""
+    """The work order's product, named in the reader's locale."""
+    unit: str = ""
+    """The work order's unit of quantity (pcs, 张...)."""
+    notes: str = ""
+    """The work order's notes."""
 
 
 @dataclass
@@ -63,64 +88,136 @@ _STATUS_ORDER = case(
 _ORDER = (Task.priority_rank.desc(), Task.due_at.asc().nulls_last(), Task.id)
 
 
-def _cards(db: Session, statement) -> list[tuple[Task, TaskCard]]:
+@dataclass(frozen=True)
+class _CardSource:
+    """What a card shows, read once and rendered for each locale that asks."""
+
+    task: Task
+    order_number: str
+    process: tuple[str, Any]
+    department: tuple[str | None, Any]
+    customer: str = ""
+    product: tuple[str, Any] = ("", None)
+    unit: str = ""
+    notes: str = ""
+
+
+def _sources(db: Session, statement) -> list[_CardSource]:
     rows = db.execute(
-        statement.add_columns(WorkOrder.order_number, Process.name, Department.name)
+        statement.add_columns(
+            WorkOrder.order_number,
+            Process.name,
+            Process.names,
+            Department.name,
+            Department.names,
+            Customer.name,
+            Product.name,
+            Product.names,
+            WorkOrder.unit,
+            WorkOrder.notes,
+        )
         .join(WorkOrder, WorkOrder.id == Task.work_order_id)
         .join(Process, Process.id == Task.process_id)
+        .join(Customer, Customer.id == WorkOrder.customer_id)
+        .join(Product, Product.id == WorkOrder.product_id)
         .outerjoin(Department, Department.id == Task.assigned_department_id)
     ).all()
     return [
-        (
+        _CardSource(
             task,
-            TaskCard(
+            order_number,
+            (process, process_names),
+            (department, department_names),
+            customer=customer,
+            product=(product, product_names),
+            unit=unit,
+            notes=notes,
+        )
+        for (
+            task,
+            order_number,
+            process,
+            process_names,
+            department,
+            department_names,
+            customer,
+            product,
+            product_names,
+            unit,
+            notes,
+        ) in rows
+    ]
+
+
+class _Cards:
+    """Builds each task's card once per locale, with its blocked marker."""
+
+    def __init__(self, db: Session, sources: list[_CardSource]) -> None:
+        self._built: dict[tuple[int, str], TaskCard] = {}
+        self._waiting: dict[int, tuple[str, Any]] = {}
+        ids = list({source.task.id for source in sources})
+        if not ids:
+            return
+        waits = db.execute(
+            select(Task.id, waiting_for(Task.work_order_id, Task.sequence).scalar_subquery()).where(
+                id_in(db, Task.id, ids)
+            )
+        ).all()
+        process_ids = {process_id for _, process_id in waits if process_id is not None}
+        processes = (
+            {p.id: (p.name, p.names) for p in db.exec(select(Process).where(Process.id.in_(process_ids)))}
+            if process_ids
+            else {}
+        )
+        self._waiting = {task_id: processes[pid] for task_id, pid in waits if pid in processes}
+
+    def card(self, source: _CardSource, locale: str) -> TaskCard:
+        """The card of ``source`` in ``locale`` (the same object for the same task and locale)."""
+        key = (source.task.id, locale)
+        if key not in self._built:
+            task = source.task
+            waiting = self._waiting.get(task.id)
+            self._built[key] = TaskCard(
                 id=task.id,
-                order_number=order_number,
-                process=process_name,
-                department=department_name or "",
+                order_number=source.order_number,
+                process=localized_name(*source.process, locale),
+                department=localized_name(*source.department, locale),
                 status=task.status,
                 priority=task.priority,
                 production_quantity=task.production_quantity,
                 quantity_completed=task.quantity_completed,
                 quantity_defective=task.quantity_defective,
-                due_at=task.due_at.strftime("%b %d, %H:%M") if task.due_at else "",
+                due_at=format_datetime(task.due_at, locale, settings.timezone, short=True),
                 work_content=task.work_content,
                 requirements=task.requirements,
-                pause_reason=task.pause_reason,
-            ),
-        )
-        for task, order_number, process_name, department_name in rows
-    ]
+                pause_reason=pause_reason_text(task.pause_reason, locale),
+                blocked_reason=waiting_message(*waiting).render(locale) if waiting else "",
+                status_label=translate(f"enum.task_status.{task.status}", locale),
+                priority_label=translate(f"enum.priority.{task.priority}", locale),
+                quantity_text=format_number(task.production_quantity, locale),
+                customer=source.customer,  # a proper noun: the same in every language
+                product=localized_name(*source.product, locale),
+                unit=source.unit,
+                notes=source.notes,
+            )
+        return self._built[key]
 
 
-def _mark_blocked(db: Session, pairs: list[tuple[Task, TaskCard]]) -> None:
-    """Say on each card which earlier process it waits for (the rule ``start`` enforces)."""
-    cards: dict[int, list[TaskCard]] = defaultdict(list)
-    for task, card in pairs:
-        cards[task.id].append(card)
-    if not cards:
-        return
-    for task_id, name in db.execute(
-        select(Task.id, waiting_for(Task.work_order_id, Task.sequence).scalar_subquery()).where(
-            id_in(db, Task.id, list(cards))
-        )
-    ).all():
-        if name is not None:
-            for card in cards[task_id]:
-                card.blocked_reason = waiting_message(name)
-
-
-def overviews_for(db: Session, operator_ids: Iterable[int]) -> dict[int, OperatorOverview | None]:
-    """Overviews of many operators at once, with their departments as they are now.
+def overviews_for(
+    db: Session, requests: Iterable[tuple[int, str]]
+) -> dict[tuple[int, str], OperatorOverview | None]:
+    """Overviews of many operators at once, each in a locale, with their departments as they are now.
 
     Args:
         db: Open session (read only).
-        operator_ids: The operators.
+        requests: (operator id, locale) pairs: one per locale an operator's sessions read in.
 
     Returns:
-        Operator id → overview, or None for a user who is no longer an active operator.
+        (operator id, locale as asked) → overview, or None for a user who is no longer an
+        active operator.
     """
-    operator_ids = list(dict.fromkeys(operator_ids))
+    requests = list(dict.fromkeys((operator_id, locale) for operator_id, locale in requests))
+    operator_ids = list(dict.fromkeys(operator_id for operator_id, _ in requests))
     if not operator_ids:
         return {}
     users = {
@@ -135,23 +232,23 @@ def overviews_for(db: Session, operator_ids: Iterable[int]) -> dict[int, Operato
     ).all():
         operators[user_id].add(department_id)
     departments = {d.id: d for d in db.exec(select(Department).order_by(Department.sort_order))}
-    mine_pairs = _cards(
+    mine = _sources(
         db,
         select(Task)
         .where(Task.assigned_operator_id.in_(users), Task.status.in_(OPERATOR_LOAD_STATUSES))
         .order_by(_STATUS_ORDER, *_ORDER),
     )
     watched = {d for uid in users for d in operators[uid]}
-    pool_pairs: dict[int, list[tuple[Task, TaskCard]]] = {}
+    pools: dict[int, list[_CardSource]] = {}
     for department_id in watched:
-        pool_pairs[department_id] = _cards(
+        pools[department_id] = _sources(
             db,
             select(Task)
             .where(Task.assigned_department_id == department_id, Task.status == TaskStatus.QUEUED)
             .order_by(*_ORDER)
             .limit(LIST_LIMIT),
         )
-    _mark_blocked(db, mine_pairs + [p for pairs in pool_pairs.values() for p in pairs])
+    cards = _Cards(db, mine + [source for sources in pools.values() for source in sources])
     pool_counts = (
         dict(
             db.exec(
@@ -170,27 +267,28 @@ def overviews_for(db: Session, operator_ids: Iterable[int]) -> dict[int, Operato
             .group_by(Notification.recipient_id)
         ).all()
     )
-    mine_by_user: dict[int, list[TaskCard]] = defaultdict(list)
-    for task, card in mine_pairs:
-        if len(mine_by_user[task.assigned_operator_id]) < LIST_LIMIT:
-            mine_by_user[task.assigned_operator_id].append(card)
-    result: dict[int, OperatorOverview | None] = {}
-    for operator_id, department_ids in operators.items():
+    mine_by_user: dict[int, list[_CardSource]] = defaultdict(list)
+    for source in mine:
+        if len(mine_by_user[source.task.assigned_operator_id]) < LIST_LIMIT:
+            mine_by_user[source.task.assigned_operator_id].append(source)
+    result: dict[tuple[int, str], OperatorOverview | None] = {}
+    for operator_id, asked_locale in requests:
         user = users.get(operator_id)
         if user is None:
-            result[operator_id] = None
+            result[(operator_id, asked_locale)] = None
             continue
-        ordered = [d for d in departments if d in department_ids]
+        locale = normalize_locale(asked_locale)
+        ordered = [d for d in departments if d in operators[operator_id]]
         pool = sorted(
-            (pair for d in ordered for pair in pool_pairs.get(d, [])),
-            key=lambda pair: (-pair[0].priority_rank, pair[0].due_at is None, pair[0].due_at, pair[0].id),
+            (source for d in ordered for source in pools.get(d, [])),
+            key=lambda s: (-s.task.priority_rank, s.task.due_at is None, s.task.due_at, s.task.id),
         )[:LIST_LIMIT]
-        result[operator_id] = OperatorOverview(
-            departments=[departments[d].name for d in ordered],
+        result[(operator_id, asked_locale)] = OperatorOverview(
+            departments=[localized_name(departments[d].name, departments[d].names, locale) for d in ordered],
             department_ids=ordered,
             wip_limit=user.wip_limit,
-            my_tasks=mine_by_user.get(operator_id, []),
-            pool=[card for _, card in pool],
+            my_tasks=[cards.card(source, locale) for source in mine_by_user.get(operator_id, [])],
+            pool=[cards.card(source, locale) for source in pool],
             pool_count=sum(pool_counts.get(d, 0) for d in ordered),
             unread=unread.get(operator_id, 0),
         )
@@ -198,7 +296,7 @@ def overviews_for(db: Session, operator_ids: Iterable[int]) -> dict[int, Operato
 
 
 def overview(db: Session, actor: Actor | None) -> OperatorOverview:
-    """The acting operator's overview.
+    """The acting operator's overview, in ``actor.locale``.
 
     Args:
         db: Open session (read only).
@@ -208,4 +306,5 @@ def overview(db: Session, actor: Actor | None) -> OperatorOverview:
         Their tasks (in progress first, then by priority and due time) and their pool.
     """
     actor = require_operator(actor)
-    return overviews_for(db, [actor.user_id])[actor.user_id] or OperatorOverview()
+    key = (actor.user_id, actor.locale)
+    return overviews_for(db, [key])[key] or OperatorOverview()

@@ -23,6 +23,7 @@ from work_dispatch.domain.enums import (
     CLOSED_TASK_STATUSES,
     OPERATOR_LOAD_STATUSES,
     NotificationKind,
+    PauseReason,
     ProcessStatus,
     Role,
     TaskEventKind,
@@ -37,6 +38,8 @@ from work_dispatch.domain.errors import (
     ValidationError,
 )
 from work_dispatch.domain.task_machine import TRANSITION_EVENTS, TaskAction, next_status, target_of
+from work_dispatch.i18n import Message, enum_key, enum_label, msg, named, translate
+from work_dispatch.i18n import literal as literal_text
 from work_dispatch.models import (
     Process,
     Task,
@@ -49,21 +52,35 @@ from work_dispatch.models import (
 from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_operator, require_supervisor
 from work_dispatch.services.audit import events_from, record_events
-from work_dispatch.services.notifications import Notice, notify, send_notices
-from work_dispatch.services.sql import is_postgres
+from work_dispatch.services.notifications import Notice, notify, reason_or, send_notices
+from work_dispatch.services.sql import is_postgres, lock_for_write
 from work_dispatch.services.task_rules import is_blocked, may, waiting_for, waiting_message
 from work_dispatch.services.validation import as_int, as_text
 
 MAX_REPORT = 100_000_000
-PAUSE_REASONS = (
-    "Material shortage",
-    "Machine breakdown",
-    "Setup / changeover",
-    "Quality check",
-    "Break",
-    "Waiting for approval",
-    "Other",
-)
+PAUSE_REASONS: tuple[str, ...] = tuple(reason.value for reason in PauseReason)
+"""The reasons offered when pausing (values of :class:`PauseReason`; labels via ``enum.pause_reason.*``)."""
+_PAUSE_REASON_BY_ENGLISH = {translate(enum_key(reason), "en"): reason.value for reason in PauseReason}
+
+
+def pause_reason_choices(locale: str) -> list[tuple[str, str]]:
+    """(value, label in ``locale``) of every offered pause reason, for the pause dialog."""
+    return [(reason.value, enum_label(reason, locale)) for reason in PauseReason]
+
+
+def pause_reason_text(stored: str, locale: str) -> str:
+    """A task's stored pause reason for a reader: an offered reason in their locale, else as typed.
+
+    Args:
+        stored: ``Task.pause_reason``: a :class:`PauseReason` value, an English label written
+            before reasons were stored as values, or free text.
+        locale: The reader's locale.
+
+    Returns:
+        The text to show.
+    """
+    value = stored if stored in PAUSE_REASONS else _PAUSE_REASON_BY_ENGLISH.get(stored)
+    return enum_label(PauseReason(value), locale) if value else stored
 
 
 @dataclass
@@ -77,14 +94,14 @@ class TransitionResult:
 
 
 def _load(db: Session, task_id: Any) -> Task:
-    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    task_id = as_int(task_id, "task_id", "field.task", minimum=1)
     task = db.get(Task, task_id, populate_existing=True)
     if task is None or task.is_draft:
-        raise NotFoundError(f"Task #{task_id} does not exist.")
+        raise NotFoundError("error.task_not_found", task_id=task_id)
     return task
 
 
-def blocking_reason(db: Session, task: Task) -> str | None:
+def blocking_reason(db: Session, task: Task) -> Message | None:
     """Why a task cannot start yet: an earlier process of its work order is unfinished.
 
     Args:
@@ -92,10 +109,13 @@ def blocking_reason(db: Session, task: Task) -> str | None:
         task: The task.
 
     Returns:
-        A sentence naming the unfinished process, or None when the task is startable.
+        A message naming the unfinished process, or None when the task is startable.
     """
-    name = db.execute(waiting_for(task.work_order_id, task.sequence)).scalar()
-    return waiting_message(name) if name is not None else None
+    process_id = db.execute(waiting_for(task.work_order_id, task.sequence)).scalar()
+    if process_id is None:
+        return None
+    process = db.get(Process, process_id)
+    return waiting_message(process.name, process.names)
 
 
 def _cas(
@@ -121,15 +141,15 @@ def _cas(
         db.rollback()
         current = db.get(Task, task.id)
         if current is not None and current.status == TaskStatus.ASSIGNED and target == TaskStatus.ASSIGNED:
-            raise ConflictError("Already taken: someone else claimed this task first.")
-        raise ConflictError(f"Task #{task.id} was changed meanwhile; the screen has been refreshed.")
+            raise ConflictError("error.already_taken")
+        raise ConflictError("error.task_changed_refreshed", task_id=task.id)
     record_events(db, actor_id, TRANSITION_EVENTS[action], [task.id], event_data)
     return target
 
 
 def _own_task(actor: Actor, task: Task) -> None:
     if task.assigned_operator_id != actor.user_id:
-        raise PermissionDeniedError(f"Task #{task.id} is not assigned to you.")
+        raise PermissionDeniedError("error.task_not_yours", task_id=task.id)
 
 
 def _announce(
@@ -287,21 +307,18 @@ def _run_hot(db: Session, hot: _HotTransition, task_id: int, actor: Actor, **par
 
 
 def _lock_operator_load(db: Session, operator_id: int) -> tuple[int, int]:
-    """Lock the operator's row (PostgreSQL) and return (WIP limit, open tasks) in one round trip."""
-    load = (
-        select(func.count())
-        .select_from(Task)
-        .where(Task.assigned_operator_id == operator_id, Task.status.in_(OPERATOR_LOAD_STATUSES))
-        .scalar_subquery()
-    )
-    statement = select(User.wip_limit, load).where(User.id == operator_id)
-    if is_postgres(db):
-        statement = statement.with_for_update(of=User)
-    return tuple(db.execute(statement).one())
+    """Lock the operator, then return (WIP limit, open tasks): no concurrent assignment slips past.
+
+    The count is a second statement on purpose: after waiting for the lock it reads a fresh
+    snapshot and sees what the previous holder committed; a subquery of the locking statement
+    would count from before the wait.
+    """
+    return _lock_operator(db, operator_id).wip_limit, operator_load(db, operator_id)
 
 
 def _lock_operator(db: Session, operator_id: int) -> User:
-    """Lock an operator's row so WIP checks and assignments to them are serialized."""
+    """Lock an operator's row (SQLite: the write lock) so WIP checks and assignments are serialized."""
+    lock_for_write(db)
     statement = select(User).where(User.id == operator_id)
     if is_postgres(db):
         statement = statement.with_for_update()
@@ -324,23 +341,21 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         ValidationError: When the operator is at their WIP limit.
     """
     actor = require_operator(actor)
-    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    task_id = as_int(task_id, "task_id", "field.task", minimum=1)
     wip_limit, load = _lock_operator_load(db, actor.user_id)
     if load >= wip_limit:
         db.rollback()
-        raise ValidationError(
-            f"You already have {wip_limit} open tasks (your WIP limit). Finish one before claiming more."
-        )
+        raise ValidationError("error.wip_limit_reached", count=wip_limit)
     ref = _run_hot(db, _CLAIM, task_id, actor, departments=sorted(actor.department_ids) or [-1])
     if ref is None:
         task = _load(db, task_id)
         db.rollback()
         if task.assigned_department_id not in actor.department_ids:
-            raise PermissionDeniedError("This task belongs to another department's pool.")
+            raise PermissionDeniedError("error.other_department_pool")
         if task.status == TaskStatus.ASSIGNED:
-            raise ConflictError("Already taken: someone else claimed this task first.")
+            raise ConflictError("error.already_taken")
         next_status(TaskAction.CLAIM, task.status)
-        raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
+        raise ConflictError("error.task_changed_refreshed", task_id=task_id)
     db.commit()
     _announce(ref, operator_ids=(actor.user_id,))
     return TransitionResult(ref.id, target_of(TaskAction.CLAIM))
@@ -358,7 +373,7 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         The task, now in progress.
     """
     actor = require_operator(actor)
-    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    task_id = as_int(task_id, "task_id", "field.task", minimum=1)
     ref = _run_hot(db, _START, task_id, actor)
     if ref is None:
         task = _load(db, task_id)
@@ -367,8 +382,8 @@ def start(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
         next_status(TaskAction.START, task.status)
         reason = blocking_reason(db, task)
         if reason:
-            raise IllegalTransitionError(f"Task #{task.id} is blocked. {reason}")
-        raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
+            raise IllegalTransitionError("error.task_blocked", task_id=task.id, reason=reason)
+        raise ConflictError("error.task_changed_refreshed", task_id=task_id)
     db.commit()
     _announce(ref)
     return TransitionResult(ref.id, target_of(TaskAction.START))
@@ -381,13 +396,15 @@ def pause(db: Session, actor: Actor | None, task_id: Any, reason: Any) -> Transi
         db: Open session; committed here.
         actor: The acting operator.
         task_id: The task.
-        reason: Why (one of the offered reasons, or free text up to 500 characters).
+        reason: Why: one of :data:`PAUSE_REASONS` (stored as its value, shown in each reader's
+            locale), or free text up to 500 characters (stored as typed).
 
     Returns:
         The task, now paused.
     """
     actor = require_operator(actor)
-    reason = as_text(reason, "reason", "Pause reason", max_length=500, required=True)
+    reason = as_text(reason, "reason", "field.pause_reason", max_length=500, required=True)
+    reason = _PAUSE_REASON_BY_ENGLISH.get(reason, reason)
     task = _load(db, task_id)
     _own_task(actor, task)
     next_status(TaskAction.PAUSE, task.status)
@@ -443,24 +460,25 @@ def report_quantity(
         ValidationError: On negative numbers, nothing reported, or exceeding the plan unflagged.
     """
     actor = require_operator(actor)
-    good = as_int(completed, "completed", "Completed quantity", minimum=0, maximum=MAX_REPORT) or 0
+    good = as_int(completed, "completed", "field.completed_quantity", minimum=0, maximum=MAX_REPORT) or 0
     bad = (
-        as_int(defective, "defective", "Defective quantity", minimum=0, maximum=MAX_REPORT, optional=True)
+        as_int(
+            defective, "defective", "field.defective_quantity", minimum=0, maximum=MAX_REPORT, optional=True
+        )
         or 0
     )
     if not isinstance(over_production, bool):
-        raise ValidationError("Over-production must be yes or no.")
+        raise ValidationError("error.yes_or_no", label=msg("field.over_production"))
     if good == 0 and bad == 0:
-        raise ValidationError("Enter a quantity to report.", "completed")
+        raise ValidationError("error.report_nothing", "completed")
     task = _load(db, task_id)
     _own_task(actor, task)
     if task.status not in (TaskStatus.IN_PROGRESS, TaskStatus.PAUSED):
-        raise IllegalTransitionError("Quantities can be reported only on a task in progress or paused.")
+        raise IllegalTransitionError("error.report_not_running")
     total = task.quantity_completed + good
     if total > task.production_quantity and not (over_production or task.allow_over_production):
         raise ValidationError(
-            f"That makes {total} of {task.production_quantity} planned. Tick over-production to report more.",
-            "completed",
+            "error.report_over_plan", "completed", total=total, planned=task.production_quantity
         )
     changed = db.execute(
         update(Task)
@@ -475,7 +493,7 @@ def report_quantity(
     ).rowcount
     if changed != 1:
         db.rollback()
-        raise ConflictError(f"Task #{task.id} was changed meanwhile; try again.")
+        raise ConflictError("error.task_changed_retry", task_id=task.id)
     record_events(
         db,
         actor.user_id,
@@ -509,14 +527,14 @@ def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult
         The task and whether its process and work order completed.
     """
     actor = require_operator(actor)
-    task_id = as_int(task_id, "task_id", "Task", minimum=1)
+    task_id = as_int(task_id, "task_id", "field.task", minimum=1)
     ref = _run_hot(db, _COMPLETE, task_id, actor)
     if ref is None:
         task = _load(db, task_id)
         db.rollback()
         _own_task(actor, task)
         next_status(TaskAction.COMPLETE, task.status)
-        raise ConflictError(f"Task #{task_id} was changed meanwhile; the screen has been refreshed.")
+        raise ConflictError("error.task_changed_refreshed", task_id=task_id)
     result = TransitionResult(ref.id, target_of(TaskAction.COMPLETE))
     next_operators = _close_process_if_done(db, ref, result)
     db.commit()
@@ -557,7 +575,7 @@ def _close_process_if_done(db: Session, task: Task | TaskRef, result: Transition
     )
     result.process_completed = True
     work_order = db.get(WorkOrder, task.work_order_id)
-    process_name = db.get(Process, process_row.process_id).name
+    process = db.get(Process, process_row.process_id)
     supervisors = db.exec(
         select(User.id).where(User.is_active, User.role.in_([Role.SUPERVISOR, Role.ADMIN]))
     ).all()
@@ -565,8 +583,12 @@ def _close_process_if_done(db: Session, task: Task | TaskRef, result: Transition
         Notice(
             sid,
             NotificationKind.PROCESS_COMPLETED,
-            f"{process_name} done · {work_order.order_number}",
-            f"{done} good, {bad} defective.",
+            msg(
+                "notification.process_done.title",
+                process=named(process.name, process.names),
+                order_number=work_order.order_number,
+            ),
+            msg("notification.process_done.body", good=done, defective=bad),
             work_order_id=work_order.id,
         )
         for sid in supervisors
@@ -590,7 +612,7 @@ def _close_process_if_done(db: Session, task: Task | TaskRef, result: Transition
             Notice(
                 sid,
                 NotificationKind.WORK_ORDER_COMPLETED,
-                f"Work order {work_order.order_number} completed",
+                msg("notification.work_order_completed.title", order_number=work_order.order_number),
                 work_order_id=work_order.id,
             )
             for sid in supervisors
@@ -623,30 +645,37 @@ def reassign(
         The task, assigned to the new operator (who starts it again).
     """
     actor = require_supervisor(actor)
-    reason = as_text(reason, "reason", "Reason", max_length=500)
-    new_operator_id = as_int(operator_id, "operator_id", "Operator", minimum=1)
+    reason = as_text(reason, "reason", "field.reason", max_length=500)
+    new_operator_id = as_int(operator_id, "operator_id", "field.operator", minimum=1)
     task = _load(db, task_id)
     operator = db.get(User, new_operator_id)
     if operator is None or not operator.is_active or operator.role != Role.OPERATOR:
-        raise NotFoundError("Unknown operator.", "operator_id")
+        raise NotFoundError("error.operator_unknown", "operator_id")
     departments = set(
         db.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == operator.id)).all()
     )
     department_id = task.assigned_department_id
     if department_id is None:
         if not departments:
-            raise ValidationError(f"{operator.display_name} is in no department.", "operator_id")
+            raise ValidationError(
+                "error.operator_no_department", "operator_id", operator=operator.display_name
+            )
         department_id = min(departments)
     elif department_id not in departments:
-        raise ValidationError(f"{operator.display_name} is not in the task's department.", "operator_id")
+        raise ValidationError(
+            "error.operator_other_department", "operator_id", operator=operator.display_name
+        )
     if task.assigned_operator_id == operator.id:
-        raise ValidationError(f"The task is already assigned to {operator.display_name}.", "operator_id")
+        raise ValidationError("error.already_assigned_to", "operator_id", operator=operator.display_name)
     target = next_status(TaskAction.REASSIGN, task.status)
     _lock_operator(db, operator.id)
     if operator_load(db, operator.id) >= operator.wip_limit:
         db.rollback()
         raise ValidationError(
-            f"{operator.display_name} is at their WIP limit ({operator.wip_limit}).", "operator_id"
+            "error.operator_at_wip_limit",
+            "operator_id",
+            operator=operator.display_name,
+            limit=operator.wip_limit,
         )
     previous = task.assigned_operator_id
     _cas(
@@ -664,16 +693,16 @@ def reassign(
         db,
         [operator.id],
         NotificationKind.TASK_ASSIGNED,
-        f"Task #{task.id} assigned to you",
-        reason or "Reassigned by a supervisor.",
+        msg("notification.reassigned_to_you.title", task_id=task.id),
+        reason_or(reason, "notification.reassigned_to_you.body"),
         **about,
     )
     notify(
         db,
         [previous],
         NotificationKind.TASK_UNASSIGNED,
-        f"Task #{task.id} reassigned",
-        reason or "A supervisor gave it to someone else.",
+        msg("notification.reassigned_away.title", task_id=task.id),
+        reason_or(reason, "notification.reassigned_away.body"),
         **about,
     )
     db.commit()
@@ -694,10 +723,10 @@ def unassign(db: Session, actor: Actor | None, task_id: Any, reason: Any = "") -
         The task, queued in its department pool.
     """
     actor = require_supervisor(actor)
-    reason = as_text(reason, "reason", "Reason", max_length=500)
+    reason = as_text(reason, "reason", "field.reason", max_length=500)
     task = _load(db, task_id)
     if task.assigned_department_id is None:
-        raise ValidationError("The task has no department pool to return to.")
+        raise ValidationError("error.no_pool_to_return")
     target = next_status(TaskAction.UNASSIGN, task.status)
     previous = task.assigned_operator_id
     _cas(
@@ -713,8 +742,8 @@ def unassign(db: Session, actor: Actor | None, task_id: Any, reason: Any = "") -
         db,
         [previous],
         NotificationKind.TASK_UNASSIGNED,
-        f"Task #{task.id} taken off your list",
-        reason or "A supervisor put it back in the pool.",
+        msg("notification.unassigned.title", task_id=task.id),
+        reason_or(reason, "notification.unassigned.body"),
         task_id=task.id,
         work_order_id=task.work_order_id,
     )
@@ -736,7 +765,7 @@ def cancel(db: Session, actor: Actor | None, task_id: Any, reason: Any) -> Trans
         The cancelled task.
     """
     actor = require_supervisor(actor)
-    reason = as_text(reason, "reason", "Reason", max_length=500, required=True)
+    reason = as_text(reason, "reason", "field.reason", max_length=500, required=True)
     task = _load(db, task_id)
     next_status(TaskAction.CANCEL, task.status)
     target = _cas(db, task, TaskAction.CANCEL, actor.user_id, {"reason": reason})
@@ -744,8 +773,8 @@ def cancel(db: Session, actor: Actor | None, task_id: Any, reason: Any) -> Trans
         db,
         [task.assigned_operator_id],
         NotificationKind.TASK_CANCELLED,
-        f"Task #{task.id} cancelled",
-        reason,
+        msg("notification.task_cancelled.title", task_id=task.id),
+        literal_text(reason),
         task_id=task.id,
         work_order_id=task.work_order_id,
     )

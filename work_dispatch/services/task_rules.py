@@ -2,23 +2,23 @@
 
 - :func:`may`: "a task in this status may undergo this action", from the machine's table.
 - "An earlier process is unfinished": :func:`is_blocked` guards ``start``'s compare-and-set,
-  :func:`waiting_for` names the process a task waits for (``blocking_reason`` and the
+  :func:`waiting_for` finds the process a task waits for (``blocking_reason`` and the
   tablet's blocked marker), :func:`waiting_message` says it. One definition for all three.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Exists, Select, String, and_, exists, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from work_dispatch.domain.enums import CLOSED_TASK_STATUSES
 from work_dispatch.domain.task_machine import TaskAction, allowed_from
-from work_dispatch.models import Process, Task
+from work_dispatch.i18n import Message, msg, named
+from work_dispatch.models import Task
 
 _task = Task.__table__
-_process = Process.__table__
 
 
 def _statuses(statuses: Iterable[str]) -> list:
@@ -63,7 +63,7 @@ def is_blocked(work_order_id: ColumnElement | int, sequence: ColumnElement | int
 
 
 def waiting_for(work_order_id: ColumnElement | int, sequence: ColumnElement | int) -> Select:
-    """SQL: the name of the first unfinished earlier process (no row when the task is free).
+    """SQL: the id of the first unfinished earlier process (no row when the task is free).
 
     Args:
         work_order_id: The task's work order (a column to correlate with, or a value).
@@ -74,14 +74,21 @@ def waiting_for(work_order_id: ColumnElement | int, sequence: ColumnElement | in
     """
     earlier = _task.alias("earlier")
     return (
-        select(_process.c.name)
-        .select_from(earlier.join(_process, _process.c.id == earlier.c.process_id))
+        select(earlier.c.process_id)
         .where(_unfinished_earlier(earlier, work_order_id, sequence))
         .order_by(earlier.c.sequence)
         .limit(1)
     )
 
 
-def waiting_message(process_name: str) -> str:
-    """What a blocked task tells its operator."""
-    return f"Waiting for {process_name} to finish."
+def waiting_message(process_name: str, names: Mapping[str, str] | None = None) -> Message:
+    """What a blocked task tells its operator (the process named in the reader's locale).
+
+    Args:
+        process_name: The unfinished process's name.
+        names: Its names per locale.
+
+    Returns:
+        The message.
+    """
+    return msg("task.waiting_for", process=named(process_name, names))

@@ -21,7 +21,9 @@ from work_dispatch.domain.enums import (
     WorkOrderStatus,
 )
 from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
+from work_dispatch.domain.generation import RouteStep, planned_task_count
 from work_dispatch.domain.task_machine import TaskAction, target_of
+from work_dispatch.i18n import Message, format_day, format_number, literal, localized_name, msg, translate
 from work_dispatch.models import (
     TEXT_LENGTH,
     Customer,
@@ -42,6 +44,7 @@ from work_dispatch.services.audit import record_events
 from work_dispatch.services.notifications import Notice, send_notices
 from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_choice, as_date, as_int, as_text
+from work_dispatch.settings import settings
 
 MAX_ROUTE_STEPS = 30
 MAX_QUANTITY = 100_000_000
@@ -86,6 +89,12 @@ class WorkOrderRow:
     status: str
     task_count: int = 0
     draft_count: int = 0
+    status_label: str = ""
+    priority_label: str = ""
+    quantity_text: str = ""
+    """The quantity with the locale's grouping (30,000)."""
+    delivery_day: str = ""
+    """The delivery date for people (``Dec 3, 2026`` / ``2026年12月3日``); ``delivery_date`` is ISO."""
 
 
 @dataclass
@@ -108,54 +117,70 @@ def parse_work_order_input(raw: dict[str, Any]) -> WorkOrderInput:
         The validated input.
 
     Raises:
-        ValidationError: On the first invalid field.
+        ValidationError: On the first invalid field, or when the work order would make more
+            than ``WD_MAX_TASKS_PER_ORDER`` tasks.
     """
     if not isinstance(raw, dict):
-        raise ValidationError("The form is malformed.")
-    quantity = as_int(raw.get("quantity"), "quantity", "Quantity", minimum=1, maximum=MAX_QUANTITY)
+        raise ValidationError("error.form_malformed")
+    quantity = as_int(raw.get("quantity"), "quantity", "field.quantity", minimum=1, maximum=MAX_QUANTITY)
     route_raw = raw.get("route")
     if not isinstance(route_raw, list | tuple) or not route_raw:
-        raise ValidationError("The route needs at least one process.", "route")
+        raise ValidationError("error.route_needs_one", "route")
     if len(route_raw) > MAX_ROUTE_STEPS:
-        raise ValidationError(f"A route has at most {MAX_ROUTE_STEPS} processes.", "route")
+        raise ValidationError("error.route_too_long", "route", maximum=MAX_ROUTE_STEPS)
     route: list[RouteStepInput] = []
     for step in route_raw:
         if not isinstance(step, dict):
-            raise ValidationError("The route is malformed.", "route")
+            raise ValidationError("error.route_malformed", "route")
         batch_size = as_int(
-            step.get("batch_size"), "route", "Batch size", minimum=1, maximum=MAX_QUANTITY, optional=True
+            step.get("batch_size"),
+            "route",
+            "field.batch_size",
+            minimum=1,
+            maximum=MAX_QUANTITY,
+            optional=True,
         )
         route.append(
             RouteStepInput(
-                process_id=as_int(step.get("process_id"), "route", "Process", minimum=1),
+                process_id=as_int(step.get("process_id"), "route", "field.process", minimum=1),
                 department_id=as_int(
-                    step.get("department_id"), "route", "Department", minimum=1, optional=True
+                    step.get("department_id"), "route", "field.department", minimum=1, optional=True
                 ),
                 batch_size=batch_size,
             )
         )
+    planned_task_count(
+        quantity,
+        [RouteStep(0, step.process_id, seq, batch_size=step.batch_size) for seq, step in enumerate(route)],
+        max_tasks=settings.max_tasks_per_order,
+    )
     return WorkOrderInput(
-        customer_id=as_int(raw.get("customer_id"), "customer_id", "Customer", minimum=1),
-        product_id=as_int(raw.get("product_id"), "product_id", "Product", minimum=1),
+        customer_id=as_int(raw.get("customer_id"), "customer_id", "field.customer", minimum=1),
+        product_id=as_int(raw.get("product_id"), "product_id", "field.product", minimum=1),
         quantity=quantity,
-        unit=as_text(raw.get("unit") or "pcs", "unit", "Unit", max_length=16, required=True),
-        priority=as_choice(raw.get("priority") or Priority.NORMAL, Priority, "priority", "Priority"),
-        delivery_date=as_date(raw.get("delivery_date"), "delivery_date", "Delivery date"),
-        notes=as_text(raw.get("notes"), "notes", "Notes", max_length=TEXT_LENGTH),
+        unit=as_text(raw.get("unit") or "pcs", "unit", "field.unit", max_length=16, required=True),
+        priority=as_choice(raw.get("priority") or Priority.NORMAL, Priority, "priority", "field.priority"),
+        delivery_date=as_date(raw.get("delivery_date"), "delivery_date", "field.delivery_date"),
+        notes=as_text(raw.get("notes"), "notes", "field.notes", max_length=TEXT_LENGTH),
         route=tuple(route),
     )
 
 
+def _status_word(status: str) -> Message:
+    """A work order status as a word inside a sentence ("a completed work order")."""
+    return msg(f"work_order_status_word.{status}")
+
+
 def _check_references(db: Session, data: WorkOrderInput) -> None:
     if db.get(Customer, data.customer_id) is None:
-        raise NotFoundError("Unknown customer.", "customer_id")
+        raise NotFoundError("error.customer_unknown", "customer_id")
     product = db.get(Product, data.product_id)
     if product is None or not product.is_active:
-        raise NotFoundError("Unknown product.", "product_id")
+        raise NotFoundError("error.product_unknown", "product_id")
     process_ids = {step.process_id for step in data.route}
     known = set(db.exec(select(Process.id).where(Process.id.in_(process_ids), Process.is_active)).all())
     if known != process_ids:
-        raise NotFoundError("The route names an unknown process.", "route")
+        raise NotFoundError("error.route_unknown_process", "route")
     department_ids = {s.department_id for s in data.route if s.department_id is not None}
     if department_ids:
         known_departments = set(
@@ -164,7 +189,7 @@ def _check_references(db: Session, data: WorkOrderInput) -> None:
             ).all()
         )
         if known_departments != department_ids:
-            raise NotFoundError("The route names an unknown department.", "route")
+            raise NotFoundError("error.route_unknown_department", "route")
 
 
 def next_order_number(db: Session, today: date) -> str:
@@ -259,10 +284,10 @@ def _write_route(db: Session, work_order_id: int, route: tuple[RouteStepInput, .
 
 
 def _load_for_change(db: Session, work_order_id: Any) -> WorkOrder:
-    work_order_id = as_int(work_order_id, "work_order_id", "Work order", minimum=1)
+    work_order_id = as_int(work_order_id, "work_order_id", "field.work_order", minimum=1)
     work_order = db.get(WorkOrder, work_order_id)
     if work_order is None:
-        raise NotFoundError("Unknown work order.")
+        raise NotFoundError("error.work_order_unknown")
     return work_order
 
 
@@ -288,7 +313,7 @@ def update_work_order(
     actor = require_supervisor(actor)
     work_order = _load_for_change(db, work_order_id)
     if work_order.status in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED):
-        raise ValidationError(f"A {work_order.status} work order cannot be edited.")
+        raise ValidationError("error.work_order_not_editable", status=_status_word(work_order.status))
     data = parse_work_order_input(raw)
     _check_references(db, data)
     current_route = db.exec(
@@ -304,10 +329,7 @@ def update_work_order(
             .where(Task.work_order_id == work_order.id, Task.is_draft.is_(False))
         ).one()
         if published:
-            raise ValidationError(
-                "The route cannot change once tasks are published; cancel and re-create instead.",
-                "route",
-            )
+            raise ValidationError("error.route_locked", "route")
         db.execute(delete(Task).where(Task.work_order_id == work_order.id))
         db.execute(delete(WorkOrderProcess).where(WorkOrderProcess.work_order_id == work_order.id))
         _write_route(db, work_order.id, data.route)
@@ -346,7 +368,7 @@ def approve_work_order(db: Session, actor: Actor | None, work_order_id: Any) -> 
     actor = require_supervisor(actor)
     work_order = _load_for_change(db, work_order_id)
     if work_order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.COMPLETED):
-        raise ValidationError(f"A {work_order.status} work order cannot be approved.")
+        raise ValidationError("error.work_order_not_approvable", status=_status_word(work_order.status))
     if work_order.status == WorkOrderStatus.DRAFT:
         changed = db.execute(
             update(WorkOrder)
@@ -357,7 +379,7 @@ def approve_work_order(db: Session, actor: Actor | None, work_order_id: Any) -> 
             db.rollback()
             work_order = _load_for_change(db, work_order.id)
             if work_order.status == WorkOrderStatus.CANCELLED:
-                raise ConflictError("The work order was cancelled meanwhile.")
+                raise ConflictError("error.work_order_cancelled_meanwhile")
     report = generation.generate_drafts(db, actor, [work_order.id])[work_order.id]
     db.commit()
     return report
@@ -379,10 +401,10 @@ def cancel_work_order(db: Session, actor: Actor | None, work_order_id: Any, reas
         ValidationError: If the work order is completed or already cancelled.
     """
     actor = require_supervisor(actor)
-    reason = as_text(reason, "reason", "Reason", max_length=500)
+    reason = as_text(reason, "reason", "field.reason", max_length=500)
     work_order = _load_for_change(db, work_order_id)
     if work_order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.COMPLETED):
-        raise ValidationError(f"The work order is already {work_order.status}.")
+        raise ValidationError("error.work_order_already", status=_status_word(work_order.status))
     now = utc_now()
     draft_ids = sorted(
         db.execute(
@@ -417,8 +439,16 @@ def cancel_work_order(db: Session, actor: Actor | None, work_order_id: Any, reas
             Notice(
                 operator_id,
                 NotificationKind.TASK_CANCELLED,
-                f"Task #{task_id} cancelled",
-                f"Work order {work_order.order_number} was cancelled. {reason}".strip(),
+                msg("notification.task_cancelled.title", task_id=task_id),
+                (
+                    msg(
+                        "notification.work_order_cancelled_reason.body",
+                        order_number=work_order.order_number,
+                        reason=literal(reason),
+                    )
+                    if reason
+                    else msg("notification.work_order_cancelled.body", order_number=work_order.order_number)
+                ),
                 task_id=task_id,
                 work_order_id=work_order.id,
             )
@@ -462,7 +492,7 @@ def default_route(db: Session, product_id: Any) -> list[dict[str, Any]]:
     Returns:
         Route steps as dicts with ``process_id``, ``department_id`` and ``batch_size``.
     """
-    product_id = as_int(product_id, "product_id", "Product", minimum=1)
+    product_id = as_int(product_id, "product_id", "field.product", minimum=1)
     steps = db.exec(
         select(ProductRouteStep.process_id)
         .where(ProductRouteStep.product_id == product_id)
@@ -486,7 +516,7 @@ def _decode_cursor(cursor: Any) -> int | None:
             raise ValueError
         return value
     except (ValueError, KeyError, TypeError) as error:
-        raise ValidationError("The page link is invalid; showing the first page.", "cursor") from error
+        raise ValidationError("error.page_link_invalid", "cursor") from error
 
 
 def list_work_orders(
@@ -517,36 +547,37 @@ def list_work_orders(
         page_size: Rows per page, clamped to 1..100.
 
     Returns:
-        The page and the cursor of the next one.
+        The page (names, labels, dates and numbers in ``actor.locale``) and the next cursor.
     """
-    require_supervisor(actor)
+    actor = require_supervisor(actor)
     size = min(
-        max(as_int(page_size, "page_size", "Page size", minimum=1, maximum=10_000) or 50, 1), PAGE_SIZE_MAX
+        max(as_int(page_size, "page_size", "field.page_size", minimum=1, maximum=10_000) or 50, 1),
+        PAGE_SIZE_MAX,
     )
     conditions = []
     if status:
-        conditions.append(WorkOrder.status == as_choice(status, WorkOrderStatus, "status", "Status"))
+        conditions.append(WorkOrder.status == as_choice(status, WorkOrderStatus, "status", "field.status"))
     if priority:
-        conditions.append(WorkOrder.priority == as_choice(priority, Priority, "priority", "Priority"))
-    customer = as_int(customer_id, "customer_id", "Customer", minimum=1, optional=True)
+        conditions.append(WorkOrder.priority == as_choice(priority, Priority, "priority", "field.priority"))
+    customer = as_int(customer_id, "customer_id", "field.customer", minimum=1, optional=True)
     if customer:
         conditions.append(WorkOrder.customer_id == customer)
-    start = as_date(delivery_from, "delivery_from", "Delivery from")
-    end = as_date(delivery_to, "delivery_to", "Delivery to")
+    start = as_date(delivery_from, "delivery_from", "field.delivery_from")
+    end = as_date(delivery_to, "delivery_to", "field.delivery_to")
     if start:
         conditions.append(WorkOrder.delivery_date >= start)
     if end:
         conditions.append(WorkOrder.delivery_date <= end)
-    text = as_text(search, "search", "Search", max_length=16)
+    text = as_text(search, "search", "field.search", max_length=16)
     if text:
         if not text.isdigit():
-            raise ValidationError("Search by order number (digits only).", "search")
+            raise ValidationError("error.search_digits", "search")
         conditions.append(WorkOrder.order_number.like(f"%{text}%"))
     after = _decode_cursor(cursor)
     if after:
         conditions.append(WorkOrder.id < after)
     statement = (
-        select(WorkOrder, Customer.name, Product.name)
+        select(WorkOrder, Customer.name, Product.name, Product.names)
         .join(Customer, Customer.id == WorkOrder.customer_id)
         .join(Product, Product.id == WorkOrder.product_id)
         .where(and_(*conditions) if conditions else True)
@@ -555,7 +586,7 @@ def list_work_orders(
     )
     results = db.exec(statement).all()
     page = results[:size]
-    ids = [wo.id for wo, _, _ in page]
+    ids = [wo.id for wo, *_ in page]
     counts: dict[int, tuple[int, int]] = {}
     if ids:
         for wo_id, total, drafts in db.exec(
@@ -573,7 +604,7 @@ def list_work_orders(
             id=wo.id,
             order_number=wo.order_number,
             customer=customer_name,
-            product=product_name,
+            product=localized_name(product_name, product_names, actor.locale),
             quantity=wo.quantity,
             unit=wo.unit,
             priority=wo.priority,
@@ -581,8 +612,12 @@ def list_work_orders(
             status=wo.status,
             task_count=counts.get(wo.id, (0, 0))[0],
             draft_count=counts.get(wo.id, (0, 0))[1],
+            status_label=translate(f"enum.work_order_status.{wo.status}", actor.locale),
+            priority_label=translate(f"enum.priority.{wo.priority}", actor.locale),
+            quantity_text=format_number(wo.quantity, actor.locale),
+            delivery_day=format_day(wo.delivery_date, actor.locale),
         )
-        for wo, customer_name, product_name in page
+        for wo, customer_name, product_name, product_names in page
     ]
     next_cursor = _encode_cursor(page[-1][0].id) if len(results) > size else None
     return WorkOrderPage(rows=rows, next_cursor=next_cursor)

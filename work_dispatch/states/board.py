@@ -7,14 +7,16 @@ from typing import Any
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
+from work_dispatch.i18n import translate
 from work_dispatch.realtime.bus import BusEvent
-from work_dispatch.realtime.fanout import LiveFanout, register_pusher
-from work_dispatch.realtime.registry import BOARD_VIEW, REGISTRY, Watcher
-from work_dispatch.services import board, reference, runner, task_flow
+from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
+from work_dispatch.realtime.registry import BOARD_VIEW, REGISTRY, ROWS_PART, Watcher
+from work_dispatch.services import auth, board, live_views, reference, runner, task_flow
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.board import BoardRow, CountRow, EventView, TaskDetail
 from work_dispatch.services.reference import Option
 from work_dispatch.states.mixins import KeysetPagerMixin
+from work_dispatch.states.session import SessionState
 
 FILTER_KEYS = ("status", "department_id", "operator_id", "order_number", "kind", "overdue", "search", "sort")
 DEFAULT_FILTERS = {"kind": "formal", "sort": "newest"}
@@ -59,7 +61,7 @@ class BoardState(KeysetPagerMixin, rx.State):
             )
             self.error = ""
         except DomainError as error:
-            self.error = error.message
+            self.error = error.render(actor.locale)
             self.cursor_stack = []
             if error.field not in ("cursor", None):
                 self.filters = dict(DEFAULT_FILTERS)
@@ -81,8 +83,15 @@ class BoardState(KeysetPagerMixin, rx.State):
         self.cursor_stack = [query["cursor"][:200]] if query.get("cursor") else []
         size = query.get("size", "")
         self.page_size = min(max(int(size), 1), board.PAGE_SIZE_MAX) if size.isdigit() else 50
+        session = await self.get_state(SessionState)
         REGISTRY.register(
-            Watcher(token=self.router.session.client_token, view=BOARD_VIEW, user_id=actor.user_id)
+            Watcher(
+                token=self.router.session.client_token,
+                view=BOARD_VIEW,
+                user_id=actor.user_id,
+                locale=actor.locale,
+                session_hash=auth.hash_token(session.session_token),
+            )
         )
         await self._fetch_page(actor)
         counts = await runner.run(board.counts, actor)
@@ -94,7 +103,7 @@ class BoardState(KeysetPagerMixin, rx.State):
     async def set_filter(self, key: str, value: Any):
         """Change one filter and go back to the first page."""
         if key not in FILTER_KEYS:
-            self.error = "Unknown filter."
+            self.error = translate("ui.board.unknown_filter", self._locale)
             return None
         text = "" if value in (None, "all", "none") else str(value)[:60]
         if key == "overdue":
@@ -150,7 +159,7 @@ class BoardState(KeysetPagerMixin, rx.State):
         self.drawer_row = [detail.row]
         self.drawer_events = detail.events
         await self._fetch_page(actor)
-        return rx.toast.success("Done.")
+        return rx.toast.success(translate("ui.common.done", actor.locale))
 
     @rx.event
     def drawer_changed(self, is_open: bool):
@@ -169,25 +178,37 @@ class BoardState(KeysetPagerMixin, rx.State):
         self.drawer_row = []
 
 
-async def push_board(fanout: LiveFanout, watchers: list[Watcher], event: BusEvent) -> None:
-    """Fan-out handler of board sessions: counters for all, rows updated in place or first page reloaded."""
-    data = await runner.run(board.live_refresh, watchers, list(event.task_ids))
-    for watcher in watchers:
-        if watcher.user_id not in data.actors:
-            fanout.registry.drop(watcher.token)
-            continue
-        counts = data.counts
+async def push_board(fanout: LiveFanout, recipients: list[Recipient], event: BusEvent) -> None:
+    """Fan-out handler of board sessions: counters for all, rows updated in place or first page reloaded.
 
-        def set_counts(state, counts=counts) -> None:
-            state.by_status, state.by_department = counts.by_status, counts.by_department
+    Each session is read with its own rights and locale; one whose data cannot be read keeps what
+    it shows and the others are pushed all the same. A part equal to what a session was last
+    sent is not pushed again.
+    """
+    data = await runner.run(live_views.board_refresh, recipients, list(event.task_ids))
 
-        await fanout.push_state(watcher.token, BoardCountsState, set_counts)
-        page = data.pages.get(watcher.token)
-        rows = data.rows.get(watcher.token)
+    async def push(recipient: Recipient) -> None:
+        token = recipient.token
+        counts = data.counts.get(token)
+        if counts is None:
+            return
+        if fanout.remember_pushed(token, "counts", counts):
+            fanout.skipped += 1
+        else:
+
+            def set_counts(state) -> None:
+                state.by_status, state.by_department = counts.by_status, counts.by_department
+
+            await fanout.push_state(token, BoardCountsState, set_counts)
+        page, rows = data.pages.get(token), data.rows.get(token)
         if page is None and not rows:
-            continue
+            return
+        shown = page if page is not None else rows
+        if fanout.remember_pushed(token, ROWS_PART, shown):
+            fanout.skipped += 1
+            return
 
-        def set_rows(state, page=page, rows=rows) -> None:
+        def set_rows(state) -> None:
             if page is not None:
                 state.rows = page.rows
                 state.next_cursor = page.next_cursor or ""
@@ -196,7 +217,19 @@ async def push_board(fanout: LiveFanout, watchers: list[Watcher], event: BusEven
             state.updates += 1
             state._register()
 
-        await fanout.push_state(watcher.token, BoardState, set_rows)
+        await fanout.push_state(token, BoardState, set_rows)
+        # Registering the new rows forgot what they were: they are exactly what was just pushed.
+        fanout.remember_pushed(token, ROWS_PART, shown)
+
+    await fanout.each(recipients, push)
 
 
-register_pusher(BOARD_VIEW, push_board)
+async def wipe_board(fanout: LiveFanout, watcher: Watcher) -> None:
+    """Empty the board of a session that may not see it any more, as a logout would."""
+    async with fanout.modify(watcher.token, BoardState) as root:
+        (await root.get_state(BoardState)).reset()
+        (await root.get_state(BoardCountsState)).reset()
+        (await root.get_state(SessionState))._remember(None)
+
+
+register_pusher(BOARD_VIEW, push_board, wipe_board)

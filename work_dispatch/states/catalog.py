@@ -5,17 +5,34 @@ from __future__ import annotations
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
+from work_dispatch.i18n import translate
 from work_dispatch.services import catalog, runner
 from work_dispatch.services.actor import Actor
-from work_dispatch.services.catalog import CustomerPage, CustomerRow, DepartmentRow, ProcessRow, ProductRow
+from work_dispatch.services.catalog import (
+    NAME_FIELDS,
+    CustomerPage,
+    CustomerRow,
+    DepartmentRow,
+    ProcessRow,
+    ProductRow,
+)
 from work_dispatch.services.reference import Option
 from work_dispatch.services.work_orders import MAX_ROUTE_STEPS
 from work_dispatch.states.mixins import KeysetPagerMixin, field_errors
 
 CUSTOMER_FIELDS = ("name", "contact")
-PROCESS_FIELDS = ("code", "name", "standard_minutes")
-DEPARTMENT_FIELDS = ("code", "name", "sort_order")
-PRODUCT_FIELDS = ("code", "name", "unit")
+NAMES_BY_LOCALE = tuple(NAME_FIELDS.values())
+"""Form fields of a record's name in each locale (``name_en``, ``name_zh``)."""
+PROCESS_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "standard_minutes")
+DEPARTMENT_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "sort_order")
+PRODUCT_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "unit")
+_NO_NAMES = dict.fromkeys(NAMES_BY_LOCALE, "")
+
+
+def _names_of(row: ProcessRow | DepartmentRow | ProductRow) -> dict[str, str]:
+    return {field: getattr(row, field, "") or "" for field in NAMES_BY_LOCALE}
+
+
 PAGE_SIZE = 20
 
 
@@ -56,7 +73,7 @@ class CatalogState(KeysetPagerMixin, rx.State):
             # A search or cursor the service refuses: back to every customer, first page.
             self.customer_search, self.cursor_stack = "", []
             self._show_customers(await runner.run(catalog.list_customers, actor, "", "", PAGE_SIZE))
-            return rx.toast.error(error.message)
+            return rx.toast.error(error.render(actor.locale))
         return None
 
     def _show_customers(self, page: CustomerPage) -> None:
@@ -70,28 +87,28 @@ class CatalogState(KeysetPagerMixin, rx.State):
         )
 
     def _new_process(self) -> None:
-        self.process_form = {"code": "", "name": "", "standard_minutes": "30"}
+        self.process_form = {"code": "", "name": "", **_NO_NAMES, "standard_minutes": "30"}
         self.process_active, self.editing_process_id, self.process_errors = True, 0, {}
 
     def _new_department(self) -> None:
         next_order = max((d.sort_order for d in self.departments), default=0) + 10
-        self.department_form = {"code": "", "name": "", "sort_order": str(min(next_order, 999))}
+        self.department_form = {"code": "", "name": "", **_NO_NAMES, "sort_order": str(min(next_order, 999))}
         self.department_active, self.editing_department_id, self.department_errors = True, 0, {}
 
     def _new_product(self) -> None:
-        self.product_form = {"code": "", "name": "", "unit": "pcs"}
+        self.product_form = {"code": "", "name": "", **_NO_NAMES, "unit": "pcs"}
         self.product_active, self.product_route = True, []
         self.editing_product_id, self.product_errors = 0, {}
 
     @rx.var
     def process_options(self) -> list[Option]:
         """Active processes, for the route picker."""
-        return [Option(str(p.id), p.name) for p in self.processes if p.is_active]
+        return [Option(str(p.id), p.display_name or p.name) for p in self.processes if p.is_active]
 
     @rx.var
     def product_route_names(self) -> list[str]:
         """The product form's route as process names."""
-        names = {str(p.id): p.name for p in self.processes}
+        names = {str(p.id): p.display_name or p.name for p in self.processes}
         return [names.get(process_id, "?") for process_id in self.product_route]
 
     @rx.event
@@ -144,10 +161,10 @@ class CatalogState(KeysetPagerMixin, rx.State):
         async def saved(actor: Actor, _customer_id: int):
             self._new_customer()
             await self._fetch_page(actor)
-            return rx.toast.success(f"Saved customer {name}.")
+            return rx.toast.success(translate("ui.toast.customer_saved", actor.locale, name=name))
 
-        def refused(_actor: Actor, error: DomainError) -> None:
-            self.customer_errors = field_errors(error)
+        def refused(actor: Actor, error: DomainError) -> None:
+            self.customer_errors = field_errors(error, actor.locale)
 
         return await self._act(
             catalog.save_customer,
@@ -176,6 +193,7 @@ class CatalogState(KeysetPagerMixin, rx.State):
             self.process_form = {
                 "code": row.code,
                 "name": row.name,
+                **_names_of(row),
                 "standard_minutes": str(row.standard_minutes),
             }
             self.process_active, self.editing_process_id, self.process_errors = row.is_active, row.id, {}
@@ -194,10 +212,10 @@ class CatalogState(KeysetPagerMixin, rx.State):
         async def saved(actor: Actor, _process_id: int):
             self._new_process()
             self.processes = await runner.run(catalog.list_processes, actor)
-            return rx.toast.success(f"Saved process {name}.")
+            return rx.toast.success(translate("ui.toast.process_saved", actor.locale, name=name))
 
-        def refused(_actor: Actor, error: DomainError) -> None:
-            self.process_errors = field_errors(error)
+        def refused(actor: Actor, error: DomainError) -> None:
+            self.process_errors = field_errors(error, actor.locale)
 
         return await self._act(
             catalog.save_process, payload, self.editing_process_id or None, then=saved, on_error=refused
@@ -219,7 +237,12 @@ class CatalogState(KeysetPagerMixin, rx.State):
         """Load a department into its form."""
         row = next((d for d in self.departments if d.id == department_id), None)
         if row is not None:
-            self.department_form = {"code": row.code, "name": row.name, "sort_order": str(row.sort_order)}
+            self.department_form = {
+                "code": row.code,
+                "name": row.name,
+                **_names_of(row),
+                "sort_order": str(row.sort_order),
+            }
             self.department_active, self.editing_department_id, self.department_errors = (
                 row.is_active,
                 row.id,
@@ -240,10 +263,10 @@ class CatalogState(KeysetPagerMixin, rx.State):
         async def saved(actor: Actor, _department_id: int):
             self.departments = await runner.run(catalog.list_departments, actor)
             self._new_department()
-            return rx.toast.success(f"Saved department {name}.")
+            return rx.toast.success(translate("ui.toast.department_saved", actor.locale, name=name))
 
-        def refused(_actor: Actor, error: DomainError) -> None:
-            self.department_errors = field_errors(error)
+        def refused(actor: Actor, error: DomainError) -> None:
+            self.department_errors = field_errors(error, actor.locale)
 
         return await self._act(
             catalog.save_department, payload, self.editing_department_id or None, then=saved, on_error=refused
@@ -288,7 +311,7 @@ class CatalogState(KeysetPagerMixin, rx.State):
         """Load a product into its form."""
         row = next((p for p in self.products if p.id == product_id), None)
         if row is not None:
-            self.product_form = {"code": row.code, "name": row.name, "unit": row.unit}
+            self.product_form = {"code": row.code, "name": row.name, **_names_of(row), "unit": row.unit}
             self.product_active, self.product_route = row.is_active, [str(i) for i in row.route_process_ids]
             self.editing_product_id, self.product_errors = row.id, {}
 
@@ -306,10 +329,10 @@ class CatalogState(KeysetPagerMixin, rx.State):
         async def saved(actor: Actor, _product_id: int):
             self.products = await runner.run(catalog.list_products, actor)
             self._new_product()
-            return rx.toast.success(f"Saved product {name}.")
+            return rx.toast.success(translate("ui.toast.product_saved", actor.locale, name=name))
 
-        def refused(_actor: Actor, error: DomainError) -> None:
-            self.product_errors = field_errors(error)
+        def refused(actor: Actor, error: DomainError) -> None:
+            self.product_errors = field_errors(error, actor.locale)
 
         return await self._act(
             catalog.save_product, payload, self.editing_product_id or None, then=saved, on_error=refused

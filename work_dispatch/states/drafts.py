@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError, ValidationError
+from work_dispatch.i18n import translate
 from work_dispatch.services import drafts, reference, runner
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.drafts import DraftGroup
@@ -50,7 +51,7 @@ class DraftBoardState(KeysetPagerMixin, rx.State):
         self.total_drafts = board.total_drafts
         self.work_orders_with_drafts = board.work_orders_with_drafts
         self.next_cursor = str(board.next_cursor or "")
-        visible = {row.id for group in board.groups for row in group.drafts}
+        visible = self._visible_ids()
         self.selected = [task_id for task_id in self.selected if task_id in visible]
         self.loaded = True
 
@@ -75,10 +76,14 @@ class DraftBoardState(KeysetPagerMixin, rx.State):
     @rx.event
     def toggle(self, task_id: int, checked: bool):
         """Select or unselect a draft."""
-        if not isinstance(task_id, int):
+        # Only drafts shown on this page can be selected: the list stays within a page's size.
+        if not isinstance(task_id, int) or task_id not in self._visible_ids():
             return
         rest = [i for i in self.selected if i != task_id]
         self.selected = [*rest, task_id] if checked else rest
+
+    def _visible_ids(self) -> set[int]:
+        return {row.id for group in self.groups for row in group.drafts}
 
     @rx.event
     def toggle_group(self, work_order_id: int, checked: bool):
@@ -89,11 +94,12 @@ class DraftBoardState(KeysetPagerMixin, rx.State):
         rest = [i for i in self.selected if i not in ids]
         self.selected = rest + ids if checked else rest
 
-    async def _reloaded(self, actor: Actor, result: Any, success: str = ""):
+    async def _reloaded(self, actor: Actor, result: Any, success: str = "", **params: Any):
+        """Reload the page, then toast the result's summary or the ``success`` catalog key."""
         await self._fetch_page(actor)
         if hasattr(result, "summary"):
-            return rx.toast.success(result.summary())
-        return rx.toast.success(success) if success else None
+            return rx.toast.success(result.summary(actor.locale))
+        return rx.toast.success(translate(success, actor.locale, **params)) if success else None
 
     async def _refused(self, actor: Actor, error: DomainError):
         await self._fetch_page(actor)
@@ -103,7 +109,7 @@ class DraftBoardState(KeysetPagerMixin, rx.State):
     async def edit(self, task_id: int, version: int, field: str, value: Any):
         """Save one edited field of a draft (on blur / change)."""
         if field not in EDITABLE:
-            return rx.toast.error("That field cannot be edited.")
+            return rx.toast.error(translate("ui.toast.field_not_editable", self._locale))
         key = {"department_id": "department_id", "operator_id": "operator_id"}.get(field, field)
         if key in ("department_id", "operator_id") and value == "none":
             value = ""
@@ -129,7 +135,7 @@ class DraftBoardState(KeysetPagerMixin, rx.State):
         return await self._act(
             drafts.merge_drafts,
             ids,
-            then=partial(self._reloaded, success="Drafts merged."),
+            then=partial(self._reloaded, success="ui.toast.drafts_merged"),
             on_error=self._refused,
         )
 
@@ -140,7 +146,7 @@ class DraftBoardState(KeysetPagerMixin, rx.State):
         return await self._act(
             drafts.delete_drafts,
             ids,
-            then=partial(self._reloaded, success=f"{len(ids)} draft(s) deleted."),
+            then=partial(self._reloaded, success="ui.toast.drafts_deleted", count=len(ids)),
             on_error=self._refused,
         )
 
@@ -175,7 +181,7 @@ class DraftBoardState(KeysetPagerMixin, rx.State):
     async def _split_done(self, actor: Actor, new_id: int):
         self.split_task_id = 0
         await self._fetch_page(actor)
-        return rx.toast.success(f"Split: new draft #{new_id}.")
+        return rx.toast.success(translate("ui.toast.draft_split", actor.locale, task=new_id))
 
-    def _split_refused(self, _actor: Actor, error: DomainError) -> None:
-        self.split_error = error.message
+    def _split_refused(self, actor: Actor, error: DomainError) -> None:
+        self.split_error = error.render(actor.locale)

@@ -9,6 +9,7 @@ what to do with the result or the error.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -18,23 +19,27 @@ import reflex as rx
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.services import runner
 from work_dispatch.services.actor import Actor
+from work_dispatch.states.locale import LocaleState
 from work_dispatch.states.session import LOGIN_PATH, SessionState, forget_session
 
 T = TypeVar("T")
 Reply = Any
 """What a handler returns to the browser: an event spec, a list of them, or None."""
+MAX_PAGES_BACK = 100
+"""How many previous pages a keyset pager remembers (a bound on client-driven state)."""
 
 
-def field_errors(error: DomainError) -> dict[str, str]:
+def field_errors(error: DomainError, locale: str) -> dict[str, str]:
     """A refusal as a form's errors: the message under its field, or under "form".
 
     Args:
         error: What the service raised.
+        locale: The reader's locale.
 
     Returns:
         Field name → message.
     """
-    return {error.field or "form": error.message}
+    return {error.field or "form": error.render(locale)}
 
 
 async def _settle(value: Any) -> Reply:
@@ -44,13 +49,23 @@ async def _settle(value: Any) -> Reply:
 class ServiceMixin(rx.State, mixin=True):
     """Run services as the session's user and turn refusals into toasts or field errors."""
 
+    _locale: str = "en"
+    """The locale of the last actor resolved in this handler (toasts and field errors use it)."""
+
     async def _session_actor(self) -> Actor | None:
-        """The session's actor, re-validated against the database; None ends the session here."""
+        """The session's actor, re-validated against the database; None ends the session here.
+
+        The actor reads in the session's locale (see states/locale.py), so every service
+        called with it renders its text in the reader's language.
+        """
         session = await self.get_state(SessionState)
         actor = await session._actor()
         if actor is None:
             forget_session(self.router.session.client_token)
-        return actor
+            return None
+        reading = await self.get_state(LocaleState)
+        self._locale = reading._settle(actor.locale)
+        return dataclasses.replace(actor, locale=self._locale)
 
     def _signed_out(self) -> Reply:
         """What a handler answers when the session has no valid user any more."""
@@ -58,7 +73,7 @@ class ServiceMixin(rx.State, mixin=True):
 
     def _error_toast(self, error: DomainError) -> Reply:
         """How a refused request is shown when the handler gives no ``on_error``."""
-        return rx.toast.error(error.message)
+        return rx.toast.error(error.render(self._locale))
 
     async def _as_actor(self, then: Callable[[Actor], Awaitable[Reply]]) -> Reply:
         """Call ``then(actor)`` for the session's actor, or answer as signed out.
@@ -162,7 +177,7 @@ class KeysetPagerMixin(ServiceMixin, mixin=True):
     """
 
     cursor_stack: list[str] = []
-    """Cursors of the pages before the one shown; empty on the first page."""
+    """Cursors of the pages before the one shown; empty on the first page (at most ``MAX_PAGES_BACK``)."""
     next_cursor: str = ""
     """Where the next page starts; "" on the last page."""
 
@@ -189,7 +204,8 @@ class KeysetPagerMixin(ServiceMixin, mixin=True):
         """The next page."""
         if not self.next_cursor:
             return None
-        return await self._show_page([*self.cursor_stack, self.next_cursor])
+        # Bounded: after MAX_PAGES_BACK pages, "previous" eventually lands on the first page.
+        return await self._show_page([*self.cursor_stack, self.next_cursor][-MAX_PAGES_BACK:])
 
     @rx.event
     async def previous_page(self):

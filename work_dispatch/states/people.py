@@ -7,15 +7,19 @@ from dataclasses import dataclass
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
-from work_dispatch.services import auth, people, reference, runner
+from work_dispatch.i18n import format_datetime, translate
+from work_dispatch.services import auth, devices, people, reference, runner
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.auth import ThrottlePage, ThrottleRow
+from work_dispatch.services.devices import DeviceRow
 from work_dispatch.services.people import PeoplePage, PersonRow
 from work_dispatch.services.reference import Option
+from work_dispatch.settings import settings
 from work_dispatch.states.mixins import KeysetPagerMixin, field_errors
 
-FORM_FIELDS = ("username", "display_name", "role", "wip_limit", "password")
+FORM_FIELDS = ("username", "display_name", "role", "wip_limit", "password", "locale")
 PAGE_SIZE = 25
+PIN_INPUT_MAX = 6
 
 
 class PeopleState(KeysetPagerMixin, rx.State):
@@ -32,6 +36,10 @@ class PeopleState(KeysetPagerMixin, rx.State):
     editing_self: bool = False
     field_errors: dict[str, str] = {}
     loaded: bool = False
+    pin: str = ""
+    """The PIN typed for the account of the form (sent once, never loaded back)."""
+    devices: list[DeviceRow] = []
+    """Marked shop-floor devices."""
 
     async def _fetch_page(self, actor: Actor):
         try:
@@ -44,16 +52,25 @@ class PeopleState(KeysetPagerMixin, rx.State):
             # A filter or cursor the service refuses: back to everyone, first page.
             self.role_filter, self.search, self.cursor_stack = "", "", []
             self._show(await runner.run(people.list_people, actor, "", "", 0, PAGE_SIZE))
-            return rx.toast.error(error.message)
+            return rx.toast.error(error.render(actor.locale))
         return None
 
     def _show(self, page: PeoplePage) -> None:
         self.rows, self.next_cursor = page.rows, str(page.next_after or "")
 
     def _new_form(self) -> None:
-        self.form = {"username": "", "display_name": "", "role": "operator", "wip_limit": "3", "password": ""}
+        # A new account reads in the language of the admin creating it, until changed.
+        self.form = {
+            "username": "",
+            "display_name": "",
+            "role": "operator",
+            "wip_limit": "3",
+            "password": "",
+            "locale": self._locale,
+        }
         self.form_departments, self.form_active = [], True
         self.editing_id, self.editing_self, self.field_errors = 0, False, {}
+        self.pin = ""
 
     @rx.event
     async def load(self):
@@ -62,6 +79,7 @@ class PeopleState(KeysetPagerMixin, rx.State):
 
     async def _load(self, actor: Actor) -> None:
         self.departments = await runner.run(reference.department_options, actor)
+        self.devices = await runner.run(devices.list_devices, actor)
         self.role_filter, self.search, self.cursor_stack = "", "", []
         self._new_form()
         await self._fetch_page(actor)
@@ -88,7 +106,14 @@ class PeopleState(KeysetPagerMixin, rx.State):
     @rx.event
     def toggle_department(self, department_id: str, member: bool):
         """Add or remove a department of the account form."""
-        department_id = str(department_id)[:12]
+        # Only departments the form offers (or already lists): the list stays within their number.
+        if not isinstance(department_id, str | int):
+            return
+        department_id = str(department_id)
+        if department_id not in self.form_departments and department_id not in {
+            option.value for option in self.departments
+        }:
+            return
         others = [d for d in self.form_departments if d != department_id]
         self.form_departments = [*others, department_id] if member is True else others
 
@@ -117,10 +142,12 @@ class PeopleState(KeysetPagerMixin, rx.State):
             "role": row.role,
             "wip_limit": str(row.wip_limit),
             "password": "",
+            "locale": row.locale,
         }
         self.form_departments = [str(d) for d in row.department_ids]
         self.form_active = row.is_active
         self.editing_id, self.editing_self, self.field_errors = row.id, row.id == actor.user_id, {}
+        self.pin = ""
         return rx.scroll_to("person-form")
 
     @rx.event
@@ -138,14 +165,20 @@ class PeopleState(KeysetPagerMixin, rx.State):
                 self.editing_id,
                 payload,
                 then=lambda actor, ended: self._saved(
-                    actor, f"Saved {username}." + (f" {ended} open session(s) ended." if ended else "")
+                    actor,
+                    translate("ui.toast.person_saved", actor.locale, username=username)
+                    + (
+                        translate("ui.toast.sessions_ended_after", actor.locale, count=ended) if ended else ""
+                    ),
                 ),
                 on_error=self._form_error,
             )
         return await self._act(
             people.create_person,
             payload,
-            then=lambda actor, _user_id: self._saved(actor, f"Created {username.strip().lower()}."),
+            then=lambda actor, _user_id: self._saved(
+                actor, translate("ui.toast.person_created", actor.locale, username=username.strip().lower())
+            ),
             on_error=self._form_error,
         )
 
@@ -154,8 +187,43 @@ class PeopleState(KeysetPagerMixin, rx.State):
         await self._fetch_page(actor)
         return rx.toast.success(message)
 
-    def _form_error(self, _actor: Actor, error: DomainError) -> None:
-        self.field_errors = field_errors(error)
+    def _form_error(self, actor: Actor, error: DomainError) -> None:
+        self.field_errors = field_errors(error, actor.locale)
+
+    @rx.event
+    def set_pin(self, value: str):
+        """Type the quick-switch PIN of the account of the form (digits only, at most 6)."""
+        self.pin = "".join(c for c in value[:PIN_INPUT_MAX] if c.isdigit()) if isinstance(value, str) else ""
+
+    @rx.event
+    async def save_pin(self):
+        """Set (or, when empty, clear) the PIN of the operator in the form."""
+        username, pin = self.form.get("username", ""), self.pin
+        key = "devices.toast.pin_set" if pin else "devices.toast.pin_cleared"
+        return await self._act(
+            people.set_pin,
+            self.editing_id,
+            pin,
+            then=lambda actor, _is_set: self._pin_saved(
+                actor, translate(key, actor.locale, username=username)
+            ),
+            on_error=self._form_error,
+        )
+
+    async def _pin_saved(self, actor: Actor, message: str):
+        self.pin = ""
+        self.field_errors = {}
+        await self._fetch_page(actor)
+        return rx.toast.success(message)
+
+    @rx.event
+    async def unmark_device(self, device_id: int):
+        """Unmark a shop-floor device: PIN logins stop there."""
+        return await self._act(devices.unmark_device, device_id, then=self._device_unmarked)
+
+    async def _device_unmarked(self, actor: Actor, name: str):
+        self.devices = await runner.run(devices.list_devices, actor)
+        return rx.toast.success(translate("devices.toast.unmarked", actor.locale, name=name))
 
     @rx.event
     async def revoke(self, user_id: int):
@@ -164,24 +232,15 @@ class PeopleState(KeysetPagerMixin, rx.State):
 
     async def _revoked(self, actor: Actor, ended: int):
         await self._fetch_page(actor)
-        return rx.toast.info(f"{ended} open session(s) ended.")
+        return rx.toast.info(translate("ui.toast.sessions_ended", actor.locale, count=ended))
 
 
 THROTTLE_PAGE_SIZE = 20
-SCOPE_LABELS = {
-    "pair": "Username from one address",
-    "username": "Username, any address",
-    "address": "Address",
-}
-
-
-def _when(moment) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
 
 
 @dataclass
 class ThrottleView:
-    """A login throttle as the People page lists it."""
+    """A login throttle as the People page lists it (``scope`` is the stored key; the page labels it)."""
 
     id: int
     scope: str
@@ -193,15 +252,15 @@ class ThrottleView:
     is_blocked: bool
 
 
-def _view(row: ThrottleRow) -> ThrottleView:
+def _view(row: ThrottleRow, locale: str) -> ThrottleView:
     return ThrottleView(
         id=row.id,
-        scope=SCOPE_LABELS.get(row.scope, row.scope),
+        scope=row.scope,
         username=row.username or "–",
         address=row.address or "–",
         failures=row.failures,
         refused=row.refused,
-        blocked_until=_when(row.blocked_until) if row.is_blocked else "",
+        blocked_until=format_datetime(row.blocked_until, locale, settings.timezone) if row.is_blocked else "",
         is_blocked=row.is_blocked,
     )
 
@@ -216,7 +275,7 @@ class ThrottleState(KeysetPagerMixin, rx.State):
         page: ThrottlePage = await runner.run(
             auth.list_throttles, actor, "", self.blocked_only, self._cursor() or 0, THROTTLE_PAGE_SIZE
         )
-        self.throttles = [_view(row) for row in page.rows]
+        self.throttles = [_view(row, actor.locale) for row in page.rows]
         self.next_cursor = str(page.next_before or "")
 
     @rx.event
@@ -242,8 +301,8 @@ class ThrottleState(KeysetPagerMixin, rx.State):
 
     async def _cleared(self, actor: Actor, _result):
         await self._fetch_page(actor)
-        return rx.toast.success("Throttle cleared.")
+        return rx.toast.success(translate("ui.toast.throttle_cleared", actor.locale))
 
     async def _gone(self, actor: Actor, error: DomainError):
         await self._fetch_page(actor)
-        return rx.toast.info(error.message)
+        return rx.toast.info(error.render(actor.locale))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
+from work_dispatch.i18n import translate
 from work_dispatch.services import dispatch, reference, rules, runner
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.reference import Option
@@ -98,10 +99,10 @@ class RulesState(ServiceMixin, rx.State):
     async def _saved(self, actor: Actor, _rule_id: int):
         self._new_form()
         await self._reload(actor)
-        return rx.toast.success("Rule saved.")
+        return rx.toast.success(translate("ui.toast.rule_saved", actor.locale))
 
-    def _form_error(self, _actor: Actor, error: DomainError) -> None:
-        self.field_errors = field_errors(error)
+    def _form_error(self, actor: Actor, error: DomainError) -> None:
+        self.field_errors = field_errors(error, actor.locale)
 
     @rx.event
     async def toggle_active(self, rule_id: int, active: bool):
@@ -115,21 +116,26 @@ class RulesState(ServiceMixin, rx.State):
         """Switch auto-dispatch on or off."""
         return await self._act(dispatch.set_auto_dispatch, enabled, then=self._auto_dispatch_set)
 
-    def _auto_dispatch_set(self, _actor: Actor, enabled: bool):
+    def _auto_dispatch_set(self, actor: Actor, enabled: bool):
         self.auto_dispatch = enabled
-        return rx.toast.info("Auto-dispatch is " + ("on." if self.auto_dispatch else "off."))
+        key = "ui.toast.auto_dispatch_on" if self.auto_dispatch else "ui.toast.auto_dispatch_off"
+        return rx.toast.info(translate(key, actor.locale))
 
     @rx.event
     async def run_preview(self):
         """Show what a dispatch would do now, without changing anything."""
         return await self._act(rules.preview, then=self._show_preview)
 
-    def _show_preview(self, _actor: Actor, preview: tuple[list[PreviewRow], dispatch.DispatchReport]) -> None:
+    def _show_preview(self, actor: Actor, preview: tuple[list[PreviewRow], dispatch.DispatchReport]) -> None:
         rows, report = preview
         self.preview_rows = rows
-        self.preview_counts = (
-            f"{report.assigned} would be assigned, {report.queued} queued in pools, "
-            f"{report.unroutable} unroutable (of the first {len(rows)} pending tasks)"
+        self.preview_counts = translate(
+            "ui.rules.preview_counts",
+            actor.locale,
+            assigned=report.assigned,
+            queued=report.queued,
+            unroutable=report.unroutable,
+            pending=len(rows),
         )
 
     @rx.event
@@ -137,6 +143,8 @@ class RulesState(ServiceMixin, rx.State):
         """Run one dispatch cycle now."""
         return await self._act(dispatch.dispatch_now, then=self._dispatched)
 
-    def _dispatched(self, _actor: Actor, report: dispatch.DispatchReport):
+    def _dispatched(self, actor: Actor, report: dispatch.DispatchReport):
         self.preview_rows, self.preview_counts = [], ""
-        return rx.toast.success("Dispatched: " + report.summary())
+        return rx.toast.success(
+            translate("ui.toast.dispatched", actor.locale, summary=report.summary(actor.locale))
+        )

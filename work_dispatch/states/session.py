@@ -10,6 +10,8 @@ from work_dispatch.services.actor import Actor
 from work_dispatch.settings import settings
 
 LOGIN_PATH = "/login"
+LOCKED_PATH = "/login?locked=1"
+"""Where the idle lock sends the tablet: the login page, saying why."""
 
 
 def forget_session(client_token: str) -> None:
@@ -26,6 +28,9 @@ class SessionState(rx.State):
     role: str = ""
 
     async def _actor(self) -> Actor | None:
+        if len(self.session_token) > auth.TOKEN_MAX:
+            # Browser storage is client input: a forged giant token is dropped, not kept in state.
+            self.session_token = ""
         actor = await runner.run(auth.resolve, self.session_token)
         self._remember(actor)
         return actor
@@ -54,9 +59,22 @@ class SessionState(rx.State):
     async def logout(self):
         """Revoke the session on the server and forget it in the browser."""
         await runner.run(auth.logout, self.session_token, self._client_address())
+        return self._wipe_tab(LOGIN_PATH)
+
+    @rx.event
+    async def lock_idle(self):
+        """The tablet's idle lock fired (no tap or key for ``WD_TABLET_IDLE_MINUTES``): end the session.
+
+        The login page then says why, and offers logging in again or switching operator.
+        """
+        await runner.run(auth.lock, self.session_token, self._client_address())
+        return self._wipe_tab(LOCKED_PATH)
+
+    def _wipe_tab(self, then: str):
         forget_session(self.router.session.client_token)
         # A shared tablet: wipe every loaded state of this tab, not just the token.
         root = self._get_root_state()
         for substate in root.substates.values():
-            substate.reset()
-        return rx.redirect(LOGIN_PATH, replace=True)
+            if not getattr(substate, "KEEP_ON_LOGOUT", False):  # the device's language and marking stay
+                substate.reset()
+        return rx.redirect(then, replace=True)

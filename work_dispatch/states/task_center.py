@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import Any
 
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
-from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent
-from work_dispatch.realtime.fanout import LiveFanout, register_pusher
+from work_dispatch.i18n import translate
+from work_dispatch.realtime.bus import BusEvent
+from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import OPERATOR_VIEW, REGISTRY, Watcher
-from work_dispatch.services import auth, notifications, runner, task_center, task_flow
+from work_dispatch.services import auth, live_views, notifications, runner, task_center, task_flow
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.notifications import NotificationRow
 from work_dispatch.services.task_center import OperatorOverview, TaskCard
@@ -32,7 +32,10 @@ class TaskCenterState(ServiceMixin, rx.State):
     pool_count: int = 0
     unread: int = 0
     highlight_ids: list[int] = []
-    banner: str = ""
+    new_task_id: int = 0
+    """The newest task assigned while the page was open (0: no banner)."""
+    new_task_more: int = 0
+    """How many more arrived with it."""
     loaded: bool = False
     push_count: int = 0
     _owner_id: int = 0
@@ -58,9 +61,7 @@ class TaskCenterState(ServiceMixin, rx.State):
             new = [card.id for card in data.my_tasks if card.id not in known]
             if new:
                 self.highlight_ids = list(dict.fromkeys(self.highlight_ids + new))[-10:]
-                self.banner = f"New task #{new[0]} assigned to you" + (
-                    f" (+{len(new) - 1} more)" if len(new) > 1 else ""
-                )
+                self.new_task_id, self.new_task_more = new[0], len(new) - 1
 
     def _forget(self) -> None:
         self.reset()
@@ -75,7 +76,7 @@ class TaskCenterState(ServiceMixin, rx.State):
         return rx.redirect(LOGIN_PATH, replace=True)
 
     def _error_toast(self, error: DomainError):
-        return rx.toast.error(error.message, position="top-center")
+        return rx.toast.error(error.render(self._locale), position="top-center")
 
     @rx.event
     async def load(self):
@@ -92,22 +93,32 @@ class TaskCenterState(ServiceMixin, rx.State):
             yield
         # On a reconnect the lists were already shown: treat tasks that arrived meanwhile as news.
         reconnecting = self.loaded
-        self._apply(await runner.run(task_center.overview, actor), set() if reconnecting else None)
+        overview = await runner.run(task_center.overview, actor)
+        self._apply(overview, set() if reconnecting else None)
+        session = await self.get_state(SessionState)
         REGISTRY.register(
             Watcher(
                 token=self.router.session.client_token,
                 view=OPERATOR_VIEW,
                 user_id=actor.user_id,
                 department_ids=actor.department_ids,
-            )
+                locale=actor.locale,
+                session_hash=auth.hash_token(session.session_token),
+            ),
+            shown={"lists": overview},
         )
 
     async def _task_action(self, action, task_id: Any, *args: Any, success: str = ""):
-        """Run a task transition, then reload the lists whatever the outcome."""
+        """Run a task transition, then reload the lists whatever the outcome.
+
+        ``success`` is the catalog key of the toast shown after it (``{task}`` is the task id).
+        """
 
         async def done(actor: Actor, _result: Any):
             await self._refresh(actor)
-            return rx.toast.success(success, position="top-center") if success else None
+            if not success:
+                return None
+            return rx.toast.success(translate(success, actor.locale, task=task_id), position="top-center")
 
         async def refused(actor: Actor, error: DomainError):
             await self._refresh(actor)
@@ -118,7 +129,7 @@ class TaskCenterState(ServiceMixin, rx.State):
     @rx.event
     async def claim(self, task_id: int):
         """Claim a task from the pool."""
-        return await self._task_action(task_flow.claim, task_id, success=f"Task #{task_id} is yours.")
+        return await self._task_action(task_flow.claim, task_id, success="ui.toast.task_claimed")
 
     @rx.event
     async def start(self, task_id: int):
@@ -134,7 +145,7 @@ class TaskCenterState(ServiceMixin, rx.State):
     @rx.event
     async def complete(self, task_id: int):
         """Complete a task in progress."""
-        return await self._task_action(task_flow.complete, task_id, success=f"Task #{task_id} completed.")
+        return await self._task_action(task_flow.complete, task_id, success="ui.toast.task_completed")
 
     @rx.event
     def open_pause(self, task_id: int):
@@ -185,15 +196,15 @@ class TaskCenterState(ServiceMixin, rx.State):
         self.report_task_id = 0
         self.report_error = ""
         await self._refresh(actor)
-        return rx.toast.success("Quantity reported.", position="top-center")
+        return rx.toast.success(translate("ui.toast.quantity_reported", actor.locale), position="top-center")
 
-    def _report_refused(self, _actor: Actor, error: DomainError) -> None:
-        self.report_error = error.message
+    def _report_refused(self, actor: Actor, error: DomainError) -> None:
+        self.report_error = error.render(actor.locale)
 
     @rx.event
     def dismiss_banner(self):
         """Hide the new-task banner."""
-        self.banner = ""
+        self.new_task_id, self.new_task_more = 0, 0
         self.highlight_ids = []
 
     @rx.event
@@ -233,43 +244,62 @@ class TaskCenterState(ServiceMixin, rx.State):
             notification_id,
             then=marked,
             # The bell's own refusals show in the default corner, not the top-center of task actions.
-            on_error=lambda _actor, error: rx.toast.error(error.message),
+            on_error=lambda actor, error: rx.toast.error(error.render(actor.locale)),
         )
 
 
-async def push_operators(fanout: LiveFanout, watchers: list[Watcher], event: BusEvent) -> None:
-    """Fan-out handler of operator sessions: reload their lists in bulk and push them.
+async def narrow_operators(fanout: LiveFanout, watchers: list[Watcher], event: BusEvent) -> list[Watcher]:
+    """The operator sessions whose lists may change: named by the event, or watching a pool that changed.
 
-    A session whose user was deactivated, or whose sessions were all ended (a person change),
-    is wiped and forgotten; one whose departments changed watches the new pools from now on.
+    An operator the event names (their tasks, notifications, a person change) may see anything
+    change; another member of a named department only that department's pool, compared with
+    what this worker saw of it last.
     """
-    user_ids = [w.user_id for w in watchers]
-    overviews = await runner.run(task_center.overviews_for, user_ids)
-    if event.kind == PERSON_CHANGED:
-        # Sessions may have been ended: a user with none left is wiped like a deactivated one.
-        signed_in = await runner.run(auth.signed_in_users, user_ids)
-        overviews = {uid: data if uid in signed_in else None for uid, data in overviews.items()}
+    named = set(event.operator_ids)
+    pools = set(event.department_ids) & {d for w in watchers for d in w.department_ids}
+    fingerprints = await runner.run(live_views.pool_fingerprints, pools) if pools else {}
+    changed_pools = fanout.changed_shared("pool", fingerprints)
+    return [w for w in watchers if w.user_id in named or w.department_ids & changed_pools]
+
+
+async def push_operators(fanout: LiveFanout, recipients: list[Recipient], event: BusEvent) -> None:
+    """Fan-out handler of operator sessions: reload their lists in chunks, named operators first.
+
+    A session is pushed only when its lists differ from what it was last sent (named operators
+    always are). A user who is no longer an active operator is wiped; one whose departments
+    changed watches the new pools from now on.
+    """
+    named = set(event.operator_ids)
+    audience = sorted(recipients, key=lambda r: r.user_id not in named)
     changed = set(event.task_ids)
 
-    async def push(watcher: Watcher) -> None:
-        data = overviews.get(watcher.user_id)
+    async def load(chunk: list[Recipient]) -> dict:
+        # One overview per (operator, locale): each session reads its own language.
+        return await runner.run(task_center.overviews_for, [(r.user_id, r.watcher.locale) for r in chunk])
+
+    async def push(recipient: Recipient, overviews: dict) -> None:
+        data = overviews.get((recipient.user_id, recipient.watcher.locale))
         if data is None:
-            fanout.registry.drop(watcher.token)
-        elif frozenset(data.department_ids) != watcher.department_ids:
-            # An admin changed the operator's departments: watch the new pools from now on.
-            fanout.registry.register(
-                dataclasses.replace(watcher, department_ids=frozenset(data.department_ids))
-            )
-        async with fanout.modify(watcher.token, TaskCenterState) as root:
-            state = await root.get_state(TaskCenterState)
-            if data is None:
-                state._forget()
-                session = await root.get_state(SessionState)
-                session._remember(None)
-            else:
-                state._apply(data, changed)
+            await fanout.end_sessions([recipient.watcher])
+            return
+        # An admin may have changed the operator's departments: watch the new pools from now on.
+        fanout.registry.update_departments(recipient.token, frozenset(data.department_ids))
+        if fanout.remember_pushed(recipient.token, "lists", data) and recipient.user_id not in named:
+            fanout.skipped += 1
+            return
+        async with fanout.modify(recipient.token, TaskCenterState) as root:
+            (await root.get_state(TaskCenterState))._apply(data, changed)
 
-    await asyncio.gather(*(push(w) for w in watchers), return_exceptions=False)
+    if await fanout.push_in_chunks(audience, load, push):
+        # Pools were marked as seen: forget that, so the next event reloads their members.
+        fanout.forget_shared("pool", set(event.department_ids))
 
 
-register_pusher(OPERATOR_VIEW, push_operators)
+async def wipe_operator(fanout: LiveFanout, watcher: Watcher) -> None:
+    """Empty the tablet of a session that may not see it any more, as a logout would."""
+    async with fanout.modify(watcher.token, TaskCenterState) as root:
+        (await root.get_state(TaskCenterState))._forget()
+        (await root.get_state(SessionState))._remember(None)
+
+
+register_pusher(OPERATOR_VIEW, push_operators, wipe_operator, narrow_operators)

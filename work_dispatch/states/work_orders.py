@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
+from work_dispatch.i18n import translate
 from work_dispatch.services import reference, runner, work_orders
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.reference import Option
@@ -38,7 +39,7 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
                 work_orders.list_work_orders, actor, cursor=self._cursor() or None, page_size=25, **params
             )
         except DomainError as error:
-            self.error = error.message
+            self.error = error.render(actor.locale)
             return
         self.error = ""
         self.rows = page.rows
@@ -78,10 +79,12 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
         return await self._first_page()
 
     def _reloaded(self, success: str):
+        """Reload the page, then toast the ``success`` catalog key (``{detail}``: the result's summary)."""
+
         async def then(actor: Actor, result: Any):
             await self._fetch_page(actor)
-            detail = result.summary() if hasattr(result, "summary") else ""
-            return rx.toast.success(f"{success} {detail}".strip())
+            detail = result.summary(actor.locale) if hasattr(result, "summary") else ""
+            return rx.toast.success(translate(success, actor.locale, detail=detail).strip())
 
         return then
 
@@ -89,14 +92,14 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
     async def approve(self, work_order_id: int):
         """Approve a work order and generate its drafts."""
         return await self._act(
-            work_orders.approve_work_order, work_order_id, then=self._reloaded("Approved; drafts:")
+            work_orders.approve_work_order, work_order_id, then=self._reloaded("ui.toast.approved_list")
         )
 
     @rx.event
     async def cancel(self, work_order_id: int):
         """Cancel a work order."""
         return await self._act(
-            work_orders.cancel_work_order, work_order_id, then=self._reloaded("Work order cancelled.")
+            work_orders.cancel_work_order, work_order_id, then=self._reloaded("ui.toast.work_order_cancelled")
         )
 
 
@@ -144,7 +147,7 @@ class WorkOrderFormState(ServiceMixin, rx.State):
             try:
                 form = await runner.run(work_orders.get_form, actor, raw_id)
             except DomainError as error:
-                self.form_error = error.message
+                self.form_error = error.render(actor.locale)
                 self.work_order_id, self.loaded = 0, True
                 return
             self.work_order_id, self.order_number, self.status = form.id, form.order_number, form.status
@@ -161,7 +164,8 @@ class WorkOrderFormState(ServiceMixin, rx.State):
     def set_field(self, field: str, value: str):
         """Change one header field."""
         if field in FORM_FIELDS and isinstance(value, str):
-            self.fields = {**self.fields, field: value[:2100]}
+            # Notes may be long (the service says how long); the other fields are short.
+            self.fields = {**self.fields, field: value[: 2100 if field == "notes" else 100]}
             self.field_errors = {k: v for k, v in self.field_errors.items() if k != field}
 
     @rx.event
@@ -180,13 +184,13 @@ class WorkOrderFormState(ServiceMixin, rx.State):
                 {"process_id": str(s["process_id"]), "department_id": "", "batch_size": ""} for s in steps
             ]
 
-    def _product_refused(self, _actor: Actor, error: DomainError) -> None:
-        self.field_errors = {**self.field_errors, "product_id": error.message}
+    def _product_refused(self, actor: Actor, error: DomainError) -> None:
+        self.field_errors = {**self.field_errors, "product_id": error.render(actor.locale)}
 
     @rx.event
     def set_add_process(self, value: str):
         """Choose the process the "Add" button appends."""
-        self.add_process_id = value if isinstance(value, str) else ""
+        self.add_process_id = value[:12] if isinstance(value, str) else ""
 
     @rx.event
     def add_step(self):
@@ -256,25 +260,33 @@ class WorkOrderFormState(ServiceMixin, rx.State):
             work_orders.create_work_order, self._payload(), then=self._created, on_error=self._show_error
         )
 
-    def _updated(self, _actor: Actor, report: Any):
+    def _updated(self, actor: Actor, report: Any):
         self.field_errors, self.form_error = {}, ""
-        message = "Saved." + (f" Drafts: {report.summary()}" if report else "")
+        if report:
+            message = translate(
+                "ui.toast.saved_with_drafts", actor.locale, detail=report.summary(actor.locale)
+            )
+        else:
+            message = translate("ui.toast.saved", actor.locale)
         return [rx.toast.success(message), WorkOrderFormState.load]
 
-    def _created(self, _actor: Actor, created: Any):
+    def _created(self, actor: Actor, created: Any):
         self.field_errors, self.form_error = {}, ""
         return [
             rx.redirect(f"/supervisor/work-orders/edit?id={created.id}"),
-            rx.toast.success(f"Work order {created.order_number} created."),
+            rx.toast.success(
+                translate("ui.toast.work_order_created", actor.locale, number=created.order_number)
+            ),
         ]
 
-    def _show_error(self, _actor: Actor, error: DomainError) -> None:
+    def _show_error(self, actor: Actor, error: DomainError) -> None:
+        text = error.render(actor.locale)
         if error.field and error.field in (*FORM_FIELDS, "route"):
-            self.field_errors = {error.field: error.message}
+            self.field_errors = {error.field: text}
             self.form_error = ""
         else:
             self.field_errors = {}
-            self.form_error = error.message
+            self.form_error = text
 
     @rx.event
     async def approve(self):
@@ -282,8 +294,10 @@ class WorkOrderFormState(ServiceMixin, rx.State):
         return await self._act(
             work_orders.approve_work_order,
             self.work_order_id,
-            then=lambda _actor, report: [
-                rx.toast.success(f"Approved. Drafts: {report.summary()}"),
+            then=lambda actor, report: [
+                rx.toast.success(
+                    translate("ui.toast.approved", actor.locale, detail=report.summary(actor.locale))
+                ),
                 WorkOrderFormState.load,
             ],
             on_error=self._show_error,
@@ -295,7 +309,9 @@ class WorkOrderFormState(ServiceMixin, rx.State):
         return await self._act(
             work_orders.cancel_work_order,
             self.work_order_id,
-            "Cancelled from the form",
-            then=lambda _actor, _result: [rx.toast.success("Work order cancelled."), WorkOrderFormState.load],
+            then=lambda actor, _result: [
+                rx.toast.success(translate("ui.toast.work_order_cancelled", actor.locale, detail="")),
+                WorkOrderFormState.load,
+            ],
             on_error=self._show_error,
         )
