@@ -91,9 +91,22 @@ def run(results: Results, tmp) -> None:
                 departments[user_id] = frozenset({department_id})
         for index, operator_id in enumerate(ids["operators"][:SESSIONS]):
             REGISTRY.register(Watcher(f"bench-{index}", OPERATOR_VIEW, operator_id, departments[operator_id]))
-        fanout = LiveFanout(app)
-        fanout._connected = lambda token: True
-        everyone = BusEvent("tasks_dispatched", task_ids=(1,), department_ids=tuple(ids["departments"]))
+        from work_dispatch.services.auth import active_actors
+
+        async def check(watchers):
+            # The bench's watchers have no browser session: re-check their users in one query instead.
+            actors = await runner.run(active_actors, [w.user_id for w in watchers])
+            return {w.token: actors.get(w.user_id) for w in watchers}
+
+        fanout = LiveFanout(app, check=check, sweep_interval_s=0)
+        fanout.connected_tokens = lambda: None
+        # Naming every operator makes each flush push to all of them (unnamed, unchanged ones are skipped).
+        everyone = BusEvent(
+            "tasks_dispatched",
+            task_ids=(1,),
+            operator_ids=tuple(ids["operators"][:SESSIONS]),
+            department_ids=tuple(ids["departments"]),
+        )
         one = BusEvent(
             "tasks_dispatched", task_ids=(2,), operator_ids=(ids["operators"][3],), department_ids=()
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,16 @@ ROWS_PART = "rows"
 
 
 def digest(value: Any) -> bytes:
-    """A short digest of loaded data (dataclasses, lists, numbers, strings): equal data, equal digest."""
-    return hashlib.blake2b(repr(value).encode(), digest_size=16).digest()
+    """A short digest of loaded data (dataclasses, lists, numbers, strings): equal data, equal digest.
+
+    Pickling is about twice as fast as ``repr`` on a tablet's cards. A rare different encoding of
+    equal data (a set's iteration order) only costs one push that was not needed.
+    """
+    try:
+        encoded = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        encoded = repr(value).encode()
+    return hashlib.blake2b(encoded, digest_size=16).digest()
 
 
 @dataclass
