@@ -52,6 +52,15 @@ def run(results: Results, tmp) -> None:
         )
         copy_tasks(url, board_tasks, "queued", department_of=lambda i: 1 + i % 6)
         ids = one_person_department(url, "BR")
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            # Every round publishes one more task straight to this operator: give them room for all
+            # of them (publishing past the WIP limit sends a draft to dispatch instead).
+            connection.execute(
+                text('UPDATE "user" SET wip_limit = :limit WHERE id = :id'),
+                {"limit": rounds + 5, "id": ids["operator"]},
+            )
+        engine.dispose()
         order_id, _ = approved_order(url, [ids["process"]], quantity=rounds)
         engine = make_engine(url)
         with engine.begin() as connection:
