@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, UniqueConstraint
@@ -32,6 +32,10 @@ class Department(SQLModel, table=True):
     names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     sort_order: int = 0
     is_active: bool = True
+    requires_check_in: bool = False
+    shift_end_returns_tasks: bool = True
+    shift_end_pauses_tasks: bool = True
+    checkout_grace_minutes: int = 15
 
 
 class User(SQLModel, table=True):
@@ -106,6 +110,8 @@ class Process(SQLModel, table=True):
     names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     standard_minutes: int = 30
     is_active: bool = True
+    setup_minutes: int = 15
+    units_per_hour: int = 1000
 
 
 class Product(SQLModel, table=True):
@@ -190,6 +196,8 @@ class WorkOrderProcess(SQLModel, table=True):
     sequence: int
     department_id: int | None = Field(default=None, foreign_key="department.id")
     batch_size: int | None = None
+    setup_minutes: int | None = None
+    units_per_hour: int | None = None
     status: str = Field(default="pending", max_length=16)
     quantity_completed: int = 0
     quantity_defective: int = 0
@@ -214,6 +222,8 @@ class Task(SQLModel, table=True):
         Index("ix_task_board_due", "due_at", "id"),
         Index("ix_task_board_priority", "priority_rank", "id"),
         Index("ix_task_board_department_status", "assigned_department_id", "status", "id"),
+        # KPI charts (services/kpi.py): tasks completed in a range of days.
+        Index("ix_task_completed_at", "completed_at"),
         # One check that the work order process exists and that the denormalized work order
         # and process are its own (they reach work_order and process through it).
         ForeignKeyConstraint(
@@ -244,6 +254,8 @@ class Task(SQLModel, table=True):
     work_content: str = Field(default="", max_length=TEXT_LENGTH)
     requirements: str = Field(default="", max_length=TEXT_LENGTH)
     pause_reason: str = Field(default="", max_length=REASON_LENGTH)
+    planned_minutes: float = 0.0
+    setup_minutes: float = 0.0
     version: int = 1
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
@@ -263,6 +275,7 @@ class AssignmentRule(SQLModel, table=True):
     department_id: int = Field(foreign_key="department.id")
     priority: int = 50
     strategy: str = Field(default="least_tasks", max_length=20)
+    min_level: int = 0
     is_active: bool = True
     notes: str = Field(default="", max_length=REASON_LENGTH)
     created_at: datetime = Field(default_factory=utc_now)
@@ -292,7 +305,10 @@ class TaskEvent(SQLModel, table=True):
     """The audit trail of a task; ``actor_id`` None means the system."""
 
     __tablename__ = "task_event"
-    __table_args__ = (Index("ix_task_event_task_created", "task_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_task_event_task_created", "task_id", "created_at"),
+        Index("ix_task_event_kind_created", "kind", "created_at"),  # KPI charts: events of a kind in a range
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", ondelete="CASCADE")
@@ -365,3 +381,71 @@ class ShopFloorDevice(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class ShiftTemplate(SQLModel, table=True):
+    """A recurring shift of a department: local start and end on some weekdays.
+
+    ``weekdays`` is a bit mask of the days the shift starts on (Monday = bit 0). A
+    department without any active template has no shift limits: its operators may get
+    work at any time.
+    """
+
+    __tablename__ = "shift_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=64)
+    start_time: time
+    end_time: time
+    weekdays: int = 0b0011111
+    overnight: bool = False
+    is_active: bool = True
+
+
+class Closure(SQLModel, table=True):
+    """Days the shop (``department_id`` None) or one department does not work."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id", ondelete="CASCADE")
+    first_day: date = Field(index=True)
+    last_day: date
+    reason: str = Field(default="", max_length=REASON_LENGTH)
+
+
+class Absence(SQLModel, table=True):
+    """An operator away from ``start_at`` to ``end_at`` (end excluded)."""
+
+    __table_args__ = (Index("ix_absence_operator_end", "operator_id", "end_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    start_at: datetime
+    end_at: datetime
+    reason: str = Field(default="", max_length=REASON_LENGTH)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Presence(SQLModel, table=True):
+    """One check-in of an operator; open while ``checked_out_at`` is None.
+
+    ``checkout_kind`` says how it ended: ``manual`` (the operator), ``shift_end`` (automatic,
+    at the end of the shift plus the department's grace) or ``supervisor``.
+    """
+
+    __table_args__ = (Index("ix_presence_operator_out", "operator_id", "checked_out_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    checked_in_at: datetime = Field(default_factory=utc_now)
+    checked_out_at: datetime | None = None
+    checkout_kind: str = Field(default="", max_length=16)
+
+
+class Qualification(SQLModel, table=True):
+    """An operator's skill level (0 = not trained … 3 = expert) for a process."""
+
+    operator_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    process_id: int = Field(foreign_key="process.id", primary_key=True, ondelete="CASCADE")
+    level: int = 0

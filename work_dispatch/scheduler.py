@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from work_dispatch.realtime.bus import BusEvent, publish
-from work_dispatch.services import dispatch, notifications
+from work_dispatch.services import dispatch, notifications, presence
 from work_dispatch.services.runner import run
 from work_dispatch.settings import settings
 
@@ -123,6 +123,9 @@ class DispatchScheduler:
         self.scheduler.add_job(
             self.due_soon_job, "interval", seconds=60, id="due_soon", max_instances=1, coalesce=True
         )
+        self.scheduler.add_job(
+            self.shift_end_job, "interval", seconds=60, id="shift_end", max_instances=1, coalesce=True
+        )
         self.scheduler.start()
         logger.info("Scheduler %s started (leader: %s)", self.identity, self.is_leader)
 
@@ -148,8 +151,8 @@ class DispatchScheduler:
             job.modify(next_run_time=datetime.now(UTC))
 
     def on_bus_event(self, event: BusEvent) -> None:
-        """Bus subscriber: new published work is dispatched at once."""
-        if event.kind == "tasks_published":
+        """Bus subscriber: new published work, a check-in or work back from a shift end is dispatched now."""
+        if event.kind in ("tasks_published", "presence_changed", "shift_end"):
             self.trigger_dispatch()
 
     async def dispatch_job(self) -> None:
@@ -164,6 +167,22 @@ class DispatchScheduler:
         except Exception:
             self.failures += 1
             logger.exception("Dispatch cycle failed; the next one runs in %.1f s", self.interval_s)
+
+    async def shift_end_job(self) -> None:
+        """Return, pause and check out the work of operators whose shift ended (see presence.end_shifts)."""
+        if not self.is_leader:
+            return
+        try:
+            report = await run(presence.end_shifts)
+            if report.returned or report.paused or report.checked_out:
+                logger.info(
+                    "Shift end: %d returned, %d paused, %d checked out",
+                    report.returned,
+                    report.paused,
+                    report.checked_out,
+                )
+        except Exception:
+            logger.exception("Shift-end job failed")
 
     async def due_soon_job(self) -> None:
         """Create due-soon reminders and announce them to the operators concerned."""

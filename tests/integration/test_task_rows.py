@@ -146,7 +146,7 @@ def wider_database(request, tmp_path):
     for table in SQLModel.metadata.sorted_tables:
         table.to_metadata(metadata)
     wider = metadata.tables["task"]
-    wider.append_column(Column("setup_minutes", Integer, nullable=False, default=15))
+    wider.append_column(Column("ink_minutes", Integer, nullable=False, default=15))
     wider.append_column(Column("planned_at", DateTime(timezone=True), nullable=False, default=utc_now))
     if request.param == "sqlite":
         url, drop = f"sqlite:///{tmp_path / 'wider.db'}", None
@@ -235,11 +235,11 @@ def test_every_writer_fills_a_new_column_with_a_default(wider_database, monkeypa
         second = approved_order()
         assert second.id == second_order_id
 
-        rows = db.execute(select(wider.c.work_order_id, wider.c.setup_minutes, wider.c.planned_at)).all()
+        rows = db.execute(select(wider.c.work_order_id, wider.c.ink_minutes, wider.c.planned_at)).all()
     route_length = len(drafts_of_first)
     # First order: its drafts plus the split one; the planted row; second order: all but the taken key.
     assert len(rows) == route_length + 1 + 1 + (route_length - 1)
-    assert {row.setup_minutes for row in rows} == {15}
+    assert {row.ink_minutes for row in rows} == {15}
     assert all(row.planned_at is not None for row in rows)
     if engine.dialect.name == "postgresql":
         assert copies == [True, False]

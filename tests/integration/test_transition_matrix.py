@@ -60,6 +60,7 @@ PERFORM: dict[TaskAction, Callable] = {
     TaskAction.REASSIGN: lambda db, ctx, task_id: task_flow.reassign(
         db, ctx["supervisor"], task_id, ctx["other_operator"].user_id, "matrix"
     ),
+    TaskAction.RETURN: lambda db, ctx, task_id: task_flow.return_to_dispatch(db, ctx["supervisor"], task_id),
     TaskAction.DISCARD: lambda db, ctx, task_id: drafts.delete_drafts(db, ctx["supervisor"], [task_id]),
 }
 

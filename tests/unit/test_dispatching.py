@@ -1,6 +1,7 @@
 """Operator selection and rule matching, for every strategy."""
 
 import random
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,9 +15,12 @@ from work_dispatch.domain.dispatching import (
     strategy_choices,
 )
 from work_dispatch.domain.enums import Strategy
+from work_dispatch.domain.policies import TaskView, plan_cycle
+from work_dispatch.domain.scheduling import Candidate, WorkCalendar
 from work_dispatch.i18n import Message
 
 TEAM = [Operator(1, "Ann", 2), Operator(2, "Bob", 2), Operator(3, "Cid", 1)]
+ALWAYS = WorkCalendar([], unlimited=True)
 
 
 def pick(strategy, loads=None, cursor=None, team=TEAM, seed=0):
@@ -71,10 +75,22 @@ def test_every_strategy_has_one_table_entry_that_decides_and_explains(strategy):
     members = {100: TEAM}
     loads = {1: 2}  # Ann is at her limit: nobody may pick her
     rule = Rule(1, process_id=10, department_id=100, priority=50, strategy=strategy.value)
-    decisions, cursors = plan_dispatch([PendingTask(7, 10)], [rule], members, loads, {100: None}, seed=3)
+    at = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    team = [
+        Candidate(op.operator_id, op.name, op.wip_limit, loads.get(op.operator_id, 0), 0.0, ALWAYS)
+        for op in TEAM
+    ]
+    view = TaskView(7, 10, "normal", 30.0, None, at)
+    decisions, cursors = plan_cycle(
+        [PendingTask(7, 10)], [rule], {100: team}, {7: view}, at, cursors={100: None}, seed=3
+    )
     [decision] = decisions
     assert decision.explanation["strategy"] == strategy.value
     assert _reason(decision) and _reason(decision, "zh-CN") != _reason(decision)
+    if spec.planned:
+        assert decision.outcome == "assigned" and decision.operator_id != 1
+        assert [e["operator_id"] for e in decision.explanation["excluded"]] == [1]
+        return
     if spec.pick is None:
         assert (decision.outcome, decision.operator_id) == ("queued", None)
         assert cursors == {100: None}

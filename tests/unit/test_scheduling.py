@@ -247,9 +247,11 @@ def test_exclusions_carry_their_data_and_a_message():
     off = exclusion_of(candidate(), Requirement(10), at(0, 15))
     data = off.to_json()
     assert data["reason"] == "off_shift"
-    assert data["params"]["next_shift_start"] == at(1, 6).isoformat()
+    assert data["params"]["next_shift_start"]["params"]["at"] == at(1, 6).isoformat()
     assert data["message"]["key"] == "scheduling.exclusion.off_shift"
-    assert "Ann" in translate(data["message"]["key"], "en", **data["message"]["params"])
+    english = translate(data["message"]["key"], "en", **data["message"]["params"])
+    assert "Ann" in english and "06:00" in english and "T06" not in english
+    assert "06:00" in translate(data["message"]["key"], "zh-CN", **data["message"]["params"])
     unqualified = exclusion_of(candidate(levels={10: 1}), Requirement(10, 3), at(0, 8)).to_json()
     assert unqualified["params"] == {"level": 1, "required": 3}
     nowhere = exclusion_of(candidate(calendar=WorkCalendar([])), Requirement(10), at(0, 8)).to_json()

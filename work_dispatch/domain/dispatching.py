@@ -34,6 +34,7 @@ class Rule:
     department_id: int
     priority: int
     strategy: str
+    min_level: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,21 @@ class StrategySpec:
         explain: The reason recorded with a decision, as a message (key + params):
             ``(chosen, chosen's load) -> Message`` (chosen is None for pool strategies).
         rotates: Whether a pick moves the department's round-robin cursor.
+        planned: A time-aware strategy: a department's waiting tasks are ranked and given out
+            in one planning pass (:data:`work_dispatch.domain.policies.STRATEGY_POLICIES`
+            holds its task order and operator choice); ``pick`` is None.
     """
 
     label_key: str
     pick: Picker | None
     explain: Callable[[Operator | None, int], Message]
     rotates: bool = False
+    planned: bool = False
+
+    @property
+    def pools(self) -> bool:
+        """Whether the strategy leaves tasks in the department pool for operators to claim."""
+        return self.pick is None and not self.planned
 
     def label(self, locale: str = DEFAULT_LOCALE) -> str:
         """The strategy's name in ``locale``."""
@@ -134,6 +144,18 @@ STRATEGIES: dict[Strategy, StrategySpec] = {
         "enum.strategy.pool",
         None,
         lambda chosen, load: msg("dispatch.reason.pool"),
+    ),
+    Strategy.LEAST_WORK: StrategySpec(
+        "enum.strategy.least_work",
+        None,
+        lambda chosen, load: msg("dispatch.reason.planned"),
+        planned=True,
+    ),
+    Strategy.DUE_DATE: StrategySpec(
+        "enum.strategy.due_date",
+        None,
+        lambda chosen, load: msg("dispatch.reason.planned"),
+        planned=True,
     ),
 }
 """Strategy → (label key, pick, explain): the one table every use of a strategy reads."""
@@ -177,37 +199,36 @@ def select_operator(
     return spec.pick(available, loads, last_operator_id, rng)
 
 
-def plan_dispatch(
-    tasks: Sequence[PendingTask],
-    rules: Iterable[Rule],
-    members: Mapping[int, Sequence[Operator]],
-    loads: Mapping[int, int],
-    cursors: Mapping[int, int | None],
-    seed: int = 0,
-) -> tuple[list[Decision], dict[int, int | None]]:
-    """Decide the fate of every pending task, in the order given.
+@dataclass
+class Routed:
+    """A task its rule sends to a department whose strategy must choose an operator."""
 
-    Loads and round-robin cursors advance as tasks are assigned, so one cycle spreads
-    work exactly as consecutive single dispatches would.
+    task: PendingTask
+    rule: Rule
+    explanation: dict[str, Any]
+
+
+def route_tasks(
+    tasks: Sequence[PendingTask], rules: Iterable[Rule], staffed: Callable[[int], bool]
+) -> tuple[list[Decision], list[Routed]]:
+    """Find each task's rule: decide the tasks that need no operator choice, route the others.
+
+    Decided here: a preset department without a rule of its own (its pool), no rule at all,
+    no staffed department, and pool strategies. Routed: the rest, in the order given.
 
     Args:
-        tasks: Pending tasks, already in priority and due order.
+        tasks: Pending tasks, in priority and due order.
         rules: Active rules.
-        members: Active operators per department id, sorted by operator id.
-        loads: Open tasks per operator id before this cycle.
-        cursors: Round-robin cursor per department id.
-        seed: Seed of the random strategy.
+        staffed: Whether a department has active operators.
 
     Returns:
-        The decisions, and the cursors after the cycle.
+        The decisions taken, and the routed tasks.
     """
-    rng = random.Random(seed)
     rules_by_process: dict[int, list[Rule]] = {}
     for rule in order_rules(rules):
         rules_by_process.setdefault(rule.process_id, []).append(rule)
-    current_loads = dict(loads)
-    current_cursors = dict(cursors)
     decisions: list[Decision] = []
+    routed: list[Routed] = []
     for task in tasks:
         candidates_rules = rules_by_process.get(task.process_id, [])
         if task.preset_department_id is not None:
@@ -232,9 +253,9 @@ def plan_dispatch(
                 )
             )
             continue
-        staffed = [r for r in candidates_rules if members.get(r.department_id)]
-        skipped = [r.rule_id for r in candidates_rules if not members.get(r.department_id)]
-        if not staffed:
+        staffed_rules = [r for r in candidates_rules if staffed(r.department_id)]
+        skipped = [r.rule_id for r in candidates_rules if not staffed(r.department_id)]
+        if not staffed_rules:
             decisions.append(
                 Decision(
                     task.task_id,
@@ -246,9 +267,60 @@ def plan_dispatch(
                 )
             )
             continue
-        rule = staffed[0]
+        rule = staffed_rules[0]
+        explanation: dict[str, Any] = {
+            "rule_id": rule.rule_id,
+            "rule_priority": rule.priority,
+            "strategy": rule.strategy,
+            "department_id": rule.department_id,
+        }
+        if skipped:
+            explanation["skipped_rules"] = skipped
+        spec = STRATEGIES[Strategy(rule.strategy)]
+        if spec.pools:
+            explanation["reason"] = spec.explain(None, 0).to_json()
+            decisions.append(
+                Decision(task.task_id, "queued", department_id=rule.department_id, explanation=explanation)
+            )
+            continue
+        routed.append(Routed(task, rule, explanation))
+    return decisions, routed
+
+
+def plan_dispatch(
+    tasks: Sequence[PendingTask],
+    rules: Iterable[Rule],
+    members: Mapping[int, Sequence[Operator]],
+    loads: Mapping[int, int],
+    cursors: Mapping[int, int | None],
+    seed: int = 0,
+) -> tuple[list[Decision], dict[int, int | None]]:
+    """Decide the fate of every pending task with count-based strategies, in the order given.
+
+    Loads and round-robin cursors advance as tasks are assigned, so one cycle spreads
+    work exactly as consecutive single dispatches would. (The service runs
+    :func:`work_dispatch.domain.policies.plan_cycle`, which adds shifts, presence, skills
+    and the time-aware strategies; this is the same routing without them.)
+
+    Args:
+        tasks: Pending tasks, already in priority and due order.
+        rules: Active rules.
+        members: Active operators per department id, sorted by operator id.
+        loads: Open tasks per operator id before this cycle.
+        cursors: Round-robin cursor per department id.
+        seed: Seed of the random strategy.
+
+    Returns:
+        The decisions, and the cursors after the cycle.
+    """
+    rng = random.Random(seed)
+    current_loads = dict(loads)
+    current_cursors = dict(cursors)
+    decisions, routed = route_tasks(tasks, rules, lambda department_id: bool(members.get(department_id)))
+    for item in routed:
+        task, rule, explanation = item.task, item.rule, item.explanation
         team = members[rule.department_id]
-        candidate_view = [
+        explanation["candidates"] = [
             {
                 "operator_id": op.operator_id,
                 "name": op.name,
@@ -257,22 +329,7 @@ def plan_dispatch(
             }
             for op in team
         ]
-        explanation: dict[str, Any] = {
-            "rule_id": rule.rule_id,
-            "rule_priority": rule.priority,
-            "strategy": rule.strategy,
-            "department_id": rule.department_id,
-            "candidates": candidate_view,
-        }
-        if skipped:
-            explanation["skipped_rules"] = skipped
         spec = STRATEGIES[Strategy(rule.strategy)]
-        if spec.pick is None:
-            explanation["reason"] = spec.explain(None, 0).to_json()
-            decisions.append(
-                Decision(task.task_id, "queued", department_id=rule.department_id, explanation=explanation)
-            )
-            continue
         chosen = select_operator(
             rule.strategy, team, current_loads, current_cursors.get(rule.department_id), rng
         )
@@ -298,4 +355,6 @@ def plan_dispatch(
                 explanation=explanation,
             )
         )
+    order = {task.task_id: position for position, task in enumerate(tasks)}
+    decisions.sort(key=lambda d: order[d.task_id])
     return decisions, current_cursors

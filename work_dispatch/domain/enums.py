@@ -90,6 +90,8 @@ class Strategy(StrEnum):
     RANDOM = "random"
     FIRST_AVAILABLE = "first_available"
     POOL = "pool"
+    LEAST_WORK = "least_work"
+    DUE_DATE = "due_date"
 
 
 class PauseReason(StrEnum):
@@ -102,6 +104,7 @@ class PauseReason(StrEnum):
     BREAK = "break"
     WAITING_FOR_APPROVAL = "waiting_for_approval"
     OTHER = "other"
+    SHIFT_END = "shift_end"
 
 
 class NotificationKind(StrEnum):
@@ -136,6 +139,7 @@ class TaskEventKind(StrEnum):
     REASSIGNED = "reassigned"
     UNASSIGNED = "unassigned"
     CANCELLED = "cancelled"
+    RETURNED = "returned"
 
 
 class AuthEventKind(StrEnum):

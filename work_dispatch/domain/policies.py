@@ -33,7 +33,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from work_dispatch.domain.dispatching import STRATEGIES, Operator, select_operator
+from work_dispatch.domain.dispatching import (
+    STRATEGIES,
+    Decision,
+    Operator,
+    PendingTask,
+    Rule,
+    route_tasks,
+    select_operator,
+)
 from work_dispatch.domain.enums import Priority, Strategy
 from work_dispatch.domain.errors import ValidationError
 from work_dispatch.domain.scheduling import (
@@ -437,9 +445,11 @@ def count_based(
         explanation = _explanation(strategy.value, requirement, excluded, rows)
         if chosen is None:
             return _nobody(explanation)
-        if STRATEGIES[strategy].rotates:
+        spec = STRATEGIES[strategy]
+        if spec.rotates:
             cursors[cursor_key] = chosen.operator_id
         explanation["chosen_operator_id"] = chosen.operator_id
+        explanation["reason"] = spec.explain(chosen, loads[chosen.operator_id]).to_json()
         return Choice(chosen.operator_id, explanation)
 
     return choose
@@ -573,3 +583,129 @@ STRATEGY_POLICIES: dict[str, tuple[TaskOrder, Chooser]] = {
     "due_date": (TaskOrder.DUE_DATE, earliest_finish),
 }
 """The new strategies as (task order, operator choice): one entry each in the strategy table."""
+
+
+def commit_minutes_of(strategy: str, params: DueDateParams = DUE_DATE_PARAMS) -> float | None:
+    """How much planned work an operator may hold to be offered more under ``strategy``.
+
+    ``due_date`` gives work to operators as they free up (the simulator's verdict, see
+    :class:`DueDateParams`); every other strategy fills operators up to their WIP limit.
+    """
+    return params.commit_minutes if strategy == Strategy.DUE_DATE else None
+
+
+def plan_cycle(
+    tasks: Sequence[PendingTask],
+    rules: Iterable[Rule],
+    teams: Mapping[int, Sequence[Candidate]],
+    views: Mapping[int, TaskView],
+    at: datetime,
+    *,
+    requires_check_in: Mapping[int, bool] | None = None,
+    cursors: Mapping[int, int | None] | None = None,
+    clocks: Mapping[int, Clock] | None = None,
+    seed: int = 0,
+    params: DueDateParams = DUE_DATE_PARAMS,
+) -> tuple[list[Decision], dict[int, int | None]]:
+    """One dispatch cycle: route every pending task, then let each department's strategy plan.
+
+    Routing is :func:`~work_dispatch.domain.dispatching.route_tasks` (rules, preset
+    departments, pools). Each department's routed tasks are grouped by strategy; count-based
+    strategies serve them in priority/due order through :func:`count_based`, time-aware ones
+    with their own task order and chooser (:data:`STRATEGY_POLICIES`). Every choice is among
+    operators that :func:`~work_dispatch.domain.scheduling.exclusion_of` lets take the task
+    (shift, absence, check-in, skill, WIP limit), and loads carry over between groups.
+
+    Args:
+        tasks: Pending tasks, in priority and due order.
+        rules: Active rules (with their minimum levels).
+        teams: Candidates per department id, eligible or not, in operator-id order.
+        views: Each task as a policy sees it (minutes, due, priority), by task id.
+        at: The decision time.
+        requires_check_in: Departments whose operators must be checked in.
+        cursors: Round-robin cursor per department id.
+        clocks: Minutes between two instants per department (its working time); wall clock
+            when missing.
+        seed: Seed of the random strategy.
+        params: ``due_date``'s parameters.
+
+    Returns:
+        Decisions in the order of ``tasks``, and the cursors after the cycle.
+    """
+    rng = random.Random(seed)
+    current_cursors: dict[int, int | None] = dict(cursors or {})
+    check_in = requires_check_in or {}
+    decisions, routed = route_tasks(tasks, rules, lambda department_id: bool(teams.get(department_id)))
+    groups: dict[tuple[int, str], list] = {}
+    for item in routed:
+        groups.setdefault((item.rule.department_id, item.rule.strategy), []).append(item)
+    members: dict[int, dict[int, Candidate]] = {
+        department_id: {c.operator_id: c for c in team} for department_id, team in teams.items()
+    }
+    for (department_id, strategy), items in groups.items():
+        team = list(members[department_id].values())
+        spec = STRATEGIES[Strategy(strategy)]
+        if spec.planned:
+            order, chooser = STRATEGY_POLICIES[strategy]
+        else:
+            order, chooser = (
+                TaskOrder.PRIORITY_DUE,
+                count_based(Strategy(strategy), rng, current_cursors, department_id),
+            )
+        requirements = {
+            item.rule.process_id: Requirement(
+                item.rule.process_id, item.rule.min_level, check_in.get(department_id, False)
+            )
+            for item in items
+        }
+        by_task = {item.task.task_id: item for item in items}
+        clock = (clocks or {}).get(department_id, wall_minutes)
+        ranked = rank_tasks(order, [views[task_id] for task_id in by_task], at, params=params, clock=clock)
+        assignments = plan_department(
+            ranked, team, requirements, chooser, at, commit_minutes=commit_minutes_of(strategy, params)
+        )
+        given = {}
+        for assignment in assignments:
+            item = by_task[assignment.task_id]
+            given[assignment.task_id] = assignment
+            chosen = members[department_id][assignment.operator_id]
+            members[department_id][chosen.operator_id] = replace(
+                chosen,
+                open_tasks=chosen.open_tasks + 1,
+                load_minutes=chosen.load_minutes + views[assignment.task_id].minutes,
+            )
+        full = all(c.open_tasks >= c.wip_limit for c in members[department_id].values())
+        refusals: dict[Requirement, list[dict[str, Any]]] = {}
+        for task_id, item in by_task.items():
+            assignment = given.get(task_id)
+            if assignment is None:
+                requirement = requirements[item.rule.process_id]
+                if requirement not in refusals:
+                    _, excluded = split_eligible(members[department_id].values(), requirement, at)
+                    refusals[requirement] = [e.to_json() for e in excluded]
+                key = "dispatch.reason.all_at_limit" if full else "scheduling.reason.nobody_eligible"
+                decisions.append(
+                    Decision(
+                        task_id,
+                        "unroutable",
+                        department_id=department_id,
+                        explanation={
+                            **item.explanation,
+                            "reason": {"key": key, "params": {}},
+                            "excluded": refusals[requirement],
+                        },
+                    )
+                )
+                continue
+            decisions.append(
+                Decision(
+                    task_id,
+                    "assigned",
+                    department_id=department_id,
+                    operator_id=assignment.operator_id,
+                    explanation={**item.explanation, **assignment.explanation},
+                )
+            )
+    order_of = {task.task_id: position for position, task in enumerate(tasks)}
+    decisions.sort(key=lambda d: order_of[d.task_id])
+    return decisions, current_cursors

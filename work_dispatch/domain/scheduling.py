@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from work_dispatch.domain.errors import ValidationError
+from work_dispatch.i18n import when
 
 MIN_LEVEL, MAX_LEVEL = 0, 3
 """Qualification levels: 0 = not trained … 3 = expert."""
@@ -287,6 +288,8 @@ class WorkCalendar:
         closures: Closures that apply (the shop's and the department's).
         absences: The operator's absences (validated: no overlaps).
         tz: The shop timezone in which shift times are wall-clock times.
+        unlimited: No shift limits (a department without shift templates): always on
+            shift, except for closures and absences.
     """
 
     def __init__(
@@ -295,7 +298,10 @@ class WorkCalendar:
         closures: Sequence[Closure] = (),
         absences: Sequence[Absence] = (),
         tz: tzinfo = UTC,
+        *,
+        unlimited: bool = False,
     ) -> None:
+        self.unlimited = unlimited
         self.shifts = tuple(shifts)
         self.closures = tuple(closures)
         self.absences = tuple(validate_absences(absences))
@@ -330,7 +336,10 @@ class WorkCalendar:
         spans: list[tuple[float, float]] = []
         day = first - timedelta(days=1)
         while day <= last:
-            if not self._closed(day):
+            if not self._closed(day) and self.unlimited:
+                start = datetime.combine(day, time(), tzinfo=self.tz)
+                spans.append((start.timestamp(), (start + timedelta(days=1)).timestamp()))
+            elif not self._closed(day):
                 for shift in self.shifts:
                     occurrence = shift.occurrence(day, self.tz)
                     if occurrence is not None:
@@ -570,7 +579,9 @@ def exclusion_of(
         return excluded(Exclusion.ABSENT)
     if not calendar.is_on_shift(at):
         upcoming = calendar.next_shift_start(at)
-        return excluded(Exclusion.OFF_SHIFT, next_shift_start=upcoming.isoformat() if upcoming else None)
+        return excluded(
+            Exclusion.OFF_SHIFT, next_shift_start=when(upcoming, calendar.tz).to_json() if upcoming else None
+        )
     if requirement.requires_check_in and not candidate.checked_in:
         return excluded(Exclusion.NOT_CHECKED_IN)
     level = candidate.level(requirement.process_id)

@@ -35,6 +35,7 @@ class TaskAction(StrEnum):
     UNASSIGN = "unassign"
     REASSIGN = "reassign"
     DISCARD = "discard"
+    RETURN = "return"
 
 
 _S = TaskStatus
@@ -54,6 +55,7 @@ TRANSITIONS: dict[TaskAction, tuple[tuple[TaskStatus, ...], TaskStatus]] = {
     TaskAction.UNASSIGN: ((_S.ASSIGNED, _S.IN_PROGRESS, _S.PAUSED), _S.QUEUED),
     TaskAction.REASSIGN: (_OPEN, _S.ASSIGNED),
     TaskAction.DISCARD: ((_S.DRAFT,), _S.CANCELLED),
+    TaskAction.RETURN: ((_S.ASSIGNED,), _S.PENDING),
 }
 
 TRANSITION_EVENTS: dict[TaskAction, TaskEventKind] = {
@@ -70,6 +72,7 @@ TRANSITION_EVENTS: dict[TaskAction, TaskEventKind] = {
     TaskAction.UNASSIGN: TaskEventKind.UNASSIGNED,
     TaskAction.REASSIGN: TaskEventKind.REASSIGNED,
     TaskAction.DISCARD: TaskEventKind.DELETED,
+    TaskAction.RETURN: TaskEventKind.RETURNED,
 }
 """The audit event each action writes (merging a draft away writes ``merged_into`` instead)."""
 

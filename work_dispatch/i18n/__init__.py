@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
@@ -158,6 +158,8 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
     locale = normalize_locale(locale)
     if key == NAME_KEY:
         return localized_name(params.get("text"), params.get("names"), locale)
+    if key == WHEN_KEY:
+        return _render_when(params, locale)
     text = catalog(locale).get(key) or catalog(DEFAULT_LOCALE).get(key)
     if text is None:
         return key
@@ -219,6 +221,28 @@ LITERAL_KEY = "text.literal"
 """Key of a message that is a piece of text shown as it is (typed by a person, or old data)."""
 NAME_KEY = "text.name"
 """Key of a message that is a catalog name with optional names per locale (see :func:`named`)."""
+
+
+WHEN_KEY = "text.when"
+"""Key of a message that is an instant, shown in the reader's locale and the shop's timezone (see :func:`when`)."""
+
+
+def when(moment: datetime, timezone: Any = "UTC") -> Message:
+    """A message parameter naming an instant, rendered by :func:`format_datetime` (short form).
+
+    Args:
+        moment: A timezone-aware datetime.
+        timezone: The IANA timezone (name or ``ZoneInfo``) to show it in.
+    """
+    return Message(WHEN_KEY, {"at": moment.isoformat(), "tz": str(getattr(timezone, "key", timezone))})
+
+
+def _render_when(params: Mapping[str, Any], locale: str) -> str:
+    try:
+        moment = datetime.fromisoformat(str(params.get("at")))
+        return format_datetime(moment, locale, str(params.get("tz") or "UTC"), short=True)
+    except (ValueError, TypeError, ZoneInfoNotFoundError):
+        return str(params.get("at") or "")
 
 
 def literal(text: Any) -> Message:

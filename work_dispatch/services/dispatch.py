@@ -13,15 +13,18 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, Update, bindparam, cast, func, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, select
 
-from work_dispatch.domain.dispatching import Decision, Operator, PendingTask, Rule, plan_dispatch
-from work_dispatch.domain.enums import OPERATOR_LOAD_STATUSES, NotificationKind, Role, TaskEventKind
+from work_dispatch.domain.dispatching import Decision, PendingTask, Rule
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES, NotificationKind, Role, TaskEventKind
 from work_dispatch.domain.errors import ConflictError, ValidationError
+from work_dispatch.domain.policies import TaskView, plan_cycle
+from work_dispatch.domain.scheduling import Candidate
 from work_dispatch.domain.task_machine import TaskAction, allowed_from, target_of
 from work_dispatch.i18n import DEFAULT_LOCALE, as_message, msg, translate
 from work_dispatch.models import (
@@ -32,7 +35,6 @@ from work_dispatch.models import (
     Process,
     Task,
     User,
-    UserDepartment,
     WorkOrder,
     utc_now,
 )
@@ -40,8 +42,10 @@ from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import record_events
 from work_dispatch.services.notifications import Notice, send_notices
+from work_dispatch.services.shifts import DepartmentTime, build_teams, department_times, members_by_department
 from work_dispatch.services.sql import id_in, is_postgres
 from work_dispatch.services.task_rules import may
+from work_dispatch.services.workload import remaining_minutes_sql
 
 AUTO_DISPATCH_KEY = "auto_dispatch"
 DEFAULT_BATCH = 10_000
@@ -77,10 +81,77 @@ def auto_dispatch_enabled(db: Session) -> bool:
     return True if setting is None else bool(setting.value)
 
 
-def _load_inputs(db: Session, limit: int, lock: bool):
+@dataclass
+class CycleInputs:
+    """Everything one dispatch cycle decides from, loaded in a handful of queries."""
+
+    at: datetime
+    tasks: list[PendingTask]
+    views: dict[int, TaskView]
+    rules: list[Rule]
+    teams: dict[int, list[Candidate]]
+    times: dict[int, DepartmentTime]
+    cursors: dict[int, int | None]
+
+    def plan(self, seed: int) -> tuple[list[Decision], dict[int, int | None]]:
+        """The cycle's decisions (see :func:`work_dispatch.domain.policies.plan_cycle`)."""
+        return plan_cycle(
+            self.tasks,
+            self.rules,
+            self.teams,
+            self.views,
+            self.at,
+            requires_check_in={d: t.requires_check_in for d, t in self.times.items()},
+            cursors=self.cursors,
+            clocks={d: _clock_of(t) for d, t in self.times.items() if t.has_shifts},
+            seed=seed,
+        )
+
+
+def _clock_of(time_of: DepartmentTime):
+    """Working minutes of a department between two instants (slack over a weekend is no slack)."""
+    return time_of.calendar().working_minutes_between
+
+
+def _downstream_minutes(db: Session, work_order_ids: list[int]) -> dict[tuple[int, int], float]:
+    """Planned minutes of each work order's open tasks after each route step: (order, sequence) → minutes."""
+    if not work_order_ids:
+        return {}
+    per_step: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for work_order_id, sequence, minutes in db.exec(
+        select(Task.work_order_id, Task.sequence, func.sum(Task.planned_minutes))
+        .where(
+            id_in(db, Task.work_order_id, work_order_ids),
+            Task.is_draft.is_(False),
+            Task.status.in_(sorted(OPEN_TASK_STATUSES)),
+        )
+        .group_by(Task.work_order_id, Task.sequence)
+        .order_by(Task.work_order_id, Task.sequence.desc())
+    ).all():
+        per_step[work_order_id].append((sequence, float(minutes or 0.0)))
+    after: dict[tuple[int, int], float] = {}
+    for work_order_id, steps in per_step.items():
+        total = 0.0
+        for sequence, minutes in steps:  # last step first
+            after[(work_order_id, sequence)] = total
+            total += minutes
+    return after
+
+
+def _load_inputs(db: Session, limit: int, lock: bool, at: datetime) -> CycleInputs:
     pg = db.get_bind().dialect.name == "postgresql"
     statement = (
-        select(Task.id, Task.process_id, Task.assigned_department_id)
+        select(
+            Task.id,
+            Task.process_id,
+            Task.assigned_department_id,
+            Task.priority,
+            Task.due_at,
+            func.coalesce(Task.published_at, Task.created_at),
+            remaining_minutes_sql(),
+            Task.work_order_id,
+            Task.sequence,
+        )
         .where(Task.status.in_(_DISPATCHABLE), Task.is_draft.is_(False))
         .order_by(Task.priority_rank.desc(), Task.due_at.asc().nulls_last(), Task.id)
         .limit(limit)
@@ -89,9 +160,15 @@ def _load_inputs(db: Session, limit: int, lock: bool):
         # Operators first, then tasks: claims and reassignments lock in the same order.
         db.exec(select(User.id).where(User.role == Role.OPERATOR).order_by(User.id).with_for_update()).all()
         statement = statement.with_for_update(skip_locked=True, of=Task)
-    tasks = [PendingTask(r[0], r[1], r[2]) for r in db.exec(statement).all()]
+    rows = db.exec(statement).all()
+    tasks = [PendingTask(r[0], r[1], r[2]) for r in rows]
+    downstream = _downstream_minutes(db, sorted({r[7] for r in rows}))
+    views = {
+        r[0]: TaskView(r[0], r[1], r[3], float(r[6] or 0.0), r[4], r[5], downstream.get((r[7], r[8]), 0.0))
+        for r in rows
+    }
     rules = [
-        Rule(r.id, r.process_id, r.department_id, r.priority, r.strategy)
+        Rule(r.id, r.process_id, r.department_id, r.priority, r.strategy, r.min_level)
         for r in db.exec(
             select(AssignmentRule)
             .join(Department, Department.id == AssignmentRule.department_id)
@@ -99,26 +176,16 @@ def _load_inputs(db: Session, limit: int, lock: bool):
             .where(AssignmentRule.is_active, Department.is_active, Process.is_active)
         ).all()
     ]
-    members: dict[int, list[Operator]] = defaultdict(list)
-    for department_id, user_id, name, wip in db.exec(
-        select(UserDepartment.department_id, User.id, User.display_name, User.wip_limit)
-        .join(User, User.id == UserDepartment.user_id)
-        .where(User.is_active, User.role == Role.OPERATOR)
-        .order_by(UserDepartment.department_id, User.id)
-    ).all():
-        members[department_id].append(Operator(user_id, name, wip))
-    loads = dict(
-        db.exec(
-            select(Task.assigned_operator_id, func.count())
-            .where(Task.assigned_operator_id.is_not(None), Task.status.in_(OPERATOR_LOAD_STATUSES))
-            .group_by(Task.assigned_operator_id)
-        ).all()
-    )
+    members = members_by_department(db)
+    times = department_times(db, members.keys())
+    teams = build_teams(db, at, members, times=times)
     cursors = dict(db.exec(select(DispatchCursor.department_id, DispatchCursor.last_operator_id)).all())
-    return tasks, rules, members, loads, cursors
+    return CycleInputs(at, tasks, views, rules, teams, times, cursors)
 
 
-def preview(db: Session, actor: Actor | None, limit: int = 200, seed: int = 0) -> DispatchReport:
+def preview(
+    db: Session, actor: Actor | None, limit: int = 200, seed: int = 0, now: datetime | None = None
+) -> DispatchReport:
     """What a dispatch would do now, without changing anything.
 
     Args:
@@ -126,13 +193,14 @@ def preview(db: Session, actor: Actor | None, limit: int = 200, seed: int = 0) -
         actor: The acting supervisor.
         limit: How many pending tasks to consider.
         seed: Seed of the random strategy.
+        now: The decision time (default: now).
 
     Returns:
         The decisions a cycle would take.
     """
     require_supervisor(actor)
-    tasks, rules, members, loads, cursors = _load_inputs(db, min(max(int(limit), 1), 1000), lock=False)
-    decisions, _ = plan_dispatch(tasks, rules, members, loads, cursors, seed)
+    inputs = _load_inputs(db, min(max(int(limit), 1), 1000), lock=False, at=now or utc_now())
+    decisions, _ = inputs.plan(seed)
     db.rollback()
     return _report(decisions)
 
@@ -156,6 +224,7 @@ def run_cycle(
     seed: int | None = None,
     respect_switch: bool = True,
     actor_id: int | None = None,
+    now: datetime | None = None,
 ) -> DispatchReport:
     """Dispatch up to ``limit`` pending tasks in one transaction.
 
@@ -165,6 +234,7 @@ def run_cycle(
         seed: Seed of the random strategy (default: fresh randomness).
         respect_switch: Skip when auto-dispatch is switched off (the scheduled job).
         actor_id: The supervisor who asked for it, or None for the scheduler.
+        now: The decision time (default: now): shifts, presence and absences are judged at it.
 
     Returns:
         What the cycle did.
@@ -172,14 +242,14 @@ def run_cycle(
     if respect_switch and not auto_dispatch_enabled(db):
         db.rollback()
         return DispatchReport(skipped=True)
-    tasks, rules, members, loads, cursors = _load_inputs(db, limit, lock=True)
-    if not tasks:
+    inputs = _load_inputs(db, limit, lock=True, at=now or utc_now())
+    if not inputs.tasks:
         db.rollback()
         return DispatchReport()
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    decisions, new_cursors = plan_dispatch(tasks, rules, members, loads, cursors, seed)
+    decisions, new_cursors = inputs.plan(seed)
     report = _report(decisions)
-    _apply(db, decisions, new_cursors, cursors, actor_id)
+    _apply(db, decisions, new_cursors, inputs.cursors, actor_id)
     db.commit()
     moved = [d for d in decisions if d.outcome != "unroutable"]
     if moved:

@@ -47,6 +47,7 @@ from work_dispatch.services.notifications import Notice, send_notices
 from work_dispatch.services.sql import is_postgres, lock_for_write
 from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_datetime, as_id_list, as_int, as_text
+from work_dispatch.services.workload import refresh_planned_minutes
 
 MAX_QUANTITY = 100_000_000
 DRAFT_GROUPS_PER_PAGE = 10
@@ -245,6 +246,8 @@ def _cas_update(db: Session, task: Task, values: dict[str, Any]) -> None:
     if changed != 1:
         db.rollback()
         raise ConflictError("error.draft_changed_or_published", task_id=task.id)
+    if "production_quantity" in values:
+        refresh_planned_minutes(db, task_ids=[task.id])
 
 
 def edit_draft(
@@ -367,6 +370,7 @@ def split_draft(
         )
         .returning(builder.table.c.id)
     ).scalar_one()
+    refresh_planned_minutes(db, task_ids=[new_id])
     record_events(
         db,
         actor.user_id,

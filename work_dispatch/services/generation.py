@@ -20,16 +20,17 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import PRIORITY_RANK, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
 from work_dispatch.domain.generation import PlannedTask, RouteStep, plan_work_order, planned_task_count
+from work_dispatch.domain.scheduling import Rate, planned_minutes
 from work_dispatch.domain.task_machine import TaskAction, target_of
 from work_dispatch.i18n import DEFAULT_LOCALE, msg, translate
-from work_dispatch.models import Task, WorkOrder, WorkOrderProcess, utc_now
+from work_dispatch.models import Process, Task, WorkOrder, WorkOrderProcess, utc_now
 from work_dispatch.services import task_rows
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import EVENT_COLUMNS, record_events
@@ -42,6 +43,7 @@ from work_dispatch.services.sql import (
 )
 from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_id_list
+from work_dispatch.services.workload import refresh_planned_minutes
 from work_dispatch.settings import settings
 
 BULK_MAX_WORK_ORDERS = 20_000
@@ -162,7 +164,8 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
         .all()
     }
     routes: dict[int, list[RouteStep]] = defaultdict(list)
-    for wop_id, wo_id, process_id, sequence, department_id, batch_size in (
+    rates: dict[int, Rate] = {}
+    for wop_id, wo_id, process_id, sequence, department_id, batch_size, setup, per_hour in (
         db.connection()
         .execute(
             select(
@@ -172,11 +175,16 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
                 WorkOrderProcess.sequence,
                 WorkOrderProcess.department_id,
                 WorkOrderProcess.batch_size,
-            ).where(id_in(db, WorkOrderProcess.work_order_id, work_order_ids))
+                func.coalesce(WorkOrderProcess.setup_minutes, Process.setup_minutes),
+                func.coalesce(WorkOrderProcess.units_per_hour, Process.units_per_hour),
+            )
+            .join(Process, Process.id == WorkOrderProcess.process_id)
+            .where(id_in(db, WorkOrderProcess.work_order_id, work_order_ids))
         )
         .all()
     ):
         routes[wo_id].append(RouteStep(wop_id, process_id, sequence, department_id, batch_size))
+        rates[wop_id] = Rate(float(setup), float(per_hour))
     capacity = 0
     for wo_id in work_order_ids:
         order = orders.get(wo_id)
@@ -221,7 +229,7 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
             actor.locale,
         )
     )
-    for task_id, wo_id in _insert_drafts(db, sorter.new_plans(plans), capacity, actor.user_id, now):
+    for task_id, wo_id in _insert_drafts(db, sorter.new_plans(plans), capacity, actor.user_id, now, rates):
         reports[wo_id].created.append(task_id)
 
     stale = [row for row in existing if row.generation_key not in sorter.planned_keys]
@@ -246,6 +254,7 @@ def generate_drafts(db: Session, actor: Actor, work_order_ids: list[int]) -> dic
             ),
             changed_rows,
         )
+        refresh_planned_minutes(db, task_ids=[r["task_id"] for r in changed_rows])
         record_events(
             db,
             actor.user_id,
@@ -287,16 +296,27 @@ _FROM_PLAN = {
 """Task column → the ``PlannedTask`` field a new draft takes it from (and ``priority_rank``
 from ``priority``); every other column keeps its default."""
 _plan_fields = attrgetter(*_FROM_PLAN.values())
-_PLAN_COLUMNS = (*_FROM_PLAN, "priority_rank")
+_PLAN_COLUMNS = (*_FROM_PLAN, "priority_rank", "planned_minutes", "setup_minutes")
 
 
-def _plan_values(plan: PlannedTask) -> tuple:
-    """A new draft's values taken from its plan, in ``_PLAN_COLUMNS`` order."""
-    return (*_plan_fields(plan), PRIORITY_RANK[plan.priority])
+def _plan_values(plan: PlannedTask, rates: dict[int, Rate]) -> tuple:
+    """A new draft's values taken from its plan and its step's rate, in ``_PLAN_COLUMNS`` order."""
+    rate = rates[plan.work_order_process_id]
+    return (
+        *_plan_fields(plan),
+        PRIORITY_RANK[plan.priority],
+        planned_minutes(rate, plan.production_quantity),
+        rate.setup_minutes,
+    )
 
 
 def _insert_drafts(
-    db: Session, plans: Iterator[PlannedTask], capacity: int, actor_id: int, now: datetime
+    db: Session,
+    plans: Iterator[PlannedTask],
+    capacity: int,
+    actor_id: int,
+    now: datetime,
+    rates: dict[int, Rate],
 ) -> list[tuple[int, int]]:
     """Insert new drafts and their ``generated`` events; returns (task id, work order id) pairs.
 
@@ -325,7 +345,7 @@ def _insert_drafts(
             .returning(builder.table.c.id, builder.table.c.work_order_id)
         )
         rows = [
-            dict(zip(without_ids.columns, (*_plan_values(plan), *without_ids.rest), strict=True))
+            dict(zip(without_ids.columns, (*_plan_values(plan, rates), *without_ids.rest), strict=True))
             for plan in plans
         ]
         inserted = [(r[0], r[1]) for r in db.connection().execute(statement, rows).all()]
@@ -339,7 +359,7 @@ def _insert_drafts(
     def task_rows_with_ids() -> Iterator[tuple]:
         for task_id, plan in zip(task_ids, plans, strict=False):
             sent.append(plan)
-            yield (task_id, *_plan_values(plan), *with_ids.rest)
+            yield (task_id, *_plan_values(plan, rates), *with_ids.rest)
 
     def event_rows() -> Iterator[tuple]:
         for task_id in task_ids[: len(sent)]:
@@ -363,7 +383,7 @@ def _insert_drafts(
             db,
             builder.table.name,
             without_ids.columns,
-            ((*_plan_values(plan), *without_ids.rest) for plan in sent),
+            ((*_plan_values(plan, rates), *without_ids.rest) for plan in sent),
             "generation_key",
             ("id", "work_order_id"),
             then=", ev AS (INSERT INTO task_event (task_id, actor_id, kind, data, created_at) "

@@ -32,6 +32,7 @@ from work_dispatch.domain.enums import (
 )
 from work_dispatch.domain.errors import (
     ConflictError,
+    DomainError,
     IllegalTransitionError,
     NotFoundError,
     PermissionDeniedError,
@@ -53,19 +54,24 @@ from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_operator, require_supervisor
 from work_dispatch.services.audit import events_from, record_events
 from work_dispatch.services.notifications import Notice, notify, reason_or, send_notices
+from work_dispatch.services.shifts import require_eligible
 from work_dispatch.services.sql import is_postgres, lock_for_write
 from work_dispatch.services.task_rules import is_blocked, may, waiting_for, waiting_message
 from work_dispatch.services.validation import as_int, as_text
 
 MAX_REPORT = 100_000_000
-PAUSE_REASONS: tuple[str, ...] = tuple(reason.value for reason in PauseReason)
-"""The reasons offered when pausing (values of :class:`PauseReason`; labels via ``enum.pause_reason.*``)."""
+PAUSE_REASONS: tuple[str, ...] = tuple(
+    reason.value for reason in PauseReason if reason is not PauseReason.SHIFT_END
+)
+"""The reasons offered when pausing (values of :class:`PauseReason` but shift end, which is the
+system's; labels via ``enum.pause_reason.*``)."""
+_STORED_REASONS = frozenset(reason.value for reason in PauseReason)
 _PAUSE_REASON_BY_ENGLISH = {translate(enum_key(reason), "en"): reason.value for reason in PauseReason}
 
 
 def pause_reason_choices(locale: str) -> list[tuple[str, str]]:
     """(value, label in ``locale``) of every offered pause reason, for the pause dialog."""
-    return [(reason.value, enum_label(reason, locale)) for reason in PauseReason]
+    return [(reason, enum_label(PauseReason(reason), locale)) for reason in PAUSE_REASONS]
 
 
 def pause_reason_text(stored: str, locale: str) -> str:
@@ -79,7 +85,7 @@ def pause_reason_text(stored: str, locale: str) -> str:
     Returns:
         The text to show.
     """
-    value = stored if stored in PAUSE_REASONS else _PAUSE_REASON_BY_ENGLISH.get(stored)
+    value = stored if stored in _STORED_REASONS else _PAUSE_REASON_BY_ENGLISH.get(stored)
     return enum_label(PauseReason(value), locale) if value else stored
 
 
@@ -325,6 +331,15 @@ def _lock_operator(db: Session, operator_id: int) -> User:
     return db.exec(statement).one()
 
 
+def _refuse_ineligible(db: Session, operator_id: int, department_id: int | None, process_id: int) -> None:
+    """Refuse work to someone off shift, absent, not checked in or not qualified; nothing changes."""
+    try:
+        require_eligible(db, operator_id, department_id, process_id, utc_now())
+    except DomainError:
+        db.rollback()
+        raise
+
+
 def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
     """Take a queued task from one of the operator's department pools.
 
@@ -346,6 +361,9 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
     if load >= wip_limit:
         db.rollback()
         raise ValidationError("error.wip_limit_reached", count=wip_limit)
+    pool = db.exec(select(Task.assigned_department_id, Task.process_id).where(Task.id == task_id)).first()
+    if pool is not None and pool[0] in actor.department_ids:
+        _refuse_ineligible(db, actor.user_id, pool[0], pool[1])
     ref = _run_hot(db, _CLAIM, task_id, actor, departments=sorted(actor.department_ids) or [-1])
     if ref is None:
         task = _load(db, task_id)
@@ -668,6 +686,7 @@ def reassign(
     if task.assigned_operator_id == operator.id:
         raise ValidationError("error.already_assigned_to", "operator_id", operator=operator.display_name)
     target = next_status(TaskAction.REASSIGN, task.status)
+    _refuse_ineligible(db, operator.id, department_id, task.process_id)
     _lock_operator(db, operator.id)
     if operator_load(db, operator.id) >= operator.wip_limit:
         db.rollback()
@@ -737,6 +756,48 @@ def unassign(db: Session, actor: Actor | None, task_id: Any, reason: Any = "") -
         {"from_operator_id": previous, "reason": reason},
         assigned_operator_id=None,
         pause_reason="",
+    )
+    notify(
+        db,
+        [previous],
+        NotificationKind.TASK_UNASSIGNED,
+        msg("notification.unassigned.title", task_id=task.id),
+        reason_or(reason, "notification.unassigned.body"),
+        task_id=task.id,
+        work_order_id=task.work_order_id,
+    )
+    db.commit()
+    _announce(task, operator_ids=(previous,))
+    return TransitionResult(task.id, target)
+
+
+def return_to_dispatch(db: Session, actor: Actor | None, task_id: Any, reason: Any = "") -> TransitionResult:
+    """Send an assigned, unstarted task back to dispatch, which decides again (supervisor).
+
+    The shift-end job does the same to many tasks at once
+    (:func:`work_dispatch.services.presence.end_shifts`).
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        task_id: The task.
+        reason: Why, kept in the event.
+
+    Returns:
+        The task, pending dispatch again.
+    """
+    actor = require_supervisor(actor)
+    reason = as_text(reason, "reason", "field.reason", max_length=500)
+    task = _load(db, task_id)
+    target = next_status(TaskAction.RETURN, task.status)
+    previous = task.assigned_operator_id
+    _cas(
+        db,
+        task,
+        TaskAction.RETURN,
+        actor.user_id,
+        {"from_operator_id": previous, "reason": reason},
+        assigned_operator_id=None,
     )
     notify(
         db,
