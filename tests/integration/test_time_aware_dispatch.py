@@ -1,5 +1,6 @@
 """Shifts, presence, absences, skills and minutes in dispatch, claims and reassignment (both databases)."""
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from work_dispatch.models import (
     TaskEvent,
     utc_now,
 )
-from work_dispatch.services import dispatch, drafts, presence, task_flow
+from work_dispatch.services import board, dispatch, drafts, presence, task_flow
 from work_dispatch.services.shifts import mask_of, shop_timezone
 
 MONDAY = datetime(2030, 1, 7, tzinfo=shop_timezone())
@@ -107,6 +108,11 @@ def test_absent_operators_get_no_work_and_the_explanation_says_why(db, make_orde
     ).one()
     assert _excluded(event.data) == {shop["user"]["prepress1"]: "absent"}
     assert "absent" in Message.from_json(event.data["excluded"][0]["message"]).render("en")
+    drawer = board.task_detail(db, supervisor, first.id)
+    lines = [line for e in drawer.events for line in e.details]
+    assert any("Left out" in line and "absent" in line for line in lines)
+    zh = board.task_detail(db, replace(supervisor, locale="zh-CN"), first.id)
+    assert any("未考虑" in line for e in zh.events for line in e.details)
 
 
 def test_departments_that_require_check_in_wait_for_it(db, make_order, supervisor, shop):

@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, func, select
 
-from work_dispatch.domain.enums import OPEN_TASK_STATUSES, Strategy, TaskEventKind, TaskStatus
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
 from work_dispatch.i18n import (
     DEFAULT_LOCALE,
@@ -28,13 +28,13 @@ from work_dispatch.i18n import (
     enum_label,
     format_datetime,
     localized_name,
-    msg,
     normalize_locale,
     translate,
 )
 from work_dispatch.models import Department, Process, Task, TaskEvent, User, WorkOrder, utc_now
 from work_dispatch.services import auth
 from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.explanations import explanation_lines
 from work_dispatch.services.sql import contains_text
 from work_dispatch.services.task_flow import pause_reason_text
 from work_dispatch.services.validation import as_int, as_text
@@ -477,30 +477,7 @@ def _describe(
         else:
             pool = departments.get(data.get("department_id")) or say("board.event.the_pool")
             summary = say("board.event.queued", pool=pool, reason=reason)
-        if data.get("rule_id"):
-            strategy = str(data.get("strategy"))
-            strategy_key = f"enum.strategy.{strategy}"
-            details.append(
-                say(
-                    "board.event.rule",
-                    rule_id=data["rule_id"],
-                    priority=data.get("rule_priority"),
-                    strategy=msg(strategy_key) if strategy in _STRATEGY_VALUES else strategy,
-                )
-            )
-        if data.get("candidates"):
-            candidates = ", ".join(
-                say(
-                    "board.event.candidate",
-                    name=c.get("name"),
-                    load=c.get("load"),
-                    wip_limit=c.get("wip_limit"),
-                )
-                for c in data["candidates"]
-            )
-            details.append(say("board.event.candidates", candidates=candidates))
-        if data.get("skipped_rules"):
-            details.append(say("board.event.skipped_rules", rules=str(data["skipped_rules"])))
+        details.extend(explanation_lines(data, locale, settings.timezone))
         return summary, details
     if kind == TaskEventKind.REPORTED:
         summary = say(
@@ -535,7 +512,6 @@ def _describe(
     return summary, details
 
 
-_STRATEGY_VALUES = frozenset(strategy.value for strategy in Strategy)
 _EVENT_KINDS = frozenset(kind.value for kind in TaskEventKind)
 
 
