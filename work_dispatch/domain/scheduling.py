@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from work_dispatch.domain.errors import ValidationError
@@ -540,7 +541,15 @@ class Excluded:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """Plain data for an explanation: ids, reason code, and the message (key + params)."""
+        """Plain data for an explanation: ids, reason code, and the message (key + params).
+
+        Built once per exclusion (a planning pass shares one exclusion among many tasks);
+        treat the result as read-only.
+        """
+        return self._json
+
+    @cached_property
+    def _json(self) -> dict[str, Any]:
         key = EXCLUSION_KEYS[self.reason]
         if self.reason is Exclusion.OFF_SHIFT and not self.params.get("next_shift_start"):
             key = "scheduling.exclusion.off_shift_no_next"

@@ -110,7 +110,7 @@ class CycleInputs:
 
 def _clock_of(time_of: DepartmentTime):
     """Working minutes of a department between two instants (slack over a weekend is no slack)."""
-    return time_of.calendar().working_minutes_between
+    return time_of.shared_calendar.working_minutes_between
 
 
 def _downstream_minutes(db: Session, work_order_ids: list[int]) -> dict[tuple[int, int], float]:

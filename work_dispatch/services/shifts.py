@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_
@@ -98,6 +98,11 @@ class DepartmentTime:
     def has_shifts(self) -> bool:
         """Whether shifts limit when its operators work."""
         return bool(self.shifts)
+
+    @cached_property
+    def shared_calendar(self) -> scheduling.WorkCalendar:
+        """The department's working time, shared by all its operators without absences (built once)."""
+        return self.calendar()
 
     def calendar(self, absences: Iterable[scheduling.Absence] = ()) -> scheduling.WorkCalendar:
         """The working time of an operator of this department with these absences."""
@@ -254,7 +259,6 @@ def build_teams(
         time_of = times.get(department_id)
         if time_of is None:
             continue
-        shared = time_of.calendar() if not absences.keys() & {m.operator_id for m in team} else None
         teams[department_id] = [
             scheduling.Candidate(
                 operator_id=m.operator_id,
@@ -262,7 +266,11 @@ def build_teams(
                 wip_limit=m.wip_limit,
                 open_tasks=loads.get(m.operator_id, Load()).open_tasks,
                 load_minutes=loads.get(m.operator_id, Load()).minutes,
-                calendar=shared or time_of.calendar(absences.get(m.operator_id, ())),
+                calendar=(
+                    time_of.calendar(absences[m.operator_id])
+                    if m.operator_id in absences
+                    else time_of.shared_calendar
+                ),
                 checked_in=m.operator_id in present,
                 levels=levels.get(m.operator_id, {}),
             )
