@@ -8,6 +8,7 @@ from sqlmodel import select, update
 
 from tests.conftest import actor_for
 from work_dispatch.domain.errors import ConflictError, ValidationError
+from work_dispatch.domain.scheduling import remaining_of_plan
 from work_dispatch.i18n import Message
 from work_dispatch.models import (
     Absence,
@@ -22,6 +23,7 @@ from work_dispatch.models import (
 )
 from work_dispatch.services import board, dispatch, drafts, presence, task_flow
 from work_dispatch.services.shifts import mask_of, shop_timezone
+from work_dispatch.services.workload import operator_loads
 
 MONDAY = datetime(2030, 1, 7, tzinfo=shop_timezone())
 
@@ -320,3 +322,35 @@ def test_departments_can_keep_work_at_shift_end(db, make_order, supervisor, shop
     dispatch.run_cycle(db, seed=1, now=at(10))
     assert presence.end_shifts(db, now=at(16, 5)) == presence.ShiftEndReport()
     assert _first(db, order.id).status == "assigned"
+
+
+def test_load_in_minutes_shrinks_with_good_quantity_on_board_and_in_sql(db, make_order, supervisor, shop):
+    order = _published(db, make_order, supervisor, quantity=2000)
+    dispatch.run_cycle(db, seed=1, now=utc_now())
+    first = _first(db, order.id)
+    operator = actor_for(db, board_operator_name(db, first))
+    assert first.planned_minutes == pytest.approx(15 + 120)
+    task_flow.start(db, operator, first.id)
+    task_flow.report_quantity(db, operator, first.id, 500)
+    db.expire_all()
+    first = db.get(Task, first.id)
+    expected = remaining_of_plan(first.planned_minutes, first.setup_minutes, 2000, 500)
+    assert expected == pytest.approx(90.0)  # setup done, 1,500 of 2,000 units left at 1,000 an hour
+    others = db.exec(
+        select(Task).where(
+            Task.assigned_operator_id == operator.user_id, Task.status.in_(["assigned", "paused"])
+        )
+    ).all()
+    total = expected + sum(
+        remaining_of_plan(t.planned_minutes, t.setup_minutes, t.production_quantity, t.quantity_completed)
+        for t in others
+    )
+    assert operator_loads(db, [operator.user_id])[operator.user_id].minutes == pytest.approx(total)
+    [row] = board.rows_by_ids(db, supervisor, [first.id])
+    assert (row.minutes_left, row.operator_load_minutes) == (90, round(total))
+
+
+def board_operator_name(db, task) -> str:
+    from work_dispatch.models import User
+
+    return db.get(User, task.assigned_operator_id).username

@@ -699,3 +699,20 @@ def remaining_minutes(rate: Rate, quantity: float, good_quantity: float = 0) -> 
 def load_minutes(remaining: Iterable[float]) -> float:
     """An operator's load: the sum of their open tasks' remaining minutes."""
     return float(sum(remaining))
+
+
+def remaining_of_plan(planned: float, setup: float, quantity: float, good_quantity: float) -> float:
+    """Remaining minutes of a task from its stored plan (the same arithmetic as :func:`remaining_minutes`).
+
+    Args:
+        planned: Its planned minutes (setup + run).
+        setup: The setup part.
+        quantity: Its production quantity.
+        good_quantity: Good quantity reported so far.
+
+    Returns:
+        Setup until the first good unit, plus the run still to do (never negative).
+    """
+    run = max(planned - setup, 0.0)
+    left = run * max(quantity - good_quantity, 0) / quantity if quantity > 0 else 0.0
+    return (setup if good_quantity <= 0 else 0.0) + left

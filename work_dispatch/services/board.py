@@ -21,6 +21,7 @@ from sqlmodel import Session, func, select
 
 from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.domain.scheduling import remaining_of_plan
 from work_dispatch.i18n import (
     DEFAULT_LOCALE,
     as_message,
@@ -38,6 +39,7 @@ from work_dispatch.services.explanations import explanation_lines
 from work_dispatch.services.sql import contains_text
 from work_dispatch.services.task_flow import pause_reason_text
 from work_dispatch.services.validation import as_int, as_text
+from work_dispatch.services.workload import operator_loads
 from work_dispatch.settings import settings
 
 PAGE_SIZE_MAX = 100
@@ -77,6 +79,10 @@ class BoardRow:
     updated_at: str
     status_label: str = ""
     priority_label: str = ""
+    minutes_left: int = 0
+    """The task's remaining planned minutes."""
+    operator_load_minutes: int = 0
+    """Its operator's load: remaining planned minutes of all their open tasks."""
 
 
 @dataclass
@@ -307,6 +313,7 @@ def _rows(db: Session, tasks: list[Task], now: datetime, locale: str) -> list[Bo
         if operator_ids
         else {}
     )
+    loads = operator_loads(db, operator_ids) if operator_ids else {}
     return [
         BoardRow(
             id=t.id,
@@ -323,6 +330,14 @@ def _rows(db: Session, tasks: list[Task], now: datetime, locale: str) -> list[Bo
             updated_at=t.updated_at.astimezone(ZoneInfo(settings.timezone)).strftime("%H:%M:%S"),
             status_label=translate(f"enum.task_status.{t.status}", locale),
             priority_label=translate(f"enum.priority.{t.priority}", locale),
+            minutes_left=round(
+                remaining_of_plan(
+                    t.planned_minutes, t.setup_minutes, t.production_quantity, t.quantity_completed
+                )
+            ),
+            operator_load_minutes=round(loads[t.assigned_operator_id].minutes)
+            if t.assigned_operator_id in loads
+            else 0,
         )
         for t in tasks
     ]
