@@ -112,6 +112,7 @@ class Process(SQLModel, table=True):
     is_active: bool = True
     setup_minutes: int = 15
     units_per_hour: int = 1000
+    transfer_batch: int | None = None
 
 
 class Product(SQLModel, table=True):
@@ -135,6 +136,7 @@ class ProductRouteStep(SQLModel, table=True):
     product_id: int = Field(foreign_key="product.id", ondelete="CASCADE")
     sequence: int
     process_id: int = Field(foreign_key="process.id")
+    transfer_batch: int | None = None
 
 
 class Customer(SQLModel, table=True):
@@ -198,6 +200,8 @@ class WorkOrderProcess(SQLModel, table=True):
     batch_size: int | None = None
     setup_minutes: int | None = None
     units_per_hour: int | None = None
+    transfer_batch: int | None = None
+    material_available_at: datetime | None = None
     status: str = Field(default="pending", max_length=16)
     quantity_completed: int = 0
     quantity_defective: int = 0
@@ -222,8 +226,18 @@ class Task(SQLModel, table=True):
         Index("ix_task_board_due", "due_at", "id"),
         Index("ix_task_board_priority", "priority_rank", "id"),
         Index("ix_task_board_department_status", "assigned_department_id", "status", "id"),
-        # KPI charts (services/kpi.py): tasks completed in a range of days.
-        Index("ix_task_completed_at", "completed_at"),
+        # KPI charts (services/kpi.py): tasks completed in a range, covered for index-only scans.
+        Index(
+            "ix_task_completed_kpi",
+            "completed_at",
+            "assigned_department_id",
+            "process_id",
+            "work_order_id",
+            "id",
+            "started_at",
+            "planned_minutes",
+            "quantity_defective",
+        ),
         # One check that the work order process exists and that the denormalized work order
         # and process are its own (they reach work_order and process through it).
         ForeignKeyConstraint(
@@ -307,7 +321,8 @@ class TaskEvent(SQLModel, table=True):
     __tablename__ = "task_event"
     __table_args__ = (
         Index("ix_task_event_task_created", "task_id", "created_at"),
-        Index("ix_task_event_kind_created", "kind", "created_at"),  # KPI charts: events of a kind in a range
+        # KPI charts (services/kpi.py): events of some kinds in a range, and their tasks.
+        Index("ix_task_event_kind_created", "kind", "created_at", "task_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -116,6 +116,7 @@ class NotificationKind(StrEnum):
     WORK_ORDER_COMPLETED = "work_order_completed"
     TASK_CANCELLED = "task_cancelled"
     TASK_UNASSIGNED = "task_unassigned"
+    MATERIAL_AVAILABLE = "material_available"
 
 
 class TaskEventKind(StrEnum):

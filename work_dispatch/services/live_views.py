@@ -25,7 +25,7 @@ from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.board import BoardCounts, BoardPage, BoardRow
 from work_dispatch.services.dashboard import DashboardSummary
 from work_dispatch.services.task_center import LIST_LIMIT
-from work_dispatch.services.task_rules import waiting_for
+from work_dispatch.services.task_rules import handover_of, waiting_for
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def pool_fingerprints(db: Session, department_ids: Iterable[int]) -> dict[int, b
             .group_by(Task.assigned_department_id)
         ).all()
     )
-    waiting = waiting_for(Task.work_order_id, Task.sequence).scalar_subquery()
+    waiting = waiting_for(Task.work_order_id, Task.sequence, handover_of()).scalar_subquery()
     fingerprints = {}
     for department_id in department_ids:
         cards = db.exec(

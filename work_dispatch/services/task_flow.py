@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, String, Update, bindparam, func, literal, update
+from sqlalchemy import Select, String, Update, bindparam, func, literal, not_, update
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import (
@@ -56,7 +56,17 @@ from work_dispatch.services.audit import events_from, record_events
 from work_dispatch.services.notifications import Notice, notify, reason_or, send_notices
 from work_dispatch.services.shifts import require_eligible
 from work_dispatch.services.sql import is_postgres, lock_for_write
-from work_dispatch.services.task_rules import is_blocked, may, waiting_for, waiting_message
+from work_dispatch.services.task_rules import (
+    Handover,
+    handover_of,
+    is_blocked,
+    may,
+    step_good,
+    transfer_batch_of,
+    upstream_good,
+    waiting_for,
+    waiting_message,
+)
 from work_dispatch.services.validation import as_int, as_text
 
 MAX_REPORT = 100_000_000
@@ -117,7 +127,13 @@ def blocking_reason(db: Session, task: Task) -> Message | None:
     Returns:
         A message naming the unfinished process, or None when the task is startable.
     """
-    process_id = db.execute(waiting_for(task.work_order_id, task.sequence)).scalar()
+    process_id = db.execute(
+        waiting_for(
+            task.work_order_id,
+            task.sequence,
+            Handover(task.work_order_process_id, task.production_quantity, task.quantity_completed),
+        )
+    ).scalar()
     if process_id is None:
         return None
     process = db.get(Process, process_id)
@@ -270,7 +286,7 @@ _START = _HotTransition(
     _transition(
         TaskAction.START,
         _OWN,
-        ~is_blocked(_task.c.work_order_id, _task.c.sequence),
+        not_(is_blocked(_task.c.work_order_id, _task.c.sequence, handover_of())),
         started_at=func.coalesce(_task.c.started_at, bindparam("now")),
     ),
     starts_process=True,
@@ -498,6 +514,7 @@ def report_quantity(
         raise ValidationError(
             "error.report_over_plan", "completed", total=total, planned=task.production_quantity
         )
+    _check_handover_cap(db, task, good)
     changed = db.execute(
         update(Task)
         .where(Task.id == task.id, Task.version == task.version)
@@ -524,9 +541,108 @@ def report_quantity(
             "total_completed": total,
         },
     )
+    downstream = _hand_over(db, task) if good else []
     db.commit()
-    _announce(task)
+    _announce(task, operator_ids=downstream)
     return TransitionResult(task.id, task.status)
+
+
+def _upstream_sequence(db: Session, task: Task) -> int | None:
+    return db.exec(
+        select(func.max(Task.sequence)).where(
+            Task.work_order_id == task.work_order_id, Task.sequence < task.sequence
+        )
+    ).one()
+
+
+def _check_handover_cap(db: Session, task: Task, good: int) -> None:
+    """Flow production: a step with a transfer batch never reports more good than upstream made.
+
+    The step's row is locked first, so two operators of the step cannot both slip past the cap.
+    """
+    if not good or db.exec(select(transfer_batch_of(task.work_order_process_id))).one() is None:
+        return
+    if _upstream_sequence(db, task) is None:
+        return
+    lock_for_write(db)
+    if is_postgres(db):
+        db.exec(
+            select(WorkOrderProcess.id)
+            .where(WorkOrderProcess.id == task.work_order_process_id)
+            .with_for_update()
+        ).all()
+    made, reported = db.execute(
+        select(upstream_good(task.work_order_id, task.sequence), step_good(task.work_order_process_id))
+    ).one()
+    if reported + good > made:
+        db.rollback()
+        raise ValidationError(
+            "handover.error.over_upstream", "completed", available=max(made - reported, 0), good=good
+        )
+
+
+def _hand_over(db: Session, task: Task) -> list[int]:
+    """Tell the next step's operators, once, that its first transfer batch is ready; their ids.
+
+    Each next step whose transfer batch upstream good now covers is marked (compare-and-set on
+    ``material_available_at``, so concurrent reports mark it once) and its assigned operators
+    notified.
+    """
+    next_steps = db.exec(
+        select(WorkOrderProcess.id, transfer_batch_of(WorkOrderProcess.id)).where(
+            WorkOrderProcess.work_order_id == task.work_order_id,
+            WorkOrderProcess.sequence
+            == select(func.min(WorkOrderProcess.sequence))
+            .where(
+                WorkOrderProcess.work_order_id == task.work_order_id,
+                WorkOrderProcess.sequence > task.sequence,
+            )
+            .scalar_subquery(),
+            WorkOrderProcess.material_available_at.is_(None),
+        )
+    ).all()
+    ready = [step_id for step_id, batch in next_steps if batch is not None]
+    if not ready:
+        return []
+    made = db.execute(
+        select(func.coalesce(func.sum(Task.quantity_completed), 0)).where(
+            Task.work_order_id == task.work_order_id,
+            Task.sequence == task.sequence,
+            Task.status != TaskStatus.CANCELLED,
+        )
+    ).scalar()
+    operators: list[int] = []
+    now = utc_now()
+    for step_id, batch in next_steps:
+        if batch is None or made < batch:
+            continue
+        marked = db.execute(
+            update(WorkOrderProcess)
+            .where(WorkOrderProcess.id == step_id, WorkOrderProcess.material_available_at.is_(None))
+            .values(material_available_at=now)
+        ).rowcount
+        if marked != 1:
+            continue
+        waiting = db.exec(
+            select(Task.id, Task.assigned_operator_id).where(
+                Task.work_order_process_id == step_id,
+                Task.assigned_operator_id.is_not(None),
+                Task.status.in_(sorted(OPERATOR_LOAD_STATUSES)),
+            )
+        ).all()
+        for task_id, operator_id in waiting:
+            notify(
+                db,
+                [operator_id],
+                NotificationKind.MATERIAL_AVAILABLE,
+                msg("notification.material_available.title", task_id=task_id),
+                msg("notification.material_available.body", quantity=made, batch=batch),
+                task_id=task_id,
+                work_order_id=task.work_order_id,
+                now=now,
+            )
+            operators.append(operator_id)
+    return operators
 
 
 def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:

@@ -4,19 +4,23 @@
 - "An earlier process is unfinished": :func:`is_blocked` guards ``start``'s compare-and-set,
   :func:`waiting_for` finds the process a task waits for (``blocking_reason`` and the
   tablet's blocked marker), :func:`waiting_message` says it. One definition for all three.
+- Flow production: a step with a transfer batch may start before its upstream step is done,
+  once upstream has handed over enough good units (:func:`batch_ready`, :class:`Handover`);
+  both functions above take the task's :class:`Handover` columns to apply it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
 
-from sqlalchemy import Exists, Select, String, and_, exists, literal, select
+from sqlalchemy import Exists, Select, String, and_, case, exists, func, literal, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from work_dispatch.domain.enums import CLOSED_TASK_STATUSES
+from work_dispatch.domain.enums import CLOSED_TASK_STATUSES, TaskStatus
 from work_dispatch.domain.task_machine import TaskAction, allowed_from
 from work_dispatch.i18n import Message, msg, named
-from work_dispatch.models import Task
+from work_dispatch.models import Process, Task, WorkOrderProcess
 
 _task = Task.__table__
 
@@ -48,37 +52,112 @@ def _unfinished_earlier(earlier, work_order_id: ColumnElement | int, sequence: C
     )
 
 
-def is_blocked(work_order_id: ColumnElement | int, sequence: ColumnElement | int) -> Exists:
-    """SQL: an earlier process of the work order still has an unfinished task.
+class Handover(NamedTuple):
+    """A task's columns (or values) that flow production needs: its step, quantity and good so far."""
+
+    work_order_process_id: Any
+    production_quantity: Any
+    quantity_completed: Any
+
+
+def handover_of(table=_task) -> Handover:
+    """The :class:`Handover` columns of the task table (or an alias of it)."""
+    return Handover(table.c.work_order_process_id, table.c.production_quantity, table.c.quantity_completed)
+
+
+def transfer_batch_of(work_order_process_id: ColumnElement | int):
+    """SQL: the step's transfer batch (its own, else its process's; null: the whole quantity)."""
+    step = WorkOrderProcess.__table__.alias("batch_step")
+    process = Process.__table__.alias("batch_process")
+    return (
+        select(func.coalesce(step.c.transfer_batch, process.c.transfer_batch))
+        .select_from(step.join(process, process.c.id == step.c.process_id))
+        .where(step.c.id == work_order_process_id)
+        .scalar_subquery()
+    )
+
+
+def _good_of(tasks, *conditions):
+    return (
+        select(func.coalesce(func.sum(tasks.c.quantity_completed), 0))
+        .where(*conditions, tasks.c.status != TaskStatus.CANCELLED.value)
+        .scalar_subquery()
+    )
+
+
+def upstream_good(work_order_id: ColumnElement | int, sequence: ColumnElement | int):
+    """SQL: good units the step just before ``sequence`` has reported so far (0 for the first step)."""
+    previous = _task.alias("previous_step")
+    before = (
+        select(func.max(previous.c.sequence))
+        .where(previous.c.work_order_id == work_order_id, previous.c.sequence < sequence)
+        .scalar_subquery()
+    )
+    upstream = _task.alias("upstream")
+    return _good_of(upstream, upstream.c.work_order_id == work_order_id, upstream.c.sequence == before)
+
+
+def step_good(work_order_process_id: ColumnElement | int):
+    """SQL: good units all tasks of a step have reported so far."""
+    step = _task.alias("step")
+    return _good_of(step, step.c.work_order_process_id == work_order_process_id)
+
+
+def batch_ready(
+    work_order_id: ColumnElement | int, sequence: ColumnElement | int, handover: Handover
+) -> ColumnElement[bool]:
+    """SQL: the task's step has a transfer batch and upstream has handed over enough to start it.
+
+    Available = upstream good − the step's good; enough = one transfer batch, or what the task
+    still has to make when that is less.
+    """
+    batch = transfer_batch_of(handover.work_order_process_id)
+    still_to_make = handover.production_quantity - handover.quantity_completed
+    needed = case((batch < still_to_make, batch), else_=still_to_make)
+    available = upstream_good(work_order_id, sequence) - step_good(handover.work_order_process_id)
+    return and_(batch.is_not(None), available >= needed)
+
+
+def is_blocked(
+    work_order_id: ColumnElement | int, sequence: ColumnElement | int, handover: Handover | None = None
+) -> ColumnElement[bool]:
+    """SQL: an earlier process of the work order is unfinished, and no transfer batch is ready.
+
+    Without ``handover`` only the first half counts (today's whole-quantity handover).
 
     Args:
         work_order_id: The task's work order (a column to correlate with, or a value).
         sequence: The task's process sequence (a column or a value).
+        handover: The task's step, quantity and good (columns or values) for flow production.
 
     Returns:
-        An EXISTS condition.
+        A SQL condition.
     """
     earlier = _task.alias("earlier")
-    return exists().where(_unfinished_earlier(earlier, work_order_id, sequence))
+    unfinished: Exists = exists().where(_unfinished_earlier(earlier, work_order_id, sequence))
+    if handover is None:
+        return unfinished
+    return and_(unfinished, not_(batch_ready(work_order_id, sequence, handover)))
 
 
-def waiting_for(work_order_id: ColumnElement | int, sequence: ColumnElement | int) -> Select:
+def waiting_for(
+    work_order_id: ColumnElement | int, sequence: ColumnElement | int, handover: Handover | None = None
+) -> Select:
     """SQL: the id of the first unfinished earlier process (no row when the task is free).
 
     Args:
         work_order_id: The task's work order (a column to correlate with, or a value).
         sequence: The task's process sequence (a column or a value).
+        handover: The task's step, quantity and good, to count a ready transfer batch as free.
 
     Returns:
         A one-column, at-most-one-row select.
     """
     earlier = _task.alias("earlier")
-    return (
-        select(earlier.c.process_id)
-        .where(_unfinished_earlier(earlier, work_order_id, sequence))
-        .order_by(earlier.c.sequence)
-        .limit(1)
-    )
+    statement = select(earlier.c.process_id).where(_unfinished_earlier(earlier, work_order_id, sequence))
+    if handover is not None:
+        statement = statement.where(not_(batch_ready(work_order_id, sequence, handover)))
+    return statement.order_by(earlier.c.sequence).limit(1)
 
 
 def waiting_message(process_name: str, names: Mapping[str, str] | None = None) -> Message:

@@ -1,0 +1,135 @@
+"""Flow production: transfer batches let the next process start early, capped by what upstream made."""
+
+import threading
+
+import pytest
+from sqlmodel import Session, select, update
+
+from tests.conftest import actor_for
+from work_dispatch.domain.errors import IllegalTransitionError, ValidationError
+from work_dispatch.models import Notification, Task, User, WorkOrderProcess
+from work_dispatch.services import dispatch, drafts, task_flow
+
+
+def _tasks(db, order_id) -> list[Task]:
+    db.expire_all()
+    return db.exec(select(Task).where(Task.work_order_id == order_id).order_by(Task.sequence, Task.id)).all()
+
+
+def _operator(db, task: Task):
+    return actor_for(db, db.get(User, task.assigned_operator_id).username)
+
+
+def _flow_order(db, make_order, supervisor, shop, *, batch=2000, offset_tasks=None):
+    """A 5,000-sheet poster whose packing may start after each ``batch`` printed sheets."""
+    split = {shop["process"]["OFFSET"]: offset_tasks} if offset_tasks else None
+    order = make_order("POSTER", quantity=5000, batch=split)
+    db.execute(
+        update(WorkOrderProcess)
+        .where(
+            WorkOrderProcess.work_order_id == order.id,
+            WorkOrderProcess.process_id == shop["process"]["PACK"],
+        )
+        .values(transfer_batch=batch)
+    )
+    db.commit()
+    drafts.publish_drafts(db, supervisor, work_order_id=order.id)
+    dispatch.run_cycle(db, seed=1)
+    tasks = _tasks(db, order.id)
+    for task in tasks:
+        if task.process_id in (shop["process"]["PREFLIGHT"], shop["process"]["PLATE"]):
+            operator = _operator(db, task)
+            task_flow.start(db, operator, task.id)
+            task_flow.report_quantity(db, operator, task.id, 5000)
+            task_flow.complete(db, operator, task.id)
+    return order
+
+
+def _by_process(db, order_id, shop, code) -> list[Task]:
+    return [t for t in _tasks(db, order_id) if t.process_id == shop["process"][code]]
+
+
+def test_packing_starts_after_one_batch_and_never_packs_more_than_was_printed(
+    db, make_order, supervisor, shop
+):
+    order = _flow_order(db, make_order, supervisor, shop)
+    [printing] = _by_process(db, order.id, shop, "OFFSET")
+    [packing] = _by_process(db, order.id, shop, "PACK")
+    printer = _operator(db, printing)
+    packer = actor_for(db, "pack1")
+    task_flow.claim(db, packer, packing.id)
+    task_flow.start(db, printer, printing.id)
+    task_flow.report_quantity(db, printer, printing.id, 1999)
+    with pytest.raises(IllegalTransitionError, match="Printing|Offset"):
+        task_flow.start(db, packer, packing.id)
+    assert db.exec(select(Notification).where(Notification.kind == "material_available")).all() == []
+    task_flow.report_quantity(db, printer, printing.id, 1)
+    [notice] = db.exec(select(Notification).where(Notification.kind == "material_available")).all()
+    assert (notice.recipient_id, notice.task_id) == (packer.user_id, packing.id)
+    db.expire_all()
+    assert task_flow.blocking_reason(db, db.get(Task, packing.id)) is None
+    task_flow.start(db, packer, packing.id)
+    with pytest.raises(ValidationError, match="Only 2000 more"):
+        task_flow.report_quantity(db, packer, packing.id, 2001)
+    task_flow.report_quantity(db, packer, packing.id, 1500)
+    with pytest.raises(ValidationError, match="Only 500 more"):
+        task_flow.report_quantity(db, packer, packing.id, 600)
+    db.expire_all()
+    assert db.get(Task, packing.id).quantity_completed == 1500
+    task_flow.report_quantity(db, printer, printing.id, 3000)
+    assert len(db.exec(select(Notification).where(Notification.kind == "material_available")).all()) == 1
+    task_flow.report_quantity(db, packer, packing.id, 3500)
+    db.expire_all()
+    assert db.get(Task, packing.id).quantity_completed == 5000
+
+
+def test_steps_without_a_transfer_batch_wait_for_the_whole_process_as_before(
+    db, make_order, supervisor, shop
+):
+    order = _flow_order(db, make_order, supervisor, shop, batch=None)
+    [printing] = _by_process(db, order.id, shop, "OFFSET")
+    [packing] = _by_process(db, order.id, shop, "PACK")
+    printer, packer = _operator(db, printing), actor_for(db, "pack1")
+    task_flow.claim(db, packer, packing.id)
+    task_flow.start(db, printer, printing.id)
+    task_flow.report_quantity(db, printer, printing.id, 4000)
+    with pytest.raises(IllegalTransitionError):
+        task_flow.start(db, packer, packing.id)
+    assert db.exec(select(Notification).where(Notification.kind == "material_available")).all() == []
+
+
+def test_concurrent_upstream_reports_unlock_the_next_step_exactly_once(
+    db, make_order, supervisor, shop, engine
+):
+    order = _flow_order(db, make_order, supervisor, shop, offset_tasks=2500)
+    printing = _by_process(db, order.id, shop, "OFFSET")
+    assert len(printing) == 2
+    [packing] = _by_process(db, order.id, shop, "PACK")
+    task_flow.claim(db, actor_for(db, "pack1"), packing.id)
+    printers = [_operator(db, t) for t in printing]
+    for printer, task in zip(printers, printing, strict=True):
+        task_flow.start(db, printer, task.id)
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def report(printer, task_id):
+        with Session(engine, expire_on_commit=False) as own:
+            barrier.wait()
+            try:
+                task_flow.report_quantity(own, printer, task_id, 1000)
+            except Exception as error:  # noqa: BLE001 - the assertion below shows it
+                errors.append(error)
+
+    threads = [
+        threading.Thread(target=report, args=(p, t.id)) for p, t in zip(printers, printing, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    db.expire_all()
+    notices = db.exec(select(Notification).where(Notification.kind == "material_available")).all()
+    assert len(notices) == 1
+    step = db.get(WorkOrderProcess, packing.work_order_process_id)
+    assert step.material_available_at is not None
