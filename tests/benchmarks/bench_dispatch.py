@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from tests.benchmarks.common import (
     Results,
@@ -331,6 +331,15 @@ def _transitions(results: Results) -> None:
                         ).one()
                     db.commit()
                     naive.append((time.perf_counter() - started) * 1000)
+        handover = _handover_reports(engine, actor, ids, samples)
+        results.add(
+            "transition.pg.report_handover_p95_ms",
+            percentile(handover, 95),
+            "ms",
+            f"a report that hands a transfer batch to the next process (cap check, compare-and-set on the "
+            f"next step, notification) on {size:,} tasks; p50 {median(handover):.2f} ms",
+            "≤ 5 ms",
+        )
         results.add(
             "transition.pg.p95_ms",
             percentile(ours, 95),
@@ -340,6 +349,38 @@ def _transitions(results: Results) -> None:
             "≤ 5 ms",
         )
         engine.dispose()
+
+
+def _handover_reports(engine, actor, ids: dict, samples: int) -> list[float]:
+    """Latency of reports that unlock the next process: one first-step task per work order, batches set."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE work_order_process SET transfer_batch = 50"))
+        connection.execute(
+            text(
+                "UPDATE task SET status='in_progress', assigned_operator_id=:op, assigned_department_id=:dep, "
+                "quantity_completed=0 WHERE id IN (SELECT DISTINCT ON (work_order_id) id FROM task "
+                "WHERE sequence = 10 AND status = 'completed' ORDER BY work_order_id, id LIMIT :n)"
+            ),
+            {"op": actor.user_id, "dep": ids["departments"][0], "n": samples},
+        )
+    with Session(engine) as db:
+        task_ids = db.exec(
+            select(Task.id).where(Task.status == "in_progress", Task.sequence == 10).order_by(Task.id)
+        ).all()
+    latencies: list[float] = []
+    with Session(engine) as db:
+        for task_id in task_ids:
+            started = time.perf_counter()
+            task_flow.report_quantity(db, actor, task_id, 60)
+            latencies.append((time.perf_counter() - started) * 1000)
+    with Session(engine) as db:
+        unlocked = db.exec(
+            select(func.count())
+            .select_from(WorkOrderProcess)
+            .where(WorkOrderProcess.material_available_at.is_not(None))
+        ).one()
+    assert unlocked == len(task_ids), (unlocked, len(task_ids))
+    return latencies
 
 
 def run(results: Results, tmp) -> None:
