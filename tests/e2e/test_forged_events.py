@@ -21,7 +21,7 @@ from work_dispatch.states.connect import ConnectState
 from work_dispatch.states.drafts import DraftBoardState
 from work_dispatch.states.locale import LocaleState
 from work_dispatch.states.login import LoginState
-from work_dispatch.states.people import PeopleState, ThrottleState
+from work_dispatch.states.people import PeopleState, SkillsState, ThrottleState
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.task_center import TaskCenterState
 from work_dispatch.states.work_orders import WorkOrderFormState, WorkOrdersState
@@ -31,20 +31,25 @@ pytestmark = pytest.mark.e2e
 SNAPSHOT_SQL = {
     "task": "SELECT id, status, is_draft, assigned_operator_id, assigned_department_id, production_quantity, "
     "quantity_completed, quantity_defective, version FROM task ORDER BY id",
-    "rules": "SELECT id, process_id, department_id, priority, strategy, is_active FROM assignment_rule "
-    "ORDER BY id",
+    "rules": "SELECT id, process_id, department_id, priority, strategy, is_active, min_level "
+    "FROM assignment_rule ORDER BY id",
     "settings": "SELECT key, value FROM app_setting ORDER BY key",
     "work_orders": "SELECT id, status, quantity, version FROM work_order ORDER BY id",
     "events": "SELECT count(*) FROM task_event",
     "notifications": "SELECT id, is_read FROM notification ORDER BY id",
     "processes": "SELECT count(*), max(sequence) FROM work_order_process",
+    "step_rates": "SELECT id, setup_minutes, units_per_hour FROM work_order_process ORDER BY id",
+    "planned_minutes": "SELECT id, planned_minutes, setup_minutes FROM task ORDER BY id",
+    "qualifications": "SELECT operator_id, process_id, level FROM qualification "
+    "ORDER BY operator_id, process_id",
     "people": "SELECT id, username, role, is_active, wip_limit, password_hash, locale, pin_hash "
     'FROM "user" ORDER BY id',
     "devices": "SELECT id, name, token_hash, revoked_at FROM shop_floor_device ORDER BY id",
     "memberships": "SELECT user_id, department_id FROM user_department ORDER BY user_id, department_id",
     "sessions": "SELECT id, revoked_at FROM user_session ORDER BY id",
     "customers": "SELECT id, name, contact FROM customer ORDER BY id",
-    "process_catalog": "SELECT id, code, name, standard_minutes, is_active FROM process ORDER BY id",
+    "process_catalog": "SELECT id, code, name, standard_minutes, is_active, setup_minutes, units_per_hour "
+    "FROM process ORDER BY id",
     "departments": "SELECT id, code, name, sort_order, is_active FROM department ORDER BY id",
     "products": "SELECT id, code, name, unit, is_active FROM product ORDER BY id",
     "routes": "SELECT product_id, sequence, process_id FROM product_route_step ORDER BY product_id, sequence",
@@ -102,6 +107,7 @@ def _targets(url):
         "draft_order": draft_order,
         "live_order": live_order,
         "notice": notice or 1,
+        "print1": print1,
     }
 
 
@@ -114,6 +120,7 @@ def _events(t):
     )
     board, center = BoardState.get_full_name(), TaskCenterState.get_full_name()
     people, catalog = PeopleState.get_full_name(), CatalogState.get_full_name()
+    skills = SkillsState.get_full_name()
     throttles, connect = ThrottleState.get_full_name(), ConnectState.get_full_name()
     reading, login_ = LocaleState.get_full_name(), LoginState.get_full_name()
     return [
@@ -149,6 +156,15 @@ def _events(t):
         (f"{catalog}.set_process_field", {"field": "name", "value": "Forged"}),
         (f"{catalog}.set_process_active", {"active": False}),
         (f"{catalog}.save_process", {}),
+        (f"{catalog}.edit_process", {"process_id": 1}),
+        (f"{catalog}.set_process_field", {"field": "units_per_hour", "value": "1"}),
+        (f"{catalog}.set_process_field", {"field": "setup_minutes", "value": "0"}),
+        (f"{catalog}.save_process", {}),
+        (f"{skills}.open", {"user_id": t["print1"]}),
+        (f"{skills}.set_level", {"process_id": 1, "level": "3"}),
+        (f"{skills}.save", {}),
+        (f"{skills}.set_level", {"process_id": 1, "level": "9" * 100_000}),
+        (f"{skills}.save", {}),
         (f"{catalog}.search_customers", {"form_data": {"search": "%' OR 1=1 --"}}),
         (f"{catalog}.set_department_field", {"field": "code", "value": "FORGED"}),
         (f"{catalog}.set_department_field", {"field": "name", "value": "Forged"}),
@@ -179,6 +195,7 @@ def _events(t):
         (f"{rules}.dispatch_now", {}),
         (f"{rules}.set_form", {"field": "process_id", "value": "1"}),
         (f"{rules}.set_form", {"field": "department_id", "value": "2"}),
+        (f"{rules}.set_form", {"field": "min_level", "value": "3"}),
         (f"{rules}.save", {}),
         (f"{rules}.toggle_active", {"rule_id": 1, "active": False}),
         (f"{drafts_}.publish_work_order", {"work_order_id": t["live_order"]}),

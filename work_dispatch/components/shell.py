@@ -31,6 +31,7 @@ SUPERVISOR_NAV: tuple[NavItem, ...] = (
     NavItem("ui.nav.work_orders", "/supervisor/work-orders", "clipboard-list"),
     NavItem("ui.nav.drafts", "/supervisor/drafts", "file-pen-line"),
     NavItem("ui.nav.board", "/supervisor/board", "kanban"),
+    NavItem("floor.title", "/supervisor/floor", "hard-hat"),
     NavItem("ui.nav.rules", "/supervisor/rules", "git-branch"),
     NavItem("ui.nav.catalog", "/supervisor/catalog", "book-open"),
 )

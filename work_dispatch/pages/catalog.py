@@ -8,7 +8,7 @@ from work_dispatch.components.cards import active_badge, section
 from work_dispatch.components.forms import active_field, field_block, form_actions, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
-from work_dispatch.components.text import t, tf
+from work_dispatch.components.text import number, t, tf
 from work_dispatch.states.catalog import NAME_FIELDS, CatalogState
 from work_dispatch.states.session import SessionState
 
@@ -118,6 +118,17 @@ def _process_row(process) -> rx.Component:
         rx.table.cell(rx.code(process.code)),
         rx.table.cell(rx.text(process.display_name, weight="medium")),
         rx.table.cell(tf("ui.catalog.minutes", minutes=process.standard_minutes)),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(tf("ui.rates.per_hour_value", rate=number(process.units_per_hour)), size="2"),
+                rx.text(
+                    tf("ui.rates.setup_value", minutes=process.setup_minutes), size="1", color_scheme="gray"
+                ),
+                spacing="0",
+                white_space="nowrap",
+            ),
+            class_name="process-rate",
+        ),
         rx.table.cell(active_badge(process.is_active)),
         rx.table.cell(
             rx.button(
@@ -178,10 +189,13 @@ def _coded_form(
     active: tuple[rx.Var, object, rx.Var, rx.Var],
     on_new,
     on_save,
+    extra: tuple[tuple[str, rx.Var, int, int], ...] = (),
+    note: rx.Var | None = None,
 ) -> rx.Component:
-    """The create/edit form of a coded record (process, department): code, name, a number, active.
+    """The create/edit form of a coded record (process, department): code, name, numbers, active.
 
-    Its texts are the catalog's ``ui.catalog.<noun>.*`` keys (edit, new, new_instead, save).
+    Its texts are the catalog's ``ui.catalog.<noun>.*`` keys (edit, new, new_instead, save);
+    ``extra`` adds more number fields (key, label, low, high) and ``note`` a grey line under them.
     """
     number_key, number_label, low, high = number
     checked, set_active, on_text, off_text = active
@@ -198,6 +212,10 @@ def _coded_form(
             text_field("name", t("ui.common.name"), 120),
             *_names_in_locales(text_field),
             text_field(number_key, number_label, 6, type="number", min=low, max=high),
+            *[
+                text_field(key, label, 9, type="number", min=minimum, max=maximum)
+                for key, label, minimum, maximum in extra
+            ],
             active_field(
                 checked, set_active, on_text, off_text, errors.get("is_active", ""), id=f"{noun}-active"
             ),
@@ -205,6 +223,7 @@ def _coded_form(
             spacing="3",
             width="100%",
         ),
+        rx.text(note, size="1", color_scheme="gray") if note is not None else rx.fragment(),
         form_actions(
             editing_id > 0,
             t(f"ui.catalog.{noun}.new_instead"),
@@ -231,6 +250,11 @@ def _process_form() -> rx.Component:
         (S.process_active, S.set_process_active, t("ui.catalog.in_routes"), t("ui.catalog.not_offered")),
         S.new_process,
         S.save_process,
+        extra=(
+            ("setup_minutes", t("ui.rates.setup_minutes"), 0, 10_000),
+            ("units_per_hour", t("ui.rates.units_per_hour"), 1, 10_000_000),
+        ),
+        note=t("ui.rates.replan_hint"),
     )
 
 
@@ -242,6 +266,7 @@ def _processes() -> rx.Component:
                 t("ui.common.code"),
                 t("ui.common.process"),
                 t("ui.catalog.standard_time"),
+                t("ui.rates.rate"),
                 t("ui.common.status"),
                 "",
             ),

@@ -10,12 +10,14 @@ from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.components.text import enum_key, enum_text, number, t, tf
 from work_dispatch.i18n import LOCALES
-from work_dispatch.states.people import PeopleState, ThrottleState
+from work_dispatch.states.people import PeopleState, SkillsState, ThrottleState
 from work_dispatch.states.session import SessionState
 
 ROUTE = "/supervisor/people"
 S = PeopleState
 T = ThrottleState
+SK = SkillsState
+LEVELS = ("0", "1", "2", "3")
 ROLES = ("operator", "supervisor", "admin")
 ROLE_COLORS = {"admin": "purple", "supervisor": "blue", "operator": "green"}
 
@@ -305,6 +307,62 @@ def _pin_block() -> rx.Component:
     )
 
 
+def _skill_cell(row) -> rx.Component:
+    """One process of the skills editor: its name and a 0–3 level picker."""
+    return rx.hstack(
+        rx.vstack(
+            rx.text(row.name, size="2", weight="medium"),
+            rx.code(row.code, size="1", variant="ghost", color_scheme="gray"),
+            spacing="0",
+            min_width="0",
+        ),
+        rx.spacer(),
+        rx.segmented_control.root(
+            *[rx.segmented_control.item(level, value=level) for level in LEVELS],
+            value=row.level.to_string(),
+            on_change=lambda level: SK.set_level(row.process_id, level),
+            size=rx.breakpoints(initial="2", md="1"),
+            class_name="skill-level",
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+        padding="6px 10px",
+        border_radius="6px",
+        background="var(--gray-2)",
+        class_name="skill-cell",
+        data_process=row.code,
+    )
+
+
+def _skills() -> rx.Component:
+    """The skills editor of the operator in the form: a level per active process."""
+    return section(
+        tf("ui.skills.title", name=SK.operator_name),
+        rx.vstack(
+            rx.text(t("ui.skills.hint"), size="2", color_scheme="gray"),
+            rx.text(t("ui.skills.legend"), size="2", weight="medium"),
+            spacing="1",
+        ),
+        rx.cond(
+            SK.rows.length() == 0,
+            rx.text(t("ui.skills.none"), size="2", color_scheme="gray"),
+            rx.grid(
+                rx.foreach(SK.rows, _skill_cell),
+                columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        rx.cond(SK.error != "", rx.text(SK.error, size="2", color_scheme="red", class_name="field-error")),
+        rx.hstack(
+            rx.button(rx.icon("save", size=16), t("ui.skills.save"), on_click=SK.save, id="save-skills"),
+            justify="end",
+            width="100%",
+        ),
+    )
+
+
 def _device_row(device) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(device.name, weight="medium")),
@@ -423,7 +481,16 @@ def people_page() -> rx.Component:
             S.loaded,
             rx.vstack(
                 _list(),
-                rx.box(_form(), id="person-form", width="100%"),
+                rx.box(
+                    rx.vstack(
+                        _form(),
+                        rx.cond((SK.operator_id > 0) & (SK.operator_id == S.editing_id), _skills()),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    id="person-form",
+                    width="100%",
+                ),
                 _devices(),
                 _throttles(),
                 spacing="4",

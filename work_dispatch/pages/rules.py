@@ -16,6 +16,8 @@ from work_dispatch.states.session import SessionState
 ROUTE = "/supervisor/rules"
 S = RulesState
 OUTCOME_COLORS = {"assigned": "green", "queued": "orange", "unroutable": "red"}
+LEVELS = ("0", "1", "2", "3")
+LEVEL_COLORS = {1: "amber", 2: "blue", 3: "violet"}
 
 
 def _error(name: str) -> rx.Var:
@@ -68,7 +70,18 @@ def _form() -> rx.Component:
                 ),
                 _error("strategy"),
             ),
-            columns=rx.breakpoints(initial="1", sm="2", lg="4"),
+            field_block(
+                t("ui.skills.min_level"),
+                choice_select(
+                    [(level, t(f"ui.skills.rule_level.{level}")) for level in LEVELS],
+                    S.form.get("min_level", "0"),
+                    lambda v: S.set_form("min_level", v),
+                    id="rule-min-level",
+                ),
+                _error("min_level"),
+                hint=t("ui.skills.min_level_hint"),
+            ),
+            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
             spacing="3",
             width="100%",
         ),
@@ -91,12 +104,25 @@ def _form() -> rx.Component:
     )
 
 
+def _level_badge(level: rx.Var) -> rx.Component:
+    """A rule's minimum skill level; level 0 (anyone) as quiet text."""
+    return rx.match(
+        level,
+        *[
+            (number, rx.badge(t(f"ui.skills.rule_level.{number}"), color_scheme=color, variant="soft"))
+            for number, color in LEVEL_COLORS.items()
+        ],
+        rx.text(t("ui.skills.rule_level.0"), size="2", color_scheme="gray"),
+    )
+
+
 def _rule_row(r) -> rx.Component:
     return rx.table.row(
         rx.table.cell(r.process, font_weight="500"),
         rx.table.cell(r.department),
         rx.table.cell(r.priority),
         rx.table.cell(rx.badge(enum_text("strategy", r.strategy), variant="soft")),
+        rx.table.cell(_level_badge(r.min_level), class_name="rule-min-level"),
         rx.table.cell(rx.text(r.notes, size="2", color_scheme="gray", word_break="normal")),
         rx.table.cell(rx.switch(checked=r.is_active, on_change=lambda v: S.toggle_active(r.id, v))),
         rx.table.cell(rx.button(t("ui.common.edit"), size="1", variant="soft", on_click=S.edit(r.id))),
@@ -113,6 +139,7 @@ def _rules_table() -> rx.Component:
                 t("ui.common.department"),
                 t("ui.common.priority"),
                 t("ui.rules.strategy"),
+                t("ui.skills.min_level_column"),
                 t("ui.common.notes"),
                 t("ui.common.active_field"),
                 "",

@@ -13,7 +13,8 @@ from work_dispatch.realtime.bus import BusEvent
 OPERATOR_VIEW = "operator"
 BOARD_VIEW = "board"
 DASHBOARD_VIEW = "dashboard"
-VIEWS = (OPERATOR_VIEW, BOARD_VIEW, DASHBOARD_VIEW)
+FLOOR_VIEW = "floor"
+VIEWS = (OPERATOR_VIEW, BOARD_VIEW, DASHBOARD_VIEW, FLOOR_VIEW)
 """Every view a session can watch, in push order: the shop floor first."""
 ROWS_PART = "rows"
 """The part of a board's page that it also loads itself (paging, filters): see ``update_visible``."""
@@ -190,8 +191,8 @@ class SessionRegistry:
         """Sessions an event concerns.
 
         Operators: their own tasks changed, or their department's pool changed.
-        Supervisors: the dashboard always; a board when its department filter matches or
-        one of the changed tasks is on its page. Every session of a user the event names
+        Supervisors: the dashboard and the floor page always; a board when its department
+        filter matches or one of the changed tasks is on its page. Every session of a user the event names
         (a person change: role, departments, sessions ended), whatever it watches.
 
         Args:
@@ -211,7 +212,7 @@ class SessionRegistry:
             for token in self._supervisors:
                 watcher = self._by_token[token]
                 if (
-                    watcher.view == DASHBOARD_VIEW
+                    watcher.view in (DASHBOARD_VIEW, FLOOR_VIEW)
                     or not watcher.board_departments
                     or watcher.board_departments & departments
                     or watcher.visible_task_ids & changed

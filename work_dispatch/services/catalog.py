@@ -32,9 +32,11 @@ from work_dispatch.models import (
     WorkOrder,
 )
 from work_dispatch.services.actor import Actor, require_admin, require_supervisor
+from work_dispatch.services.skills import parse_rate
 from work_dispatch.services.sql import contains_text
 from work_dispatch.services.validation import as_flag, as_form, as_int, as_text
 from work_dispatch.services.work_orders import MAX_ROUTE_STEPS
+from work_dispatch.services.workload import refresh_planned_minutes
 
 CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}")
 CODE_RULE = "error.code_pattern"
@@ -91,6 +93,8 @@ class ProcessRow:
     name_en: str = ""
     name_zh: str = ""
     display_name: str = ""
+    setup_minutes: int = 0
+    units_per_hour: int = 1
 
 
 def _name_fields(names: Any) -> dict[str, str]:
@@ -239,19 +243,48 @@ def list_processes(db: Session, actor: Actor | None) -> list[ProcessRow]:
             p.is_active,
             **_name_fields(p.names),
             display_name=localized_name(p.name, p.names, actor.locale),
+            setup_minutes=p.setup_minutes,
+            units_per_hour=p.units_per_hour,
         )
         for p in processes
     ]
 
 
+def process_rates(db: Session, actor: Actor | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Every active process's default rate, for forms that override it (a work-order route).
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+
+    Returns:
+        Process id → setup minutes, and process id → units per hour (ids and values as text).
+    """
+    require_supervisor(actor)
+    rows = db.exec(
+        select(Process.id, Process.setup_minutes, Process.units_per_hour)
+        .where(Process.is_active)
+        .order_by(Process.id)
+        .limit(500)
+    ).all()
+    setup = {str(process_id): str(minutes) for process_id, minutes, _ in rows}
+    rate = {str(process_id): str(units) for process_id, _, units in rows}
+    return setup, rate
+
+
 def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = None) -> int:
-    """Create a process, or change one (name, standard minutes, active).
+    """Create a process, or change one (name, standard minutes, rate, active).
+
+    A changed rate (setup minutes, units per hour) replans the planned minutes of the
+    process's draft tasks (those without a route-step override); published tasks keep the
+    plan they were published with.
 
     Args:
         db: Open session; committed here.
         actor: The acting supervisor.
         raw: Form fields: code (when creating), name, standard_minutes, is_active, and
-            optionally name_en / name_zh (the name in each locale; blank removes it).
+            optionally name_en / name_zh (the name in each locale; blank removes it) and
+            setup_minutes / units_per_hour (left out: unchanged, or the defaults for a new one).
         process_id: The process to change; None to create one.
 
     Returns:
@@ -272,13 +305,25 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
     )
     is_active = as_flag(raw.get("is_active", True), "is_active", "field.active")
     process_id = as_int(process_id, "process_id", "field.process", minimum=1, optional=True)
+    current = _existing(db, Process, process_id, "process") if process_id is not None else Process()
+    setup, rate = parse_rate(
+        raw.get("setup_minutes", current.setup_minutes), raw.get("units_per_hour", current.units_per_hour)
+    )
     taken = ValidationError("error.process_code_taken", "code")
     if process_id is None:
         names = _parse_names(raw, {})
         code = _new_code(db, Process, raw, taken)
-        process = Process(code=code, name=name, names=names, standard_minutes=minutes, is_active=is_active)
+        process = Process(
+            code=code,
+            name=name,
+            names=names,
+            standard_minutes=minutes,
+            is_active=is_active,
+            setup_minutes=setup,
+            units_per_hour=rate,
+        )
     else:
-        process = _existing(db, Process, process_id, "process")
+        process = current
         if process.is_active and not is_active:
             # Open work of a retired process would sit where no rule or picker offers it again.
             busy = db.exec(
@@ -290,6 +335,12 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
                 raise ValidationError("error.process_busy", "is_active", count=busy)
         process.names = _parse_names(raw, process.names)
         process.name, process.standard_minutes, process.is_active = name, minutes, is_active
+        replan = (setup, rate) != (process.setup_minutes, process.units_per_hour)
+        process.setup_minutes, process.units_per_hour = setup, rate
+        if replan:
+            db.add(process)
+            db.flush()
+            refresh_planned_minutes(db, process_ids=[process.id], drafts_only=True)
     return _commit(db, process, taken)
 
 

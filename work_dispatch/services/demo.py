@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from functools import cache
 
 from sqlmodel import Session, func, select
@@ -16,13 +16,16 @@ from sqlmodel import Session, func, select
 from work_dispatch.domain.enums import Role, Strategy
 from work_dispatch.i18n import DEFAULT_LOCALE, normalize_locale, translate
 from work_dispatch.models import (
+    Absence,
     AppSetting,
     AssignmentRule,
+    Closure,
     Customer,
     Department,
     Process,
     Product,
     ProductRouteStep,
+    ShiftTemplate,
     User,
     UserDepartment,
     WorkOrder,
@@ -30,6 +33,7 @@ from work_dispatch.models import (
 )
 from work_dispatch.services import auth
 from work_dispatch.services.actor import Actor
+from work_dispatch.services.shifts import shop_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +252,72 @@ def load_reference_data(db: Session, locale: str = DEFAULT_LOCALE) -> dict[str, 
     return ids
 
 
+# The shift calendar of the demo. Only Packing has shifts, and they cover the clock every day (early,
+# late, night), so that its operators get work at any hour like everyone else's: the demo (and the
+# tests driving it at any time of day) never finds a department off shift, while the floor page and
+# the tablets still show real shifts, their names and ends. Every other department has no shift
+# templates, which means no shift limits. No department requires check-in.
+# department code, name key, start, end, overnight
+DEMO_SHIFTS = [
+    ("PACK", "demo.shift.early", time(6), time(14), False),
+    ("PACK", "demo.shift.late", time(14), time(22), False),
+    ("PACK", "demo.shift.night", time(22), time(6), True),
+]
+EVERY_DAY = 0b1111111
+# username, reason key, days from today (shop clock), start hour, length in hours: always in the future
+DEMO_ABSENCES = [
+    ("glue2", "demo.absence.vacation", 3, 0, 48),
+    ("print3", "demo.absence.training", 10, 8, 9),
+]
+# department code, reason key, days from today: one day, three weeks ahead
+DEMO_CLOSURES = [("PRINT", "demo.closure.maintenance", 21)]
+
+
+def _load_calendar(db: Session, ids: dict[str, dict[str, int]], locale: str) -> None:
+    """Shifts, a closure and absences of the demo, in a shop that has none of them yet.
+
+    Absences and the closure lie days ahead of the load, so a freshly loaded demo has everyone at work.
+    """
+    if any(db.exec(select(model.id).limit(1)).first() for model in (ShiftTemplate, Closure, Absence)):
+        return
+    for code, name_key, start, end, overnight in DEMO_SHIFTS:
+        db.add(
+            ShiftTemplate(
+                department_id=ids["department"][code],
+                name=translate(name_key, locale),
+                start_time=start,
+                end_time=end,
+                weekdays=EVERY_DAY,
+                overnight=overnight,
+            )
+        )
+    zone = shop_timezone()
+    today = utc_now().astimezone(zone).date()
+    for code, reason_key, days in DEMO_CLOSURES:
+        day = today + timedelta(days=days)
+        db.add(
+            Closure(
+                department_id=ids["department"][code],
+                first_day=day,
+                last_day=day,
+                reason=translate(reason_key, locale),
+            )
+        )
+    supervisor_id = ids["user"]["super1"]
+    for username, reason_key, days, hour, hours in DEMO_ABSENCES:
+        start = datetime.combine(today + timedelta(days=days), time(hour), tzinfo=zone)
+        db.add(
+            Absence(
+                operator_id=ids["user"][username],
+                start_at=start,
+                end_at=start + timedelta(hours=hours),
+                reason=translate(reason_key, locale),
+                created_by_id=supervisor_id,
+            )
+        )
+    db.commit()
+
+
 def _supervisor_actor(db: Session, username: str, locale: str) -> Actor:
     user = db.exec(select(User).where(User.username == username)).one()
     return replace(auth.actor_for_user(db, user), locale=locale)
@@ -353,6 +423,7 @@ def load_demo(db: Session, locale: str = DEFAULT_LOCALE) -> dict[str, int]:
     """
     locale = normalize_locale(locale)
     ids = load_reference_data(db, locale)
+    _load_calendar(db, ids, locale)
     created_orders = 0
     if db.exec(select(func.count()).select_from(WorkOrder)).one() == 0:
         created_orders = _create_demo_orders(db, ids, locale)

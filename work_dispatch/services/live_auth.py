@@ -18,13 +18,14 @@ from sqlmodel import Session, select
 from work_dispatch.domain.enums import Role
 from work_dispatch.i18n import normalize_locale
 from work_dispatch.models import User, UserDepartment, UserSession, utc_now
-from work_dispatch.realtime.registry import BOARD_VIEW, DASHBOARD_VIEW, OPERATOR_VIEW
+from work_dispatch.realtime.registry import BOARD_VIEW, DASHBOARD_VIEW, FLOOR_VIEW, OPERATOR_VIEW
 from work_dispatch.services.actor import Actor
 
 VIEW_ROLES: dict[str, frozenset[str]] = {
     OPERATOR_VIEW: frozenset({Role.OPERATOR}),
     BOARD_VIEW: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     DASHBOARD_VIEW: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    FLOOR_VIEW: frozenset({Role.SUPERVISOR, Role.ADMIN}),
 }
 """View → the roles that may watch it (the page guards say the same)."""
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import Strategy
 from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
+from work_dispatch.domain.scheduling import validate_level
 from work_dispatch.i18n import as_message, localized_name, msg, named, translate
 from work_dispatch.models import (
     REASON_LENGTH,
@@ -40,6 +41,8 @@ class RuleRow:
     is_active: bool
     notes: str
     strategy_label: str = ""
+    min_level: int = 0
+    """The qualification level (0–3) an operator needs to get this rule's work (0: anyone)."""
 
 
 @dataclass
@@ -85,6 +88,7 @@ def list_rules(db: Session, actor: Actor | None) -> list[RuleRow]:
             r.is_active,
             r.notes,
             strategy_label=translate(f"enum.strategy.{r.strategy}", actor.locale),
+            min_level=r.min_level,
         )
         for r, process, process_names, department, department_names in rows
     ]
@@ -116,7 +120,12 @@ def _parse(db: Session, raw: dict[str, Any]) -> dict[str, Any]:
     if department is None or not department.is_active:
         raise NotFoundError("error.department_unknown_or_inactive", "department_id")
     active = as_flag(raw.get("is_active", True), "is_active", "field.active")
+    values: dict[str, Any] = {}
+    if "min_level" in raw:  # left out: unchanged (0 for a new rule)
+        level = as_int(raw["min_level"], "min_level", "skills.field.min_level", optional=True)
+        values["min_level"] = validate_level(0 if level is None else level, "min_level")
     return {
+        **values,
         "process_id": process_id,
         "department_id": department_id,
         "priority": as_int(raw.get("priority"), "priority", "field.priority", minimum=0, maximum=100),
@@ -141,7 +150,9 @@ def save_rule(db: Session, actor: Actor | None, raw: dict[str, Any], rule_id: An
     Args:
         db: Open session; committed here.
         actor: The acting supervisor.
-        raw: ``process_id``, ``department_id``, ``priority`` (0-100), ``strategy``, ``notes``, ``is_active``.
+        raw: ``process_id``, ``department_id``, ``priority`` (0-100), ``strategy``, ``notes``,
+            ``is_active``, ``min_level`` (0-3, the qualification operators need; empty: 0; left
+            out: unchanged, 0 for a new rule).
         rule_id: The rule to update.
 
     Returns:

@@ -73,6 +73,7 @@ def transfer_batch_of(work_order_process_id: ColumnElement | int):
         select(func.coalesce(step.c.transfer_batch, process.c.transfer_batch))
         .select_from(step.join(process, process.c.id == step.c.process_id))
         .where(step.c.id == work_order_process_id)
+        .correlate_except(step, process)
         .scalar_subquery()
     )
 
@@ -81,6 +82,7 @@ def _good_of(tasks, *conditions):
     return (
         select(func.coalesce(func.sum(tasks.c.quantity_completed), 0))
         .where(*conditions, tasks.c.status != TaskStatus.CANCELLED.value)
+        .correlate_except(tasks)
         .scalar_subquery()
     )
 
@@ -91,6 +93,7 @@ def upstream_good(work_order_id: ColumnElement | int, sequence: ColumnElement | 
     before = (
         select(func.max(previous.c.sequence))
         .where(previous.c.work_order_id == work_order_id, previous.c.sequence < sequence)
+        .correlate_except(previous)
         .scalar_subquery()
     )
     upstream = _task.alias("upstream")

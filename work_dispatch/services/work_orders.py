@@ -42,8 +42,10 @@ from work_dispatch.services import generation
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.audit import record_events
 from work_dispatch.services.notifications import Notice, send_notices
+from work_dispatch.services.skills import parse_rate
 from work_dispatch.services.task_rules import may
 from work_dispatch.services.validation import as_choice, as_date, as_int, as_text
+from work_dispatch.services.workload import refresh_planned_minutes
 from work_dispatch.settings import settings
 
 MAX_ROUTE_STEPS = 30
@@ -58,6 +60,15 @@ class RouteStepInput:
     process_id: int
     department_id: int | None = None
     batch_size: int | None = None
+    setup_minutes: int | None = None
+    """Override of the process's setup minutes (None: the process's)."""
+    units_per_hour: int | None = None
+    """Override of the process's units per hour (None: the process's)."""
+
+    @property
+    def shape(self) -> tuple[int, int | None, int | None]:
+        """What makes the route's tasks: process, department, batch size (not the rate)."""
+        return (self.process_id, self.department_id, self.batch_size)
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,8 @@ def parse_work_order_input(raw: dict[str, Any]) -> WorkOrderInput:
 
     Args:
         raw: The form fields; ``route`` is a list of dicts with ``process_id`` and
-            optional ``department_id`` and ``batch_size``.
+            optional ``department_id``, ``batch_size``, ``setup_minutes`` and ``units_per_hour``
+            (the last two override the process's rate; empty keeps it).
 
     Returns:
         The validated input.
@@ -129,9 +141,15 @@ def parse_work_order_input(raw: dict[str, Any]) -> WorkOrderInput:
     if len(route_raw) > MAX_ROUTE_STEPS:
         raise ValidationError("error.route_too_long", "route", maximum=MAX_ROUTE_STEPS)
     route: list[RouteStepInput] = []
-    for step in route_raw:
+    for index, step in enumerate(route_raw):
         if not isinstance(step, dict):
             raise ValidationError("error.route_malformed", "route")
+        try:
+            setup, rate = parse_rate(step.get("setup_minutes"), step.get("units_per_hour"), optional=True)
+        except ValidationError as error:
+            raise ValidationError(
+                "skills.error.step_rate", "route", step=(index + 1) * 10, detail=error.detail
+            ) from error
         batch_size = as_int(
             step.get("batch_size"),
             "route",
@@ -147,6 +165,8 @@ def parse_work_order_input(raw: dict[str, Any]) -> WorkOrderInput:
                     step.get("department_id"), "route", "field.department", minimum=1, optional=True
                 ),
                 batch_size=batch_size,
+                setup_minutes=setup,
+                units_per_hour=rate,
             )
         )
     planned_task_count(
@@ -274,6 +294,8 @@ def _write_route(db: Session, work_order_id: int, route: tuple[RouteStepInput, .
                 "sequence": (index + 1) * 10,
                 "department_id": step.department_id,
                 "batch_size": step.batch_size,
+                "setup_minutes": step.setup_minutes,
+                "units_per_hour": step.units_per_hour,
                 "status": ProcessStatus.PENDING,
                 "quantity_completed": 0,
                 "quantity_defective": 0,
@@ -296,7 +318,9 @@ def update_work_order(
 ) -> generation.GenerationReport | None:
     """Edit a work order; an approved one has its drafts regenerated.
 
-    The route can change only while no task of the work order is published.
+    The route can change only while no task of the work order is published; a step's rate
+    overrides can always change, and replan the work order's draft tasks (published tasks
+    keep the plan they were published with).
 
     Args:
         db: Open session; committed here.
@@ -321,8 +345,12 @@ def update_work_order(
         .where(WorkOrderProcess.work_order_id == work_order.id)
         .order_by(WorkOrderProcess.sequence)
     ).all()
-    current = tuple(RouteStepInput(p.process_id, p.department_id, p.batch_size) for p in current_route)
-    if current != data.route:
+    current = tuple((p.process_id, p.department_id, p.batch_size) for p in current_route)
+    if current == tuple(step.shape for step in data.route):
+        for row, step in zip(current_route, data.route, strict=True):
+            row.setup_minutes, row.units_per_hour = step.setup_minutes, step.units_per_hour
+            db.add(row)
+    else:
         published = db.exec(
             select(func.count())
             .select_from(Task)
@@ -347,6 +375,7 @@ def update_work_order(
     report = None
     if work_order.status != WorkOrderStatus.DRAFT:
         report = generation.generate_drafts(db, actor, [work_order.id])[work_order.id]
+    refresh_planned_minutes(db, work_order_ids=[work_order.id], drafts_only=True)
     db.commit()
     return report
 
@@ -697,6 +726,8 @@ def get_form(db: Session, actor: Actor | None, work_order_id: Any) -> WorkOrderF
                 "process_id": str(step.process_id),
                 "department_id": str(step.department_id or ""),
                 "batch_size": str(step.batch_size or ""),
+                "setup_minutes": "" if step.setup_minutes is None else str(step.setup_minutes),
+                "units_per_hour": "" if step.units_per_hour is None else str(step.units_per_hour),
             }
             for step in route
         ],

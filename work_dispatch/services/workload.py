@@ -70,8 +70,6 @@ def refresh_planned_minutes(
     run = select(
         cast(rate.c.setup, Float) + _task.c.production_quantity * 60.0 / cast(rate.c.rate, Float)
     ).where(rate.c.step_id == _task.c.work_order_process_id)
-    if drafts_only:
-        conditions = [and_(condition, _task.c.is_draft.is_(True)) for condition in conditions]
     for condition in conditions:
         db.execute(
             update(_task)

@@ -17,13 +17,14 @@ from work_dispatch.services.catalog import (
     ProductRow,
 )
 from work_dispatch.services.reference import Option
+from work_dispatch.services.skills import DEFAULT_SETUP_MINUTES, DEFAULT_UNITS_PER_HOUR
 from work_dispatch.services.work_orders import MAX_ROUTE_STEPS
 from work_dispatch.states.mixins import KeysetPagerMixin, field_errors
 
 CUSTOMER_FIELDS = ("name", "contact")
 NAMES_BY_LOCALE = tuple(NAME_FIELDS.values())
 """Form fields of a record's name in each locale (``name_en``, ``name_zh``)."""
-PROCESS_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "standard_minutes")
+PROCESS_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "standard_minutes", "setup_minutes", "units_per_hour")
 DEPARTMENT_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "sort_order")
 PRODUCT_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "unit")
 _NO_NAMES = dict.fromkeys(NAMES_BY_LOCALE, "")
@@ -87,7 +88,14 @@ class CatalogState(KeysetPagerMixin, rx.State):
         )
 
     def _new_process(self) -> None:
-        self.process_form = {"code": "", "name": "", **_NO_NAMES, "standard_minutes": "30"}
+        self.process_form = {
+            "code": "",
+            "name": "",
+            **_NO_NAMES,
+            "standard_minutes": "30",
+            "setup_minutes": str(DEFAULT_SETUP_MINUTES),
+            "units_per_hour": str(DEFAULT_UNITS_PER_HOUR),
+        }
         self.process_active, self.editing_process_id, self.process_errors = True, 0, {}
 
     def _new_department(self) -> None:
@@ -195,6 +203,8 @@ class CatalogState(KeysetPagerMixin, rx.State):
                 "name": row.name,
                 **_names_of(row),
                 "standard_minutes": str(row.standard_minutes),
+                "setup_minutes": str(row.setup_minutes),
+                "units_per_hour": str(row.units_per_hour),
             }
             self.process_active, self.editing_process_id, self.process_errors = row.is_active, row.id, {}
 

@@ -1,4 +1,4 @@
-"""People page (admins): a keyset-paged list of accounts and the account form."""
+"""People page (admins): a keyset-paged list of accounts, the account form, an operator's skills."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.i18n import format_datetime, translate
-from work_dispatch.services import auth, devices, people, reference, runner
+from work_dispatch.services import auth, devices, people, reference, runner, skills
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.auth import ThrottlePage, ThrottleRow
 from work_dispatch.services.devices import DeviceRow
 from work_dispatch.services.people import PeoplePage, PersonRow
 from work_dispatch.services.reference import Option
+from work_dispatch.services.skills import LEVELS, SkillRow, SkillSheet
 from work_dispatch.settings import settings
-from work_dispatch.states.mixins import KeysetPagerMixin, field_errors
+from work_dispatch.states.mixins import KeysetPagerMixin, ServiceMixin, field_errors
 
 FORM_FIELDS = ("username", "display_name", "role", "wip_limit", "password", "locale")
 PAGE_SIZE = 25
@@ -148,7 +149,8 @@ class PeopleState(KeysetPagerMixin, rx.State):
         self.form_active = row.is_active
         self.editing_id, self.editing_self, self.field_errors = row.id, row.id == actor.user_id, {}
         self.pin = ""
-        return rx.scroll_to("person-form")
+        skills_sheet = SkillsState.open(row.id) if row.role == "operator" else SkillsState.close
+        return [rx.scroll_to("person-form"), skills_sheet]
 
     @rx.event
     async def save(self):
@@ -233,6 +235,73 @@ class PeopleState(KeysetPagerMixin, rx.State):
     async def _revoked(self, actor: Actor, ended: int):
         await self._fetch_page(actor)
         return rx.toast.info(translate("ui.toast.sessions_ended", actor.locale, count=ended))
+
+
+_LEVEL_VALUES = frozenset(str(level) for level in LEVELS)
+
+
+class SkillsState(ServiceMixin, rx.State):
+    """The skills editor of the operator in the People form: a level 0–3 per active process."""
+
+    operator_id: int = 0
+    """Whose sheet is shown (0: none); the page shows it only while that account is in the form."""
+    operator_name: str = ""
+    rows: list[SkillRow] = []
+    """One row per active process (a shop has a few dozen; the service caps them)."""
+    error: str = ""
+
+    def _clear(self) -> None:
+        self.operator_id, self.operator_name, self.rows, self.error = 0, "", [], ""
+
+    @rx.event
+    async def open(self, user_id: int):
+        """Load an operator's skill sheet (admins; the service refuses anyone else)."""
+        return await self._act(skills.skill_sheet, user_id, then=self._show, on_error=self._refused_open)
+
+    def _show(self, _actor: Actor, sheet: SkillSheet) -> None:
+        self.operator_id, self.operator_name = sheet.operator_id, sheet.display_name
+        self.rows, self.error = sheet.rows, ""
+
+    def _refused_open(self, actor: Actor, error: DomainError):
+        self._clear()
+        return rx.toast.error(error.render(actor.locale))
+
+    @rx.event
+    def close(self):
+        """Hide the sheet (another kind of account, or a new one, is in the form)."""
+        self._clear()
+
+    @rx.event
+    def set_level(self, process_id: int, level: str):
+        """Change one process's level in the sheet (saved with the others by ``save``)."""
+        if isinstance(level, str) and level in _LEVEL_VALUES and isinstance(process_id, int):
+            self.rows = [
+                SkillRow(row.process_id, row.code, row.name, int(level))
+                if row.process_id == process_id
+                else row
+                for row in self.rows
+            ]
+
+    @rx.event
+    async def save(self):
+        """Save every level of the sheet; the service checks them all before writing any."""
+        levels = {str(row.process_id): row.level for row in self.rows}
+        return await self._act(
+            skills.set_levels, self.operator_id, levels, then=self._saved, on_error=self._refused
+        )
+
+    async def _saved(self, actor: Actor, changed: int):
+        name = self.operator_name
+        try:
+            self._show(actor, await runner.run(skills.skill_sheet, actor, self.operator_id))
+        except DomainError:  # no longer an operator meanwhile
+            self._clear()
+        if not changed:
+            return rx.toast.info(translate("ui.skills.unchanged", actor.locale))
+        return rx.toast.success(translate("ui.skills.saved", actor.locale, name=name, count=changed))
+
+    def _refused(self, actor: Actor, error: DomainError) -> None:
+        self.error = error.render(actor.locale)
 
 
 THROTTLE_PAGE_SIZE = 20

@@ -12,7 +12,7 @@ from work_dispatch.services.reference import Option
 from work_dispatch.services.rules import PreviewRow, RuleRow
 from work_dispatch.states.mixins import ServiceMixin, field_errors
 
-RULE_FIELDS = ("process_id", "department_id", "priority", "strategy", "notes")
+RULE_FIELDS = ("process_id", "department_id", "priority", "strategy", "notes", "min_level")
 
 
 class RulesState(ServiceMixin, rx.State):
@@ -53,6 +53,7 @@ class RulesState(ServiceMixin, rx.State):
             "priority": "50",
             "strategy": "least_tasks",
             "notes": "",
+            "min_level": "0",
         }
         self.editing_rule_id = 0
         self.field_errors = {}
@@ -74,6 +75,7 @@ class RulesState(ServiceMixin, rx.State):
                     "priority": str(rule.priority),
                     "strategy": rule.strategy,
                     "notes": rule.notes,
+                    "min_level": str(rule.min_level),
                 }
                 self.editing_rule_id = rule.id
                 self.field_errors = {}
