@@ -21,7 +21,7 @@ from work_dispatch.models import (
     TaskEvent,
     utc_now,
 )
-from work_dispatch.services import board, dispatch, drafts, presence, task_flow
+from work_dispatch.services import board, dispatch, drafts, presence, rules, task_flow
 from work_dispatch.services.shifts import mask_of, shop_timezone
 from work_dispatch.services.workload import operator_loads
 
@@ -128,6 +128,9 @@ def test_departments_that_require_check_in_wait_for_it(db, make_order, superviso
     [decision] = [d for d in report.decisions if d.task_id == first.id]
     assert decision.outcome == "unroutable"
     assert set(_excluded(decision.explanation).values()) == {"not_checked_in"}
+    rows, _ = rules.preview(db, replace(supervisor, locale="zh-CN"))
+    [row] = [r for r in rows if r.task_id == first.id]
+    assert "未签到" in row.details and "规则" in row.details
     dispatch.run_cycle(db, seed=1, now=at(10))
     assert _first(db, order.id).status == "pending"
     operator = actor_for(db, "prepress2")

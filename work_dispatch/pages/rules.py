@@ -167,7 +167,13 @@ def _preview_row(p) -> rx.Component:
         ),
         rx.table.cell(p.department),
         rx.table.cell(p.operator),
-        rx.table.cell(rx.text(p.reason, size="2", word_break="normal", min_width="240px")),
+        rx.table.cell(
+            rx.text(p.reason, size="2", word_break="normal", min_width="240px"),
+            rx.cond(
+                p.details != "",
+                rx.text(p.details, size="1", color_scheme="gray", white_space="pre-line", max_width="520px"),
+            ),
+        ),
     )
 
 

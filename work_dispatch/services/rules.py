@@ -24,7 +24,9 @@ from work_dispatch.models import (
 )
 from work_dispatch.services import dispatch
 from work_dispatch.services.actor import Actor, require_supervisor
+from work_dispatch.services.explanations import explanation_lines
 from work_dispatch.services.validation import as_choice, as_flag, as_int, as_text
+from work_dispatch.settings import settings
 
 
 @dataclass
@@ -57,6 +59,8 @@ class PreviewRow:
     operator: str
     reason: str
     outcome_label: str = ""
+    details: str = ""
+    """The explanation's detail lines (rule, task order, candidates, who was left out and why)."""
 
 
 def list_rules(db: Session, actor: Actor | None) -> list[RuleRow]:
@@ -255,6 +259,7 @@ def preview(
             operator=operators.get(d.operator_id, "") if d.operator_id else "",
             reason=as_message(d.explanation.get("reason")).render(locale),
             outcome_label=translate(f"dispatch.outcome.{d.outcome}", locale),
+            details="\n".join(explanation_lines(d.explanation, locale, settings.timezone)),
         )
         for d in report.decisions
     ]
