@@ -193,7 +193,9 @@ def test_dispatch_racing_claims_and_reassignments_loses_nothing(pg_engine):
             .group_by(Task.assigned_operator_id)
         ).all()
         limits = dict(db.exec(select(User.id, User.wip_limit)).all())
-        assert all(count <= limits[operator] for operator, count in loads)
+        assert all(count <= limits[operator] for operator, count in loads), [
+            (o, c, limits[o]) for o, c in loads
+        ]
         assert len(orders) == 20
 
 

@@ -72,7 +72,6 @@ def test_every_strategy_has_one_table_entry_that_decides_and_explains(strategy):
     assert spec.label() and (strategy.value, spec.label()) in strategy_choices()
     assert (strategy.value, spec.label("zh-CN")) in strategy_choices("zh-CN")
     assert spec.label("zh-CN") != spec.label("en")
-    members = {100: TEAM}
     loads = {1: 2}  # Ann is at her limit: nobody may pick her
     rule = Rule(1, process_id=10, department_id=100, priority=50, strategy=strategy.value)
     at = datetime(2030, 1, 7, 9, tzinfo=UTC)
@@ -168,3 +167,16 @@ def test_preset_department_restricts_rules_or_queues():
     )
     assert (decisions[0].department_id, decisions[0].operator_id) == (100, 1)
     assert (decisions[1].outcome, decisions[1].department_id) == ("queued", 400)
+
+
+def test_an_operator_of_two_departments_is_filled_once_up_to_the_limit():
+    at = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    both = Candidate(5, "Pat", 2, 0, 0.0, ALWAYS)
+    rules = [
+        Rule(1, process_id=10, department_id=100, priority=50, strategy="least_tasks"),
+        Rule(2, process_id=20, department_id=200, priority=50, strategy="least_work"),
+    ]
+    tasks = [PendingTask(i, 10 if i % 2 else 20) for i in range(1, 7)]
+    views = {t.task_id: TaskView(t.task_id, t.process_id, "normal", 30.0, None, at) for t in tasks}
+    decisions, _ = plan_cycle(tasks, rules, {100: [both], 200: [both]}, views, at)
+    assert sum(d.operator_id == 5 for d in decisions) == 2

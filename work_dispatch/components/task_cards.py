@@ -406,3 +406,267 @@ def bell(unread: rx.Var, on_click) -> rx.Component:
         ),
         position="relative",
     )
+
+
+def presence_bar(presence: rx.Var, on_check_in, on_check_out) -> rx.Component:
+    """Checked in or not, with the one button that changes it (big: the first tap of a shift).
+
+    Checked in: "On shift since 07:58", when the shift ends, and Check out. Not checked in: a
+    large Check in button, why it matters (no work until then, where the department asks for
+    it) and, off shift, when the next shift starts.
+
+    Args:
+        presence: Object var with PresenceLine fields.
+        on_check_in: Handler of the Check in button.
+        on_check_out: Handler of the Check out button.
+
+    Returns:
+        The bar.
+    """
+    shift = rx.fragment(
+        rx.cond(
+            presence.ends != "",
+            rx.text(tf("presence.ui.shift_ends", ends=presence.ends), size="2", color_scheme="gray"),
+        ),
+        rx.cond(
+            ~presence.on_shift,
+            rx.text(
+                rx.cond(
+                    presence.next_shift != "",
+                    tf("presence.ui.next_shift", when=presence.next_shift),
+                    t("presence.ui.off_shift"),
+                ),
+                size="2",
+                color_scheme="gray",
+                id="presence-next-shift",
+            ),
+        ),
+    )
+    checked_in = rx.flex(
+        rx.hstack(
+            rx.box(
+                width="14px",
+                height="14px",
+                border_radius="50%",
+                background=rx.cond(presence.on_shift, "var(--green-9)", "var(--amber-9)"),
+                flex_shrink="0",
+            ),
+            rx.vstack(
+                rx.text(
+                    rx.cond(
+                        presence.on_shift,
+                        tf("presence.ui.on_shift_since", since=presence.since),
+                        tf("presence.ui.checked_in_off_shift", since=presence.since),
+                    ),
+                    size="4",
+                    weight="bold",
+                    id="presence-since",
+                ),
+                shift,
+                spacing="0",
+            ),
+            align="center",
+            spacing="3",
+        ),
+        action_button(
+            t("presence.ui.check_out"), "log-out", on_check_out, color="gray", variant="soft", id="check-out"
+        ),
+        justify="between",
+        align="center",
+        wrap="wrap",
+        gap="12px",
+        width="100%",
+    )
+    not_checked_in = rx.flex(
+        rx.hstack(
+            rx.icon("user-round-x", size=28, color="var(--amber-11)", flex_shrink="0"),
+            rx.vstack(
+                rx.text(t("presence.ui.not_checked_in"), size="4", weight="bold"),
+                rx.cond(
+                    presence.requires_check_in,
+                    rx.text(
+                        t("presence.ui.needs_check_in"),
+                        size="3",
+                        color="var(--amber-11)",
+                        weight="medium",
+                        id="presence-needs-check-in",
+                    ),
+                ),
+                shift,
+                spacing="1",
+            ),
+            align="center",
+            spacing="3",
+        ),
+        rx.button(
+            rx.icon("log-in", size=24),
+            t("presence.ui.check_in"),
+            on_click=on_check_in,
+            size="4",
+            color_scheme="green",
+            min_height="56px",
+            min_width="180px",
+            id="check-in",
+        ),
+        justify="between",
+        align="center",
+        wrap="wrap",
+        gap="12px",
+        width="100%",
+    )
+    return rx.card(
+        rx.cond(presence.checked_in, checked_in, not_checked_in),
+        size="2",
+        width="100%",
+        id="presence",
+        data_checked_in=rx.cond(presence.checked_in, "true", "false"),
+        # Amber only where it matters: a department that gives work to those checked in only.
+        background=rx.cond(
+            ~presence.checked_in & presence.requires_check_in, "var(--amber-a3)", "var(--color-panel-solid)"
+        ),
+    )
+
+
+def scan_box(on_submit, error: rx.Var) -> rx.Component:
+    """The box a keyboard-wedge barcode scanner types a traveler's code into (then Enter).
+
+    A plain form: the scanner's keystrokes go to the focused input without a round trip each,
+    Enter submits, and the box empties itself for the next scan while keeping the focus.
+
+    Args:
+        on_submit: Form handler receiving ``{"code": text}``.
+        error: Why the last scan was refused ("" for none).
+
+    Returns:
+        The scan box.
+    """
+    return rx.vstack(
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    rx.input.slot(rx.icon("scan-line", size=22)),
+                    name="code",
+                    id="scan-input",
+                    placeholder=t("scan.ui.label"),
+                    aria_label=t("scan.ui.label"),
+                    title=t("scan.ui.hint"),
+                    size="3",
+                    max_length=64,
+                    auto_complete="off",
+                    auto_capitalize="off",
+                    auto_correct="off",
+                    spell_check=False,
+                    enter_key_hint="go",
+                    height=TOUCH,
+                    flex="1",
+                    min_width="0",
+                ),
+                rx.button(
+                    t("scan.ui.open"),
+                    type="submit",
+                    size="3",
+                    variant="soft",
+                    min_height=TOUCH,
+                    min_width="96px",
+                    id="scan-submit",
+                ),
+                spacing="2",
+                width="100%",
+                align="center",
+            ),
+            on_submit=on_submit,
+            reset_on_submit=True,
+            width="100%",
+            id="scan-form",
+        ),
+        rx.cond(
+            error != "",
+            rx.callout(error, icon="scan-line", color_scheme="red", size="1", width="100%", id="scan-error"),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def scanned_task(task: rx.Var, action: rx.Var, on_next, on_close) -> rx.Component:
+    """A scanned task's card with the next action the operator may take, as the scan dialog shows it.
+
+    Args:
+        task: Dict var with TaskCard fields.
+        action: The next action: ``claim``, ``start``, ``resume`` or ``report``.
+        on_next: Handler of the next-action button (no argument: the state knows the task).
+        on_close: Handler of the Close button.
+
+    Returns:
+        The card.
+    """
+    blocked = task.blocked_reason != ""
+
+    def next_button(label: rx.Var, icon: str, color: str = "indigo", **props) -> rx.Component:
+        return rx.button(
+            rx.icon(icon, size=22),
+            label,
+            on_click=on_next,
+            size="4",
+            color_scheme=color,
+            min_height="56px",
+            min_width="160px",
+            id="scan-next",
+            data_action=action,
+            **props,
+        )
+
+    return rx.vstack(
+        task_header(task),
+        rx.heading(task.process, size="6"),
+        rx.badge(
+            rx.cond(action == "claim", tf("scan.ui.in_pool", department=task.department), t("scan.ui.yours")),
+            color_scheme=rx.cond(action == "claim", "gray", "indigo"),
+            size="2",
+            variant="soft",
+        ),
+        _job(task),
+        task_spec(task),
+        _progress(task),
+        rx.cond(
+            blocked,
+            rx.callout(task.blocked_reason, icon="lock", color_scheme="gray", size="1", width="100%"),
+        ),
+        rx.cond(
+            task.status == "paused",
+            rx.callout(
+                tf("ui.task.paused_because", reason=task.pause_reason),
+                icon="pause",
+                color_scheme="amber",
+                size="1",
+                width="100%",
+            ),
+        ),
+        rx.hstack(
+            rx.button(
+                t("ui.common.close"),
+                on_click=on_close,
+                variant="soft",
+                color_scheme="gray",
+                size="4",
+                min_height="56px",
+                id="scan-close",
+            ),
+            rx.match(
+                action,
+                ("claim", next_button(t("ui.task.claim"), "hand")),
+                ("start", next_button(t("ui.task.start"), "play", disabled=blocked)),
+                ("resume", next_button(t("ui.task.resume"), "play")),
+                ("report", next_button(t("ui.task.report"), "clipboard-pen", color="green")),
+                rx.fragment(),
+            ),
+            justify="end",
+            spacing="3",
+            width="100%",
+            wrap="wrap",
+        ),
+        spacing="3",
+        width="100%",
+        class_name="scanned-task",
+        data_task_id=task.id,
+    )

@@ -639,11 +639,22 @@ def plan_cycle(
     groups: dict[tuple[int, str], list] = {}
     for item in routed:
         groups.setdefault((item.rule.department_id, item.rule.strategy), []).append(item)
-    members: dict[int, dict[int, Candidate]] = {
-        department_id: {c.operator_id: c for c in team} for department_id, team in teams.items()
-    }
+    # Work given in this cycle per operator (open tasks, minutes): an operator of two departments
+    # carries what one gave them into the other's decisions.
+    given_work: dict[int, tuple[int, float]] = {}
+
+    def current(candidate: Candidate) -> Candidate:
+        extra = given_work.get(candidate.operator_id)
+        if extra is None:
+            return candidate
+        return replace(
+            candidate,
+            open_tasks=candidate.open_tasks + extra[0],
+            load_minutes=candidate.load_minutes + extra[1],
+        )
+
     for (department_id, strategy), items in groups.items():
-        team = list(members[department_id].values())
+        team = [current(c) for c in teams[department_id]]
         spec = STRATEGIES[Strategy(strategy)]
         if spec.planned:
             order, chooser = STRATEGY_POLICIES[strategy]
@@ -666,22 +677,21 @@ def plan_cycle(
         )
         given = {}
         for assignment in assignments:
-            item = by_task[assignment.task_id]
             given[assignment.task_id] = assignment
-            chosen = members[department_id][assignment.operator_id]
-            members[department_id][chosen.operator_id] = replace(
-                chosen,
-                open_tasks=chosen.open_tasks + 1,
-                load_minutes=chosen.load_minutes + views[assignment.task_id].minutes,
+            tasks_given, minutes_given = given_work.get(assignment.operator_id, (0, 0.0))
+            given_work[assignment.operator_id] = (
+                tasks_given + 1,
+                minutes_given + views[assignment.task_id].minutes,
             )
-        full = all(c.open_tasks >= c.wip_limit for c in members[department_id].values())
+        team = [current(c) for c in teams[department_id]]
+        full = all(c.open_tasks >= c.wip_limit for c in team)
         refusals: dict[Requirement, list[dict[str, Any]]] = {}
         for task_id, item in by_task.items():
             assignment = given.get(task_id)
             if assignment is None:
                 requirement = requirements[item.rule.process_id]
                 if requirement not in refusals:
-                    _, excluded = split_eligible(members[department_id].values(), requirement, at)
+                    _, excluded = split_eligible(team, requirement, at)
                     refusals[requirement] = [e.to_json() for e in excluded]
                 key = "dispatch.reason.all_at_limit" if full else "scheduling.reason.nobody_eligible"
                 decisions.append(

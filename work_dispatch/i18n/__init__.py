@@ -224,7 +224,7 @@ NAME_KEY = "text.name"
 
 
 WHEN_KEY = "text.when"
-"""Key of a message that is an instant, shown in the reader's locale and the shop's timezone (see :func:`when`)."""
+"""Key of a message that is an instant, shown in the reader's locale and the shop's timezone."""
 
 
 def when(moment: datetime, timezone: Any = "UTC") -> Message:

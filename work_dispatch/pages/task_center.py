@@ -1,4 +1,4 @@
-"""Operator task center (tablet first): my tasks, my departments' pool, bell, live."""
+"""Operator task center (tablet first): check-in, scan to open, my tasks, my departments' pool, bell, live."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from work_dispatch.components.task_cards import (
     my_task_card,
     offline_banner,
     pool_task_card,
+    presence_bar,
+    scan_box,
+    scanned_task,
 )
 from work_dispatch.components.text import enum_key, t, tf
 from work_dispatch.states.session import SessionState
@@ -173,6 +176,24 @@ def _report_dialog() -> rx.Component:
     )
 
 
+def _scan_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.foreach(
+                S.scanned,
+                lambda task: rx.fragment(
+                    rx.dialog.title(t("scan.ui.title"), size="2", color_scheme="gray", weight="medium"),
+                    scanned_task(task, S.scan_action, S.scan_next, S.close_scan),
+                ),
+            ),
+            max_width="560px",
+            id="scan-dialog",
+        ),
+        open=S.scanned.length() > 0,
+        on_open_change=S.scan_dialog_changed,
+    )
+
+
 def _notifications() -> rx.Component:
     return rx.cond(
         S.notifications_open,
@@ -251,6 +272,13 @@ def task_center_page() -> rx.Component:
                     spacing="3",
                 ),
                 offline_banner(has_connection_errors),
+                rx.grid(
+                    presence_bar(S.presence, S.check_in, S.check_out),
+                    rx.card(scan_box(S.scan, S.scan_error), size="2", width="100%", id="scan-card"),
+                    columns=rx.breakpoints(initial="1", lg="2"),
+                    spacing="3",
+                    width="100%",
+                ),
                 rx.cond(
                     S.new_task_id > 0,
                     rx.callout.root(
@@ -293,6 +321,7 @@ def task_center_page() -> rx.Component:
                 ),
                 _pause_dialog(),
                 _report_dialog(),
+                _scan_dialog(),
                 spacing="4",
                 width="100%",
             ),

@@ -21,6 +21,7 @@ from work_dispatch.models import (
     AssignmentRule,
     Closure,
     Customer,
+    DefectReason,
     Department,
     Process,
     Product,
@@ -62,6 +63,53 @@ PROCESSES = [
     ("GLUE", "Folding & gluing", "折盒糊盒", 75, "GLUE"),
     ("PACK", "Packing & labelling", "包装贴标", 25, "PACK"),
 ]
+
+# Why units of each process are scrapped or sent to rework (supervisors keep these in the catalog).
+# process code → (kind, code, English name, Chinese name), in the order the report dialog offers them
+DEFECT_REASONS = {
+    "PREFLIGHT": [
+        ("scrap", "WRONG_FILE", "Wrong file version", "文件版本错误"),
+        ("rework", "MISSING_BLEED", "Missing bleed", "缺少出血"),
+        ("rework", "FONTS", "Missing or substituted fonts", "字体缺失或被替换"),
+    ],
+    "PROOF": [
+        ("scrap", "COLOUR_OFF", "Colour off", "颜色偏差"),
+        ("rework", "CUSTOMER_CHANGES", "Customer changes", "客户修改"),
+    ],
+    "PLATE": [
+        ("scrap", "SCRATCHED", "Scratched plate", "版材划伤"),
+        ("scrap", "EXPOSURE", "Exposure fault", "曝光不良"),
+        ("rework", "TOUCH_UP", "Plate needs touch-up", "需修版"),
+    ],
+    "OFFSET": [
+        ("scrap", "COLOUR_OFF", "Colour off", "色差"),
+        ("scrap", "SMUDGE", "Smudge / set-off", "蹭脏 / 背面粘脏"),
+        ("scrap", "REGISTRATION", "Out of register", "套印不准"),
+        ("scrap", "TORN_SHEET", "Torn or jammed sheet", "卡纸 / 撕纸"),
+        ("rework", "SORTING", "Mixed sheets, sort out", "好坏混杂，需挑拣"),
+        ("rework", "HICKEYS", "Hickeys, touch up", "墨皮脏点，需修整"),
+    ],
+    "VARNISH": [
+        ("scrap", "UNEVEN", "Uneven coating", "上光不均"),
+        ("rework", "MISSED_AREA", "Missed area, recoat", "漏上光，需补涂"),
+    ],
+    "DIECUT": [
+        ("scrap", "MISALIGNED", "Misaligned cut", "模切偏位"),
+        ("scrap", "CRACKED_CREASE", "Cracked crease", "压痕爆线"),
+        ("rework", "BURRS", "Burrs or uncut ties, trim", "毛边 / 未切透，需修整"),
+    ],
+    "GLUE": [
+        ("scrap", "GLUE_SMEAR", "Glue smear", "溢胶"),
+        ("scrap", "CRUSHED", "Crushed box", "压坏"),
+        ("rework", "OPEN_SEAM", "Open glue seam", "开胶"),
+        ("rework", "SKEWED_FOLD", "Skewed fold", "折歪"),
+    ],
+    "PACK": [
+        ("scrap", "DAMAGED", "Damaged in handling", "搬运损坏"),
+        ("rework", "WRONG_LABEL", "Wrong label", "标签错误"),
+        ("rework", "WRONG_COUNT", "Wrong count", "数量不符"),
+    ],
+}
 
 # code, English name, Chinese name, unit in English, unit in Chinese, route
 PRODUCTS = [
@@ -135,11 +183,13 @@ USERS = [
     ("pack2", "Pavel Horak", "唐鹏", Role.OPERATOR, ["PACK"], 5),
 ]
 
+# Printing and die-cutting dispatch by due date, the policy the shop simulator recommends (README,
+# "Dispatch quality"); the others show the count-based strategies and the pool.
 STRATEGY_BY_DEPARTMENT = {
     "PREPRESS": Strategy.LEAST_TASKS,
     "CTP": Strategy.FIRST_AVAILABLE,
-    "PRINT": Strategy.ROUND_ROBIN,
-    "DIECUT": Strategy.LEAST_TASKS,
+    "PRINT": Strategy.DUE_DATE,
+    "DIECUT": Strategy.DUE_DATE,
     "GLUE": Strategy.POOL,
     "PACK": Strategy.POOL,
 }
@@ -191,6 +241,7 @@ def load_reference_data(db: Session, locale: str = DEFAULT_LOCALE) -> dict[str, 
             db.add(row)
             db.flush()
         ids["process"][code] = row.id
+    _load_defect_reasons(db, ids["process"], locale)
     for code, english, chinese, unit_en, unit_zh, route in PRODUCTS:
         row = db.exec(select(Product).where(Product.code == code)).first()
         if row is None:
@@ -250,6 +301,29 @@ def load_reference_data(db: Session, locale: str = DEFAULT_LOCALE) -> dict[str, 
         db.add(AppSetting(key="auto_dispatch", value=True))
     db.commit()
     return ids
+
+
+def _load_defect_reasons(db: Session, process_ids: dict[str, int], locale: str) -> None:
+    """The demo's scrap and rework reasons, each added unless its process already has its code."""
+    present = set(
+        db.exec(
+            select(DefectReason.process_id, DefectReason.kind, DefectReason.code).where(
+                DefectReason.process_id.in_(list(process_ids.values()))
+            )
+        ).all()
+    )
+    for process_code, reasons in DEFECT_REASONS.items():
+        process_id = process_ids[process_code]
+        for order, (kind, code, english, chinese) in enumerate(reasons, start=1):
+            if (process_id, kind, code) in present:
+                continue
+            name, names = _pick(locale, english, chinese)
+            db.add(
+                DefectReason(
+                    process_id=process_id, kind=kind, code=code, name=name, names=names, sort_order=order * 10
+                )
+            )
+    db.flush()
 
 
 # The shift calendar of the demo. Only Packing has shifts, and they cover the clock every day (early,

@@ -28,7 +28,7 @@ from work_dispatch.realtime.bus import BusEvent, publish
 from work_dispatch.services.actor import Actor, require_operator
 from work_dispatch.services.audit import record_events
 from work_dispatch.services.notifications import Notice, send_notices
-from work_dispatch.services.shifts import absences_by_operator, department_times
+from work_dispatch.services.shifts import absences_by_operator, checked_in_since, department_times
 from work_dispatch.services.sql import id_in, lock_for_write
 from work_dispatch.services.task_rules import may
 
@@ -81,32 +81,78 @@ def presence_of(db: Session, actor: Actor | None, now: datetime | None = None) -
 
 
 def _view(db: Session, operator_id: int, now: datetime) -> PresenceView:
-    open_row = _open_presence(db, operator_id)
-    department_ids = db.exec(
-        select(UserDepartment.department_id).where(UserDepartment.user_id == operator_id)
-    ).all()
-    times = department_times(db, department_ids)
-    absences = absences_by_operator(db, now, [operator_id]).get(operator_id, [])
-    on_shift, ends, upcoming = not times, None, None
-    for time_of in times.values():
-        calendar = time_of.calendar(absences)
-        if calendar.is_working(now):
-            on_shift = True
-            if time_of.has_shifts:
-                end = now + timedelta(minutes=calendar.working_remaining_minutes(now))
-                ends = max(ends, end) if ends else end
-        else:
-            following = calendar.next_shift_start(now)
-            if following is not None:
-                upcoming = min(upcoming, following) if upcoming else following
-    return PresenceView(
-        checked_in=open_row is not None,
-        since=open_row.checked_in_at if open_row else None,
-        on_shift=on_shift,
-        shift_ends_at=ends,
-        next_shift_at=None if on_shift else upcoming,
-        requires_check_in=any(t.requires_check_in for t in times.values()),
+    department_ids = set(
+        db.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == operator_id)).all()
     )
+    return presence_views(db, {operator_id: department_ids}, now)[operator_id]
+
+
+def presence_views(
+    db: Session, memberships: dict[int, set[int]], now: datetime | None = None
+) -> dict[int, PresenceView]:
+    """The presence of many operators at once, as :func:`presence_of` tells it of one.
+
+    A fixed number of queries however many operators; a department's calendar is built once for
+    all its members without absences.
+
+    Args:
+        db: Open session (read only).
+        memberships: Operator id → their department ids.
+        now: The time (default: now).
+
+    Returns:
+        Operator id → their presence.
+    """
+    if not memberships:
+        return {}
+    now = now or utc_now()
+    operator_ids = sorted(memberships)
+    since = checked_in_since(db, operator_ids)
+    times = department_times(db, {d for ids in memberships.values() for d in ids})
+    absences = absences_by_operator(db, now, operator_ids)
+    shared: dict[int, tuple[bool, datetime | None, datetime | None]] = {}
+
+    def at_work(operator_id: int, department_id: int) -> tuple[bool, datetime | None, datetime | None]:
+        """(working now, when the stretch of work ends, when work next starts) in one department."""
+        own = absences.get(operator_id, ())
+        if not own and department_id in shared:
+            return shared[department_id]
+        time_of = times[department_id]
+        calendar = time_of.calendar(own)
+        if calendar.is_working(now):
+            ends = (
+                now + timedelta(minutes=calendar.working_remaining_minutes(now))
+                if time_of.has_shifts
+                else None
+            )
+            answer = (True, ends, None)
+        else:
+            answer = (False, None, calendar.next_shift_start(now))
+        if not own:
+            shared[department_id] = answer
+        return answer
+
+    views = {}
+    for operator_id in operator_ids:
+        mine = [d for d in sorted(memberships[operator_id]) if d in times]
+        on_shift, ends, upcoming = not mine, None, None
+        for department_id in mine:
+            working, end, following = at_work(operator_id, department_id)
+            if working:
+                on_shift = True
+                if end is not None:
+                    ends = max(ends, end) if ends else end
+            elif following is not None:
+                upcoming = min(upcoming, following) if upcoming else following
+        views[operator_id] = PresenceView(
+            checked_in=operator_id in since,
+            since=since.get(operator_id),
+            on_shift=on_shift,
+            shift_ends_at=ends,
+            next_shift_at=None if on_shift else upcoming,
+            requires_check_in=any(times[d].requires_check_in for d in mine),
+        )
+    return views
 
 
 def check_in(db: Session, actor: Actor | None, now: datetime | None = None) -> PresenceView:

@@ -1,4 +1,4 @@
-"""What an operator sees: their tasks and their departments' pool, loaded in bulk.
+"""What an operator sees: their tasks, their departments' pool and their presence, loaded in bulk.
 
 The same loader serves one operator opening the page and the fan-out refreshing many
 operators after a change: a fixed number of queries however many operators it serves.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case
@@ -26,8 +27,13 @@ from work_dispatch.models import (
     User,
     UserDepartment,
     WorkOrder,
+    utc_now,
 )
 from work_dispatch.services.actor import Actor, require_operator
+from work_dispatch.services.presence import PresenceView, presence_views
+from work_dispatch.services.shifts import (
+    shop_timezone,
+)
 from work_dispatch.services.sql import id_in
 from work_dispatch.services.task_flow import pause_reason_text
 from work_dispatch.services.task_rules import waiting_for, waiting_message
@@ -68,8 +74,32 @@ class TaskCard:
 
 
 @dataclass
+class PresenceLine:
+    """An operator's presence as the tablet header shows it: a handful of flags and times.
+
+    Times are in the shop's timezone, as the reader's locale writes them: the time alone
+    ("07:58") on the day it is shown, else with the date.
+
+    Attributes:
+        checked_in: Whether they are checked in.
+        since: When they checked in ("" when not checked in).
+        on_shift: Whether one of their departments' shifts runs now (true without shifts).
+        ends: When the running shift ends ("" off shift or without shifts).
+        next_shift: When their next shift starts ("" on shift, or none planned).
+        requires_check_in: Whether a department of theirs gives work only to those checked in.
+    """
+
+    checked_in: bool = False
+    since: str = ""
+    on_shift: bool = True
+    ends: str = ""
+    next_shift: str = ""
+    requires_check_in: bool = False
+
+
+@dataclass
 class OperatorOverview:
-    """An operator's departments, tasks, pool and unread notifications."""
+    """An operator's departments, tasks, pool, unread notifications and presence."""
 
     departments: list[str] = field(default_factory=list)
     department_ids: list[int] = field(default_factory=list)
@@ -78,6 +108,7 @@ class OperatorOverview:
     pool: list[TaskCard] = field(default_factory=list)
     pool_count: int = 0
     unread: int = 0
+    presence: PresenceLine = field(default_factory=PresenceLine)
 
 
 _STATUS_ORDER = case(
@@ -203,6 +234,39 @@ class _Cards:
         return self._built[key]
 
 
+def _clock(moment: datetime | None, locale: str, now: datetime) -> str:
+    """A time for the tablet header: "07:58" on the shop's today, else with the date ("Dec 4, 07:00")."""
+    if moment is None:
+        return ""
+    zone = shop_timezone()
+    local = moment.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return f"{local:%H:%M}"
+    return format_datetime(moment, locale, settings.timezone, short=True)
+
+
+def presence_line(view: PresenceView, locale: str, now: datetime | None = None) -> PresenceLine:
+    """What the tablet header shows of a presence, in ``locale``.
+
+    Args:
+        view: The operator's presence.
+        locale: The reader's locale.
+        now: The time (default: now), to tell today's times from others.
+
+    Returns:
+        The header's flags and times.
+    """
+    now = now or utc_now()
+    return PresenceLine(
+        checked_in=view.checked_in,
+        since=_clock(view.since, locale, now),
+        on_shift=view.on_shift,
+        ends=_clock(view.shift_ends_at, locale, now),
+        next_shift=_clock(view.next_shift_at, locale, now),
+        requires_check_in=view.requires_check_in,
+    )
+
+
 def overviews_for(
     db: Session, requests: Iterable[tuple[int, str]]
 ) -> dict[tuple[int, str], OperatorOverview | None]:
@@ -271,6 +335,8 @@ def overviews_for(
     for source in mine:
         if len(mine_by_user[source.task.assigned_operator_id]) < LIST_LIMIT:
             mine_by_user[source.task.assigned_operator_id].append(source)
+    now = utc_now()
+    presences = presence_views(db, {uid: operators[uid] for uid in users}, now)
     result: dict[tuple[int, str], OperatorOverview | None] = {}
     for operator_id, asked_locale in requests:
         user = users.get(operator_id)
@@ -291,6 +357,7 @@ def overviews_for(
             pool=[cards.card(source, locale) for source in pool],
             pool_count=sum(pool_counts.get(d, 0) for d in ordered),
             unread=unread.get(operator_id, 0),
+            presence=presence_line(presences[operator_id], locale, now),
         )
     return result
 
@@ -308,3 +375,20 @@ def overview(db: Session, actor: Actor | None) -> OperatorOverview:
     actor = require_operator(actor)
     key = (actor.user_id, actor.locale)
     return overviews_for(db, [key])[key] or OperatorOverview()
+
+
+def card_of(db: Session, task_id: int, locale: str) -> TaskCard | None:
+    """One task's card, as the tablet lists show it (no authorization: the caller decides).
+
+    Args:
+        db: Open session (read only).
+        task_id: The task.
+        locale: The reader's locale.
+
+    Returns:
+        The card, or None when there is no such task.
+    """
+    sources = _sources(db, select(Task).where(Task.id == task_id))
+    if not sources:
+        return None
+    return _Cards(db, sources).card(sources[0], normalize_locale(locale))

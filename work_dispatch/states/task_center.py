@@ -1,4 +1,4 @@
-"""Operator task center: lists, actions, bell and live pushes."""
+"""Operator task center: lists, actions, bell, presence (check-in/out), scan to open, and live pushes."""
 
 from __future__ import annotations
 
@@ -12,14 +12,22 @@ from work_dispatch.i18n import translate
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import OPERATOR_VIEW, REGISTRY, Watcher
-from work_dispatch.services import auth, live_views, notifications, runner, task_center, task_flow
+from work_dispatch.services import auth, live_views, notifications, runner, scan, task_center, task_flow
+from work_dispatch.services import presence as presence_service
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.notifications import NotificationRow
-from work_dispatch.services.task_center import OperatorOverview, TaskCard
+from work_dispatch.services.scan import NextAction, ScanResult
+from work_dispatch.services.task_center import OperatorOverview, PresenceLine, TaskCard
 from work_dispatch.states.mixins import ServiceMixin
 from work_dispatch.states.session import LOGIN_PATH, SessionState
 
 PAUSE_REASONS = list(task_flow.PAUSE_REASONS)
+SCAN_TRANSITIONS = {
+    NextAction.CLAIM: task_flow.claim,
+    NextAction.START: task_flow.start,
+    NextAction.RESUME: task_flow.resume,
+}
+"""The scanned card's next actions that are one task transition (reporting opens its dialog)."""
 
 
 class TaskCenterState(ServiceMixin, rx.State):
@@ -47,6 +55,17 @@ class TaskCenterState(ServiceMixin, rx.State):
     notifications_open: bool = False
     notification_rows: list[NotificationRow] = []
 
+    presence: PresenceLine = PresenceLine()
+    """Checked in or not, since when, the shift: a few flags and short strings, pushed live."""
+    scanned: list[TaskCard] = []
+    """The card a scan opened (at most one): shown in the scan dialog."""
+    scan_action: str = ""
+    """Its next action (a ``scan.NextAction`` value)."""
+    scan_error: str = ""
+    """Why the last scan was refused, under the scan box."""
+    _scan_code: str = ""
+    """The code of the open card (validated by the scan service), to reopen it after a claim."""
+
     def _apply(self, data: OperatorOverview, changed: set[int] | None = None) -> None:
         known = {task.id for task in self.my_tasks}
         self.departments = data.departments
@@ -55,6 +74,7 @@ class TaskCenterState(ServiceMixin, rx.State):
         self.pool = data.pool
         self.pool_count = data.pool_count
         self.unread = data.unread
+        self.presence = data.presence
         self.loaded = True
         if changed is not None:
             self.push_count += 1
@@ -62,6 +82,9 @@ class TaskCenterState(ServiceMixin, rx.State):
             if new:
                 self.highlight_ids = list(dict.fromkeys(self.highlight_ids + new))[-10:]
                 self.new_task_id, self.new_task_more = new[0], len(new) - 1
+            elif self.new_task_id and self.new_task_id not in {card.id for card in data.my_tasks}:
+                # The announced task went away (returned at shift end, reassigned): no stale banner.
+                self.new_task_id, self.new_task_more = 0, 0
 
     def _forget(self) -> None:
         self.reset()
@@ -246,6 +269,103 @@ class TaskCenterState(ServiceMixin, rx.State):
             # The bell's own refusals show in the default corner, not the top-center of task actions.
             on_error=lambda actor, error: rx.toast.error(error.render(actor.locale)),
         )
+
+    # -- presence ---------------------------------------------------------------------------
+
+    async def _presence_action(self, service, success: str):
+        async def done(actor: Actor, _view: Any):
+            await self._refresh(actor)
+            return rx.toast.success(translate(success, actor.locale), position="top-center")
+
+        async def refused(actor: Actor, error: DomainError):
+            await self._refresh(actor)
+            return self._error_toast(error)
+
+        return await self._act(service, then=done, on_error=refused)
+
+    @rx.event
+    async def check_in(self):
+        """Check in: from now on dispatch may give me work (where my department asks for it)."""
+        return await self._presence_action(presence_service.check_in, "presence.ui.checked_in")
+
+    @rx.event
+    async def check_out(self):
+        """Check out: no more work for me until I check in again."""
+        return await self._presence_action(presence_service.check_out, "presence.ui.checked_out")
+
+    # -- scan to open -----------------------------------------------------------------------
+
+    def _show_scan(self, code: str, result: ScanResult) -> None:
+        self.scanned = [result.card]
+        self.scan_action = result.action
+        self.scan_error = ""
+        self._scan_code = code
+
+    def _clear_scan(self) -> None:
+        self.scanned = []
+        self.scan_action = ""
+        self._scan_code = ""
+
+    @rx.event
+    async def scan(self, form_data: dict[str, Any]):
+        """Open the task whose traveler code the scanner typed into the scan box (then Enter)."""
+        code = form_data.get("code") if isinstance(form_data, dict) else None
+
+        def opened(_actor: Actor, result: ScanResult) -> None:
+            self._show_scan(code, result)
+
+        def refused(actor: Actor, error: DomainError) -> None:
+            self._clear_scan()
+            self.scan_error = error.render(actor.locale)
+
+        return await self._act(scan.open_scanned, code, then=opened, on_error=refused)
+
+    @rx.event
+    def close_scan(self):
+        """Close the scanned card."""
+        self._clear_scan()
+
+    @rx.event
+    def scan_dialog_changed(self, is_open: bool):
+        """The scan dialog was dismissed (Escape, a tap outside it)."""
+        if is_open is not True:
+            self._clear_scan()
+
+    @rx.event
+    async def scan_next(self):
+        """Take the scanned card's next action: claim, start, resume, or open the report dialog."""
+        if not self.scanned:
+            return None
+        task_id, action, code = self.scanned[0].id, self.scan_action, self._scan_code
+        if action == NextAction.REPORT:
+            self._clear_scan()
+            self.report_task_id, self.report_error = task_id, ""
+            return None
+        service = SCAN_TRANSITIONS.get(action)
+        if service is None:
+            return None
+
+        async def done(actor: Actor, _result: Any):
+            await self._refresh(actor)
+            if action != NextAction.CLAIM:
+                self._clear_scan()
+                self.highlight_ids = list(dict.fromkeys([*self.highlight_ids, task_id]))[-10:]
+                return None
+            # Claimed: the same card now offers "start".
+            try:
+                self._show_scan(code, await runner.run(scan.open_scanned, actor, code))
+            except DomainError:
+                self._clear_scan()
+            return rx.toast.success(
+                translate("ui.toast.task_claimed", actor.locale, task=task_id), position="top-center"
+            )
+
+        async def refused(actor: Actor, error: DomainError):
+            self._clear_scan()
+            await self._refresh(actor)
+            return self._error_toast(error)
+
+        return await self._act(service, task_id, then=done, on_error=refused)
 
 
 async def narrow_operators(fanout: LiveFanout, watchers: list[Watcher], event: BusEvent) -> list[Watcher]:
