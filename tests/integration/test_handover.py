@@ -8,7 +8,7 @@ from sqlmodel import Session, select, update
 from tests.conftest import actor_for
 from work_dispatch.domain.errors import IllegalTransitionError, ValidationError
 from work_dispatch.models import Notification, Task, User, WorkOrderProcess
-from work_dispatch.services import dispatch, drafts, task_flow
+from work_dispatch.services import dispatch, drafts, task_center, task_flow
 
 
 def _tasks(db, order_id) -> list[Task]:
@@ -68,6 +68,8 @@ def test_packing_starts_after_one_batch_and_never_packs_more_than_was_printed(
     assert (notice.recipient_id, notice.task_id) == (packer.user_id, packing.id)
     db.expire_all()
     assert task_flow.blocking_reason(db, db.get(Task, packing.id)) is None
+    card = next(c for c in task_center.overview(db, packer).my_tasks if c.id == packing.id)
+    assert (card.blocked_reason, card.available_text) == ("", "Available to work: 2,000 of 5,000")
     task_flow.start(db, packer, packing.id)
     with pytest.raises(ValidationError, match="Only 2000 more"):
         task_flow.report_quantity(db, packer, packing.id, 2001)

@@ -29,6 +29,21 @@ def action_button(
     )
 
 
+def _available(task) -> rx.Component:
+    """Flow production: what the step before has handed over and this step may work on."""
+    return rx.cond(
+        task.available_text != "",
+        rx.callout(
+            task.available_text,
+            icon="package-check",
+            color_scheme="green",
+            size="1",
+            width="100%",
+            class_name="available-to-work",
+        ),
+    )
+
+
 def _progress(task: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -270,6 +285,7 @@ def my_task_card(
                 blocked,
                 rx.callout(task.blocked_reason, icon="lock", color_scheme="gray", size="1", width="100%"),
             ),
+            _available(task),
             rx.cond(
                 task.status == "paused",
                 rx.callout(
@@ -321,6 +337,7 @@ def pool_task_card(task: rx.Var, on_claim: Callable) -> rx.Component:
             task_spec(task),
             _progress(task),
             rx.cond(blocked, rx.text(task.blocked_reason, size="2", color_scheme="gray")),
+            _available(task),
             action_button(
                 t("ui.task.claim"), "hand", on_claim(task.id), variant="soft", class_name="claim-button"
             ),
@@ -632,6 +649,7 @@ def scanned_task(task: rx.Var, action: rx.Var, on_next, on_close) -> rx.Componen
             blocked,
             rx.callout(task.blocked_reason, icon="lock", color_scheme="gray", size="1", width="100%"),
         ),
+        _available(task),
         rx.cond(
             task.status == "paused",
             rx.callout(

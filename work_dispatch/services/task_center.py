@@ -36,7 +36,15 @@ from work_dispatch.services.shifts import (
 )
 from work_dispatch.services.sql import id_in
 from work_dispatch.services.task_flow import pause_reason_text
-from work_dispatch.services.task_rules import waiting_for, waiting_message
+from work_dispatch.services.task_rules import (
+    handover_of,
+    is_blocked,
+    step_good,
+    transfer_batch_of,
+    upstream_good,
+    waiting_for,
+    waiting_message,
+)
 from work_dispatch.settings import settings
 
 LIST_LIMIT = 50
@@ -60,6 +68,8 @@ class TaskCard:
     requirements: str
     pause_reason: str
     blocked_reason: str = ""
+    available_text: str = ""
+    """Flow production: "Available to work: 2,000 of 5,000" while the step before still produces."""
     status_label: str = ""
     priority_label: str = ""
     quantity_text: str = ""
@@ -186,14 +196,26 @@ class _Cards:
     def __init__(self, db: Session, sources: list[_CardSource]) -> None:
         self._built: dict[tuple[int, str], TaskCard] = {}
         self._waiting: dict[int, tuple[str, Any]] = {}
+        self._available: dict[int, int] = {}
         ids = list({source.task.id for source in sources})
         if not ids:
             return
-        waits = db.execute(
-            select(Task.id, waiting_for(Task.work_order_id, Task.sequence).scalar_subquery()).where(
-                id_in(db, Task.id, ids)
-            )
+        rows = db.execute(
+            select(
+                Task.id,
+                waiting_for(Task.work_order_id, Task.sequence, handover_of()).scalar_subquery(),
+                transfer_batch_of(Task.work_order_process_id),
+                is_blocked(Task.work_order_id, Task.sequence),
+                upstream_good(Task.work_order_id, Task.sequence) - step_good(Task.work_order_process_id),
+            ).where(id_in(db, Task.id, ids))
         ).all()
+        waits = [(task_id, process_id) for task_id, process_id, *_ in rows]
+        # While the step before is still producing, a transfer-batch step shows what it may work on.
+        self._available = {
+            task_id: max(int(available or 0), 0)
+            for task_id, _, batch, upstream_open, available in rows
+            if batch is not None and upstream_open
+        }
         process_ids = {process_id for _, process_id in waits if process_id is not None}
         processes = (
             {p.id: (p.name, p.names) for p in db.exec(select(Process).where(Process.id.in_(process_ids)))}
@@ -223,6 +245,14 @@ class _Cards:
                 requirements=task.requirements,
                 pause_reason=pause_reason_text(task.pause_reason, locale),
                 blocked_reason=waiting_message(*waiting).render(locale) if waiting else "",
+                available_text=translate(
+                    "handover.available",
+                    locale,
+                    available=format_number(self._available[task.id], locale),
+                    quantity=format_number(task.production_quantity, locale),
+                )
+                if task.id in self._available
+                else "",
                 status_label=translate(f"enum.task_status.{task.status}", locale),
                 priority_label=translate(f"enum.priority.{task.priority}", locale),
                 quantity_text=format_number(task.production_quantity, locale),
