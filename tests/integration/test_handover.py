@@ -9,6 +9,7 @@ from tests.conftest import actor_for
 from work_dispatch.domain.errors import IllegalTransitionError, ValidationError
 from work_dispatch.models import Notification, Task, User, WorkOrderProcess
 from work_dispatch.services import dispatch, drafts, task_center, task_flow
+from work_dispatch.services.task_rules import transfer_batch_of
 
 
 def _tasks(db, order_id) -> list[Task]:
@@ -135,3 +136,51 @@ def test_concurrent_upstream_reports_unlock_the_next_step_exactly_once(
     assert len(notices) == 1
     step = db.get(WorkOrderProcess, packing.work_order_process_id)
     assert step.material_available_at is not None
+
+
+def test_the_route_brings_its_transfer_batch_and_bad_batches_change_nothing(db, make_order, supervisor, shop):
+    from work_dispatch.models import Process, ProductRouteStep
+    from work_dispatch.services import work_orders
+
+    poster = shop["product"]["POSTER"]
+    step = db.exec(
+        select(ProductRouteStep).where(
+            ProductRouteStep.product_id == poster, ProductRouteStep.process_id == shop["process"]["PACK"]
+        )
+    ).one()
+    step.transfer_batch = 500
+    offset = db.get(Process, shop["process"]["OFFSET"])
+    offset.transfer_batch = 1000
+    db.add_all([step, offset])
+    db.commit()
+    route = work_orders.default_route(db, poster)
+    batches = {s["process_id"]: s["transfer_batch"] for s in route}
+    assert batches[shop["process"]["PACK"]] == 500 and batches[shop["process"]["OFFSET"]] is None
+    order = make_order("POSTER", quantity=800)
+    steps = {
+        s.process_id: (s.transfer_batch, db.exec(select(transfer_batch_of(s.id))).one())
+        for s in db.exec(select(WorkOrderProcess).where(WorkOrderProcess.work_order_id == order.id)).all()
+    }
+    assert steps[shop["process"]["PACK"]] == (500, 500)
+    assert steps[shop["process"]["OFFSET"]] == (None, 1000)  # the process's default, at run time
+    assert steps[shop["process"]["PREFLIGHT"]] == (None, None)
+    before = db.exec(select(WorkOrderProcess.id)).all()
+    for bad, message in (
+        (900, "cannot be larger than the quantity"),
+        (0, "Transfer batch must be at least 1"),
+    ):
+        route = work_orders.default_route(db, poster)
+        route[-1]["transfer_batch"] = bad
+        with pytest.raises(ValidationError, match=message):
+            work_orders.create_work_order(
+                db,
+                supervisor,
+                {
+                    "customer_id": next(iter(shop["customer"].values())),
+                    "product_id": poster,
+                    "quantity": 800,
+                    "route": route,
+                },
+            )
+        db.rollback()
+    assert db.exec(select(WorkOrderProcess.id)).all() == before

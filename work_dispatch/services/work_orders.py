@@ -64,6 +64,8 @@ class RouteStepInput:
     """Override of the process's setup minutes (None: the process's)."""
     units_per_hour: int | None = None
     """Override of the process's units per hour (None: the process's)."""
+    transfer_batch: int | None = None
+    """Good units the step before must hand over before this step may start (None: all of them)."""
 
     @property
     def shape(self) -> tuple[int, int | None, int | None]:
@@ -158,6 +160,22 @@ def parse_work_order_input(raw: dict[str, Any]) -> WorkOrderInput:
             maximum=MAX_QUANTITY,
             optional=True,
         )
+        transfer_batch = as_int(
+            step.get("transfer_batch"),
+            "route",
+            "field.transfer_batch",
+            minimum=1,
+            maximum=MAX_QUANTITY,
+            optional=True,
+        )
+        if transfer_batch is not None and transfer_batch > quantity:
+            raise ValidationError(
+                "handover.error.batch_over_quantity",
+                "route",
+                step=(index + 1) * 10,
+                batch=transfer_batch,
+                quantity=quantity,
+            )
         route.append(
             RouteStepInput(
                 process_id=as_int(step.get("process_id"), "route", "field.process", minimum=1),
@@ -167,6 +185,7 @@ def parse_work_order_input(raw: dict[str, Any]) -> WorkOrderInput:
                 batch_size=batch_size,
                 setup_minutes=setup,
                 units_per_hour=rate,
+                transfer_batch=transfer_batch,
             )
         )
     planned_task_count(
@@ -296,6 +315,7 @@ def _write_route(db: Session, work_order_id: int, route: tuple[RouteStepInput, .
                 "batch_size": step.batch_size,
                 "setup_minutes": step.setup_minutes,
                 "units_per_hour": step.units_per_hour,
+                "transfer_batch": step.transfer_batch,
                 "status": ProcessStatus.PENDING,
                 "quantity_completed": 0,
                 "quantity_defective": 0,
@@ -349,6 +369,7 @@ def update_work_order(
     if current == tuple(step.shape for step in data.route):
         for row, step in zip(current_route, data.route, strict=True):
             row.setup_minutes, row.units_per_hour = step.setup_minutes, step.units_per_hour
+            row.transfer_batch = step.transfer_batch
             db.add(row)
     else:
         published = db.exec(
@@ -519,15 +540,19 @@ def default_route(db: Session, product_id: Any) -> list[dict[str, Any]]:
         product_id: The product.
 
     Returns:
-        Route steps as dicts with ``process_id``, ``department_id`` and ``batch_size``.
+        Route steps as dicts with ``process_id``, ``department_id``, ``batch_size`` and
+        ``transfer_batch`` (the route's; when empty, the process's applies at run time).
     """
     product_id = as_int(product_id, "product_id", "field.product", minimum=1)
     steps = db.exec(
-        select(ProductRouteStep.process_id)
+        select(ProductRouteStep.process_id, ProductRouteStep.transfer_batch)
         .where(ProductRouteStep.product_id == product_id)
         .order_by(ProductRouteStep.sequence)
     ).all()
-    return [{"process_id": pid, "department_id": None, "batch_size": None} for pid in steps]
+    return [
+        {"process_id": pid, "department_id": None, "batch_size": None, "transfer_batch": batch}
+        for pid, batch in steps
+    ]
 
 
 def _encode_cursor(value: int) -> str:
@@ -728,6 +753,7 @@ def get_form(db: Session, actor: Actor | None, work_order_id: Any) -> WorkOrderF
                 "batch_size": str(step.batch_size or ""),
                 "setup_minutes": "" if step.setup_minutes is None else str(step.setup_minutes),
                 "units_per_hour": "" if step.units_per_hour is None else str(step.units_per_hour),
+                "transfer_batch": "" if step.transfer_batch is None else str(step.transfer_batch),
             }
             for step in route
         ],
