@@ -11,6 +11,7 @@ from reflex.event import EventSpec
 from work_dispatch.components.shell import connection_notice
 from work_dispatch.components.text import outside_state_text, t, texts_of
 from work_dispatch.domain.errors import DomainError
+from work_dispatch.downloads import downloads_app
 from work_dispatch.health import health_app
 from work_dispatch.i18n import LOCALES
 from work_dispatch.lifespan import worker_lifespan
@@ -20,6 +21,7 @@ from work_dispatch.pages import (
     catalog,
     connect,
     drafts,
+    floor,
     home,
     login,
     people,
@@ -37,6 +39,7 @@ from work_dispatch.states.catalog import CatalogState
 from work_dispatch.states.connect import ConnectState
 from work_dispatch.states.dashboard import DashboardState
 from work_dispatch.states.drafts import DraftBoardState
+from work_dispatch.states.floor import AbsenceState, CalendarState, FloorState
 from work_dispatch.states.login import LoginState
 from work_dispatch.states.people import PeopleState, ThrottleState
 from work_dispatch.states.rules import RulesState
@@ -75,7 +78,7 @@ def _title(key: str) -> rx.Var:
 app = rx.App(
     # Security headers wrap everything served, /health and the frontend files included; while Redis is
     # away, websockets are refused so that pages say Reconnecting (redis_watch.py).
-    api_transformer=[health_app, gate_websockets, with_security_headers],
+    api_transformer=[health_app, downloads_app, gate_websockets, with_security_headers],
     backend_exception_handler=handle_backend_exception,
     # Toasts at the top: bottom-right they covered the action buttons (Save, Approve) and took their clicks.
     toaster=rx.toast.provider(position="top-center"),
@@ -141,6 +144,12 @@ app.add_page(
     route=people.ROUTE,
     title=_title("ui.nav.people"),
     on_load=[PeopleState.load, ThrottleState.load],
+)
+app.add_page(
+    floor.floor_page,
+    route=floor.ROUTE,
+    title=_title("floor.title"),
+    on_load=[FloorState.load, CalendarState.load, AbsenceState.load],
 )
 app.add_page(
     connect.connect_page,

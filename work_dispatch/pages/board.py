@@ -139,10 +139,37 @@ def _filters() -> rx.Component:
             spacing="2",
         ),
         rx.button(t("ui.common.clear"), variant="soft", color_scheme="gray", on_click=S.clear_filters),
+        rx.spacer(),
+        _export_buttons(),
         wrap="wrap",
         gap="3",
         align="center",
         width="100%",
+    )
+
+
+def _export_buttons() -> rx.Component:
+    """Every row of the current filter as a file: the browser downloads it over HTTP, not the websocket."""
+    return rx.hstack(
+        rx.button(
+            rx.icon("file-text", size=14),
+            t("ui.export.csv"),
+            variant="outline",
+            size="2",
+            on_click=S.export("csv"),
+            id="board-export-csv",
+            title=t("ui.export.hint"),
+        ),
+        rx.button(
+            rx.icon("file-spreadsheet", size=14),
+            t("ui.export.xlsx"),
+            variant="outline",
+            size="2",
+            on_click=S.export("xlsx"),
+            id="board-export-xlsx",
+            title=t("ui.export.hint"),
+        ),
+        spacing="2",
     )
 
 

@@ -136,6 +136,15 @@ def _group(group) -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.button(
+                    rx.icon("printer", size=14),
+                    t("ui.traveler.print"),
+                    size="2",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=S.print_traveler(group.work_order_id),
+                    class_name="print-traveler",
+                ),
+                rx.button(
                     rx.icon("send", size=14),
                     t("ui.drafts.publish_order"),
                     size="2",
@@ -145,6 +154,7 @@ def _group(group) -> rx.Component:
                 width="100%",
                 align="center",
                 spacing="3",
+                flex_wrap="wrap",  # the two buttons go below the heading on a tablet
             ),
             scroll_table(
                 (

@@ -86,6 +86,28 @@ def _header_fields() -> rx.Component:
     )
 
 
+def _rate_override(step, index, key: str, defaults: rx.Var, unit_key: str) -> rx.Component:
+    """A step's override of its process's setup minutes or units per hour; the default shows greyed."""
+    default = defaults.get(step["process_id"], "")
+    hint = (
+        tf("ui.rates.step_setup_hint", minutes=default)
+        if key == "setup_minutes"
+        else tf("ui.rates.step_rate_hint", rate=default)
+    )
+    return rx.input(
+        rx.input.slot(rx.text(t(unit_key), size="1", color_scheme="gray"), side="right"),
+        placeholder=default,
+        type="number",
+        min=0 if key == "setup_minutes" else 1,
+        value=step.get(key, ""),
+        width="120px",
+        on_change=lambda v: S.set_step(index, key, v),
+        title=hint,
+        aria_label=hint,
+        class_name=f"step-{key.replace('_', '-')}",
+    )
+
+
 def _step(step, index) -> rx.Component:
     return rx.hstack(
         rx.badge((index + 1) * 10, variant="soft", size="2", min_width="40px", justify="center"),
@@ -108,6 +130,8 @@ def _step(step, index) -> rx.Component:
             on_change=lambda v: S.set_step(index, "batch_size", v),
             class_name="batch-size",
         ),
+        _rate_override(step, index, "setup_minutes", S.default_setup, "ui.rates.min"),
+        _rate_override(step, index, "units_per_hour", S.default_rate, "ui.rates.per_hour"),
         rx.spacer(),
         rx.icon_button(
             rx.icon("arrow-up", size=16),
@@ -253,6 +277,17 @@ def work_order_form_page() -> rx.Component:
                                 color_scheme="green",
                                 on_click=S.approve,
                                 id="approve",
+                            ),
+                        ),
+                        rx.cond(
+                            S.work_order_id > 0,
+                            rx.button(
+                                rx.icon("printer", size=16),
+                                t("ui.traveler.print"),
+                                variant="soft",
+                                color_scheme="gray",
+                                on_click=S.print_traveler,
+                                id="print-traveler",
                             ),
                         ),
                         rx.cond(

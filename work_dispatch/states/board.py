@@ -11,7 +11,7 @@ from work_dispatch.i18n import translate
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import BOARD_VIEW, REGISTRY, ROWS_PART, Watcher
-from work_dispatch.services import auth, board, live_views, reference, runner, task_flow
+from work_dispatch.services import auth, board, exports, live_views, reference, runner, task_flow
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.board import BoardRow, CountRow, EventView, TaskDetail
 from work_dispatch.services.reference import Option
@@ -124,6 +124,18 @@ class BoardState(KeysetPagerMixin, rx.State):
         return await self._first_page()
 
     @rx.event
+    async def export(self, fmt: str):
+        """Download every row of the current filter as ``csv`` or ``xlsx``.
+
+        The file never passes through the websocket: the service authorizes the export and signs a
+        one-minute ticket for this session, and the browser fetches ``/api/export/board.<fmt>``.
+        """
+        session = await self.get_state(SessionState)
+        return await self._act(
+            exports.export_link, session.session_token, "board", fmt, dict(self.filters), then=_download
+        )
+
+    @rx.event
     async def open_task(self, task_id: int):
         """Open the drawer with a task's history."""
         return await self._act(board.task_detail, task_id, then=self._show_detail)
@@ -176,6 +188,11 @@ class BoardState(KeysetPagerMixin, rx.State):
         self.drawer_task_id = 0
         self.drawer_events = []
         self.drawer_row = []
+
+
+def _download(_actor: Actor, link: exports.ExportLink):
+    """Send the browser to a ticketed export (a plain HTTP download, outside the websocket)."""
+    return rx.download(url=link.url, filename=link.filename)
 
 
 async def push_board(fanout: LiveFanout, recipients: list[Recipient], event: BusEvent) -> None:

@@ -9,11 +9,12 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError, ValidationError
 from work_dispatch.i18n import translate
-from work_dispatch.services import drafts, reference, runner
+from work_dispatch.services import drafts, reference, runner, travelers
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.drafts import DraftGroup
 from work_dispatch.services.reference import Option
 from work_dispatch.states.mixins import KeysetPagerMixin
+from work_dispatch.states.session import SessionState
 
 EDITABLE = ("production_quantity", "work_content", "requirements", "department_id", "operator_id", "due_at")
 
@@ -127,6 +128,17 @@ class DraftBoardState(KeysetPagerMixin, rx.State):
     async def publish_work_order(self, work_order_id: int):
         """Publish every draft of one work order."""
         return await self._act(drafts.publish_drafts, None, work_order_id=work_order_id, then=self._reloaded)
+
+    @rx.event
+    async def print_traveler(self, work_order_id: int):
+        """Open a work order's job traveler (an A4 page to print) in a new tab, through a ticket."""
+        session = await self.get_state(SessionState)
+        return await self._act(
+            travelers.traveler_link,
+            session.session_token,
+            work_order_id,
+            then=lambda _actor, url: rx.redirect(url, is_external=True),
+        )
 
     @rx.event
     async def merge_selected(self):

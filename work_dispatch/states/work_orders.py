@@ -8,13 +8,16 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.i18n import translate
-from work_dispatch.services import reference, runner, work_orders
+from work_dispatch.services import catalog, exports, reference, runner, travelers, work_orders
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.reference import Option
 from work_dispatch.services.work_orders import WorkOrderRow
 from work_dispatch.states.mixins import KeysetPagerMixin, ServiceMixin
+from work_dispatch.states.session import SessionState
 
 FORM_FIELDS = ("customer_id", "product_id", "quantity", "unit", "priority", "delivery_date", "notes")
+STEP_RATE_FIELDS = ("setup_minutes", "units_per_hour")
+"""A route step's overrides of its process's rate (missing or "" keeps the process's)."""
 FILTER_FIELDS = ("status", "customer_id", "priority", "delivery_from", "delivery_to", "search")
 ALL = "all"
 
@@ -28,12 +31,15 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
     error: str = ""
     loaded: bool = False
 
-    async def _fetch_page(self, actor: Actor) -> None:
-        params = {
+    def _params(self) -> dict[str, str]:
+        return {
             key: ("" if value == ALL else value)
             for key, value in self.filters.items()
             if key in FILTER_FIELDS
         }
+
+    async def _fetch_page(self, actor: Actor) -> None:
+        params = self._params()
         try:
             page = await runner.run(
                 work_orders.list_work_orders, actor, cursor=self._cursor() or None, page_size=25, **params
@@ -78,6 +84,19 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
         self.filters = {}
         return await self._first_page()
 
+    @rx.event
+    async def export(self, fmt: str):
+        """Download every work order of the current filters as ``csv`` or ``xlsx`` (ticketed HTTP route)."""
+        session = await self.get_state(SessionState)
+        return await self._act(
+            exports.export_link,
+            session.session_token,
+            "work_orders",
+            fmt,
+            self._params(),
+            then=lambda _actor, link: rx.download(url=link.url, filename=link.filename),
+        )
+
     def _reloaded(self, success: str):
         """Reload the page, then toast the ``success`` catalog key (``{detail}``: the result's summary)."""
 
@@ -120,6 +139,10 @@ class WorkOrderFormState(ServiceMixin, rx.State):
     products: list[Option] = []
     processes: list[Option] = []
     departments: list[Option] = []
+    default_setup: dict[str, str] = {}
+    """Process id → its setup minutes (the placeholder of a step's override)."""
+    default_rate: dict[str, str] = {}
+    """Process id → its units per hour (the placeholder of a step's override)."""
     loaded: bool = False
 
     @rx.var
@@ -141,6 +164,7 @@ class WorkOrderFormState(ServiceMixin, rx.State):
         lists = await runner.run(reference.lists, actor)
         self.customers, self.products = lists.customers, lists.products
         self.processes, self.departments = lists.processes, lists.departments
+        self.default_setup, self.default_rate = await runner.run(catalog.process_rates, actor)
         self.field_errors, self.form_error = {}, ""
         raw_id = self.router.url.query_parameters.get("id", "")
         if raw_id:
@@ -220,10 +244,11 @@ class WorkOrderFormState(ServiceMixin, rx.State):
 
     @rx.event
     def set_step(self, index: int, key: str, value: str):
-        """Set a step's department or batch size."""
+        """Set a step's department, batch size or rate overrides."""
         if not (isinstance(index, int) and 0 <= index < len(self.route)) or key not in (
             "department_id",
             "batch_size",
+            *STEP_RATE_FIELDS,
         ):
             return
         if not isinstance(value, str):
@@ -240,6 +265,7 @@ class WorkOrderFormState(ServiceMixin, rx.State):
                     "process_id": s["process_id"],
                     "department_id": s.get("department_id") or None,
                     "batch_size": s.get("batch_size") or None,
+                    **{key: s.get(key, "") for key in STEP_RATE_FIELDS},
                 }
                 for s in self.route
             ],
@@ -301,6 +327,17 @@ class WorkOrderFormState(ServiceMixin, rx.State):
                 WorkOrderFormState.load,
             ],
             on_error=self._show_error,
+        )
+
+    @rx.event
+    async def print_traveler(self):
+        """Open the work order's job traveler (an A4 page to print) in a new tab, through a ticket."""
+        session = await self.get_state(SessionState)
+        return await self._act(
+            travelers.traveler_link,
+            session.session_token,
+            self.work_order_id,
+            then=lambda _actor, url: rx.redirect(url, is_external=True),
         )
 
     @rx.event
