@@ -191,6 +191,13 @@ def _events(t):
         (f"{people}.revoke", {"user_id": 1}),
         (f"{people}.revoke", {"user_id": "1; DELETE FROM user_session"}),
         (f"{people}.toggle_department", {"department_id": "1", "member": True}),
+        # Exports and travelers: no ticket for anyone but a supervisor, whatever the arguments.
+        (f"{board}.export", {"fmt": "xlsx"}),
+        (f"{board}.export", {"fmt": "../../etc/passwd"}),
+        (f"{WorkOrdersState.get_full_name()}.export", {"fmt": "csv"}),
+        (f"{WorkOrderFormState.get_full_name()}.print_traveler", {}),
+        (f"{DraftBoardState.get_full_name()}.print_traveler", {"work_order_id": 1}),
+        (f"{DraftBoardState.get_full_name()}.print_traveler", {"work_order_id": "1 OR 1=1"}),
         (f"{rules}.set_auto_dispatch", {"enabled": False}),
         (f"{rules}.dispatch_now", {}),
         (f"{rules}.set_form", {"field": "process_id", "value": "1"}),

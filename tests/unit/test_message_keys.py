@@ -35,6 +35,7 @@ NAMESPACES = (
     "notification",
     "presence",
     "publish",
+    "quality",
     "scan",
     "scheduling",
     "shift",

@@ -4,6 +4,11 @@ Stable flags: ``--utilization U --due-factor F --seeds N --first-seed S --json P
 (``--utilization`` and ``--due-factor`` take one or more values; the default is the grid
 0.85, 0.95 × 1.5, 2, 4). Prints a table per setting, writes the JSON and PNG charts.
 ``--tune`` runs ``due_date`` with a grid of parameters instead, against EDD and ATC.
+
+Handover: each (setting, seed) also runs the default policy with transfer batches (each
+process's default, or ``--transfer-batch N`` for every batching step) and the ETA taken
+at release, reported as ``sim.handover_flow_time_gain``, ``sim.handover_wt_gain`` and
+``eta.mae_ratio``; ``--no-handover`` skips those runs.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from work_dispatch.domain.errors import DomainError
+from work_dispatch.domain.flow import validate_transfer_batch
 from work_dispatch.domain.policies import DUE_DATE_PARAMS, DueDateParams
 from work_dispatch.simulation.engine import simulate
 from work_dispatch.simulation.metrics import mean_ci
@@ -27,6 +33,9 @@ from work_dispatch.simulation.runner import (
     GRID_UTILIZATION,
     REFERENCES,
     CellResult,
+    Handover,
+    figure_name,
+    handover_figures,
     run_grid,
     sim_figures,
     summary,
@@ -73,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lead-factor", type=float, default=DUE_DATE_PARAMS.lead_factor)
     parser.add_argument("--commit-minutes", type=float, default=DUE_DATE_PARAMS.commit_minutes)
     parser.add_argument("--tune", action="store_true", help="compare due_date parameter variants")
+    parser.add_argument(
+        "--handover",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the default policy with transfer batches and measure the ETA (default: on)",
+    )
+    parser.add_argument(
+        "--transfer-batch",
+        default=None,
+        help="one transfer batch (units) for every batching step (default: each process's own)",
+    )
     return parser
 
 
@@ -167,7 +187,7 @@ def _tune(args, cells: list[Settings], seeds: range) -> int:
     available = all_policies()
     policies = [available["due_date"], *(available[name] for name in REFERENCES)]
     started = time.perf_counter()
-    results = run_grid(cells, seeds, policies, variants, args.processes or None)
+    results = run_grid(cells, seeds, policies, variants, args.processes or None, handover=None)
     print(f"{len(cells)} settings × {len(seeds)} seeds in {time.perf_counter() - started:.0f} s\n")
     header = ["parameters", *[f"U{c.utilization:g}/F{c.due_factor:g}" for c in cells], "mean", "max"]
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
@@ -188,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cells = _check(args)
         policies = _policies(args)
+        batch = validate_transfer_batch(args.transfer_batch, field_name="transfer-batch")
         params = DueDateParams(
             k=args.k,
             lead_factor=args.lead_factor,
@@ -200,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.tune:
         return _tune(args, cells, seeds)
     started = time.perf_counter()
-    results = run_grid(cells, seeds, policies, (params,), args.processes or None)
+    handover = Handover(batch) if args.handover else None
+    results = run_grid(cells, seeds, policies, (params,), args.processes or None, handover)
     elapsed = time.perf_counter() - started
     print(f"{len(cells)} settings × {args.seeds} seeds × {len(policies)} policies in {elapsed:.0f} s\n")
     for cell in results:
@@ -219,7 +241,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures = sim_figures(results)
         print(f"\nsim figures (default policy: {DEFAULT_POLICY})")
         for key, value in figures.items():
-            print(f"  sim.{key} = {value:.3f}" if math.isfinite(value) else f"  sim.{key} = n/a")
+            print(
+                f"  {figure_name(key)} = {value:.3f}"
+                if math.isfinite(value)
+                else f"  {figure_name(key)} = n/a"
+            )
+    elif handover:
+        print(f"\nhandover figures (default policy: {DEFAULT_POLICY})")
+        for key, value in handover_figures(results).items():
+            print(
+                f"  {figure_name(key)} = {value:.3f}"
+                if math.isfinite(value)
+                else f"  {figure_name(key)} = n/a"
+            )
     document = summary(results)
     document["due_date_params"] = dataclasses.asdict(params)
     document["elapsed_seconds"] = round(elapsed, 1)

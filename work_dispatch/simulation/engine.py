@@ -19,9 +19,26 @@ The shop floor, as simulated:
 - Real durations differ from planned ones; what policies see is the planned remaining
   minutes computed from the good quantity reported so far.
 
+Handover (when the scenario's steps carry transfer batches): a task works at an even pace
+after its setup and reports its good units each time it completes one transfer batch of
+the next step, at a shift-end pause and at completion. The next step's task becomes ready,
+and dispatchable, once :func:`~work_dispatch.domain.flow.startable` says the material
+covers one batch; it never works beyond the units handed over: when it runs out, its
+operator pauses it (waiting for material) and keeps it, resuming when the next batch
+arrives. Reports are checked with :func:`~work_dispatch.domain.flow.validate_report`
+against the material available, and "material available" notices follow
+:func:`~work_dispatch.domain.flow.first_handover`. Without transfer batches none of this
+runs and a run is exactly what it was before handover existed.
+
+With ``eta=True`` each order's completion is estimated at its release with
+:func:`~work_dispatch.domain.flow.estimate`, from the open tasks of the whole shop ranked
+as the policy ranks them, on each department's workstations
+(:func:`~work_dispatch.simulation.shop.lanes`).
+
 The run checks, independently of the code under test, that nobody ever holds more tasks
 than their WIP limit, works on a process they are not qualified for, or gets or does
-work outside their shift or during an absence; those are the *violations*.
+work outside their shift or during an absence; those are the *violations* (and, with
+handover, work done on material not yet handed over: ``material_violations``).
 """
 
 from __future__ import annotations
@@ -33,6 +50,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from work_dispatch.domain.enums import PRIORITY_RANK, Strategy, TaskStatus
+from work_dispatch.domain.errors import ValidationError
+from work_dispatch.domain.flow import (
+    EtaTask,
+    available,
+    estimate,
+    first_handover,
+    handover_threshold,
+    startable,
+    validate_report,
+)
 from work_dispatch.domain.policies import (
     DUE_DATE_PARAMS,
     STRATEGY_POLICIES,
@@ -48,12 +75,14 @@ from work_dispatch.domain.policies import (
 from work_dispatch.domain.scheduling import Candidate, Requirement, exclusion_of, remaining_minutes
 from work_dispatch.domain.task_machine import TaskAction, next_status
 from work_dispatch.simulation.policies import SimPolicy
-from work_dispatch.simulation.shop import DEPARTMENT, PROCESS, START, Scenario, at_minute
+from work_dispatch.simulation.shop import DEPARTMENT, PROCESS, START, Scenario, at_minute, lanes, minute_of
 
 HORIZON_DAYS = 28
 """A run stops after this many days even if work is left (reported as unfinished)."""
 
-_DONE, _WORK_END, _WORK_START, _ARRIVE, _TICK = 0, 1, 2, 3, 4
+_DONE, _WORK_END, _WORK_START, _ARRIVE, _TICK, _MILESTONE = 0, 1, 2, 3, 4, 5
+EPSILON = 1e-6
+"""Minutes within which two instants of work are the same (float arithmetic of report points)."""
 TICK_MINUTES = 5.0
 """How often dispatch runs between events when a policy waits for operators to be nearly free."""
 _WAITING = frozenset({TaskStatus.PENDING, TaskStatus.QUEUED, TaskStatus.ASSIGNED, TaskStatus.PAUSED})
@@ -80,6 +109,11 @@ class SimTask:
     worked: float = 0.0
     completed_at: float | None = None
     view_due: Any = None
+    transfer_batch: int | None = None
+    reported: int = 0
+    next_event_at: float | None = None
+    first_started_at: float | None = None
+    starved: int = 0
 
 
 @dataclass
@@ -118,11 +152,25 @@ class RunResult:
     end: float
     decisions: int
     sample_explanation: dict[str, Any] | None = None
+    eta_at_release: list[float | None] = field(default_factory=list)
+    handover_notices: int = 0
+    material_violations: int = 0
+    starved: int = 0
 
 
 class _Run:
-    def __init__(self, scenario: Scenario, policy: SimPolicy, params: DueDateParams) -> None:
+    def __init__(
+        self, scenario: Scenario, policy: SimPolicy, params: DueDateParams, eta: bool = False
+    ) -> None:
         self.scenario = scenario
+        self.handover = any(s.transfer_batch is not None for o in scenario.orders for s in o.steps)
+        self.eta = eta
+        self.lanes = lanes() if eta else {}
+        self.eta_at_release: list[float | None] = [None] * len(scenario.orders) if eta else []
+        self.handover_notices = 0
+        self.material_violations = 0
+        self.paces: dict[int, tuple[float, float]] = {}
+        self.starved = 0
         self.policy = policy
         self.params = params
         self.wip_limit = scenario.settings.wip_limit
@@ -226,6 +274,8 @@ class _Run:
                     self.operators[subject].working = True
                 elif kind == _ARRIVE:
                     self._arrive(subject, now)
+                elif kind == _MILESTONE:
+                    self._milestone(subject, now)
                 elif self.unfinished or not self._all_released():
                     self._push(now + TICK_MINUTES, _TICK, 0)
             self._dispatch(now)
@@ -242,6 +292,10 @@ class _Run:
             end,
             self.decisions,
             self.sample_explanation,
+            self.eta_at_release,
+            self.handover_notices,
+            self.material_violations,
+            self.starved,
         )
 
     def _all_released(self) -> bool:
@@ -267,6 +321,7 @@ class _Run:
                 order.due,
                 order.priority,
                 view_due=due_at,
+                transfer_batch=step.transfer_batch,
             )
             task.status = next_status(TaskAction.PUBLISH, task.status)
             self.tasks.append(task)
@@ -274,6 +329,8 @@ class _Run:
         self.order_tasks.append(ids)
         self.unfinished += 1
         self._make_ready(ids[0], now)
+        if self.eta:
+            self._estimate(index, now)
 
     def _make_ready(self, task_id: int, now: float) -> None:
         task = self.tasks[task_id - 1]
@@ -293,8 +350,14 @@ class _Run:
         operator.open_tasks.remove(task_id)
         self.ready_open.discard(task_id)
         ids = self.order_tasks[task.order_index]
+        if self.handover:
+            self._report(task, task.quantity, now)
         if task.step_index + 1 < len(ids):
-            self._make_ready(ids[task.step_index + 1], now)
+            following = self.tasks[ids[task.step_index + 1] - 1]
+            if following.ready_at is None:
+                self._make_ready(following.task_id, now)
+            elif self.handover:
+                self._reschedule(following, now)
         else:
             self.completed_at[task.order_index] = now
             self.unfinished -= 1
@@ -306,6 +369,10 @@ class _Run:
             task = self.tasks[operator.running - 1]
             self._stop_running(operator, now)
             task.status = next_status(TaskAction.PAUSE, task.status)  # reason: shift end
+            if self.handover:  # the operator reports what they made before leaving
+                task.next_event_at = None
+                self._check_material(task, task.worked)
+                self._report(task, self._units(task, task.worked), now)
         for task_id in list(operator.open_tasks):
             task = self.tasks[task_id - 1]
             task.status = next_status(TaskAction.UNASSIGN, task.status)
@@ -370,6 +437,8 @@ class _Run:
         for task_id in self.ready_open:
             task = self.tasks[task_id - 1]
             if task.status is TaskStatus.PENDING or (task.status is TaskStatus.QUEUED and not pool):
+                if self.handover and not self._workable(task):
+                    continue  # waiting for the next transfer batch
                 waiting.setdefault(task.department_id, []).append(task)
         if not waiting:
             return
@@ -431,6 +500,8 @@ class _Run:
             if not operator.working or operator.running is not None:
                 continue
             mine = [self.tasks[t - 1] for t in operator.open_tasks]
+            if self.handover:
+                mine = [task for task in mine if self._workable(task)]
             if not mine and pool:
                 at = at or at_minute(now)
                 claimed = self._claim(operator, now, at)
@@ -447,6 +518,7 @@ class _Run:
             for t in self.ready_open
             if self.tasks[t - 1].status is TaskStatus.QUEUED
             and self.tasks[t - 1].department_id == operator.department_id
+            and (not self.handover or self._workable(self.tasks[t - 1]))
         ]
         if not queued or len(operator.open_tasks) >= self.wip_limit:
             return None
@@ -468,10 +540,211 @@ class _Run:
         operator.running = task.task_id
         operator.run_started = now
         operator.run_token += 1
+        if task.first_started_at is None:
+            task.first_started_at = now
+        if self.handover:
+            self._schedule(task, operator, now)
+            return
         finish = now + (task.actual - task.worked)
         index = self._work_index(operator, now)
         if index is not None and finish <= operator.work_ends[index]:
             self._push(finish, _DONE, task.task_id)
+
+    # -- handover (transfer batches) -------------------------------------------------------------
+    def _neighbour(self, task: SimTask, offset: int) -> SimTask | None:
+        ids = self.order_tasks[task.order_index]
+        index = task.step_index + offset
+        return self.tasks[ids[index] - 1] if 0 <= index < len(ids) else None
+
+    def _pace(self, task: SimTask) -> tuple[float, float]:
+        """Real setup minutes and real minutes per unit."""
+        pace = self.paces.get(task.task_id)
+        if pace is None:
+            setup = PROCESS[task.process_id].rate.setup_minutes * task.actual / task.planned
+            pace = self.paces[task.task_id] = (setup, (task.actual - setup) / task.quantity)
+        return pace
+
+    def _units(self, task: SimTask, worked: float) -> int:
+        """Units done after ``worked`` minutes of work (setup first, then at an even pace)."""
+        if worked >= task.actual - EPSILON:
+            return task.quantity
+        setup, unit = self._pace(task)
+        if worked <= setup or unit <= 0:
+            return 0
+        return min(task.quantity, int((worked - setup + EPSILON) / unit))
+
+    def _worked_for(self, task: SimTask, units: int) -> float:
+        """Minutes of work after which ``units`` are done."""
+        if units >= task.quantity:
+            return task.actual
+        setup, unit = self._pace(task)
+        return setup + unit * units
+
+    def _worked_now(self, task: SimTask, now: float) -> float:
+        operator = self.operators.get(task.operator_id) if task.operator_id else None
+        if operator is not None and operator.running == task.task_id:
+            return task.worked + now - operator.run_started
+        return task.worked
+
+    def _material_limit(self, task: SimTask) -> float | None:
+        """The most minutes of work the material handed over allows (None: no limit)."""
+        upstream = self._neighbour(task, -1)
+        if upstream is None or upstream.status is TaskStatus.COMPLETED:
+            return None
+        return self._worked_for(task, upstream.reported)
+
+    def _workable(self, task: SimTask) -> bool:
+        """Whether a task that is not running has the material to start (the domain's rule)."""
+        upstream = self._neighbour(task, -1)
+        if upstream is None or upstream.status is TaskStatus.COMPLETED:
+            return True
+        done = self._units(task, task.worked)
+        return startable(
+            upstream_complete=upstream.status is TaskStatus.COMPLETED,
+            available=available(upstream.reported, done),
+            transfer_batch=task.transfer_batch,
+            remaining=task.quantity - done,
+        )
+
+    def _check_material(self, task: SimTask, worked: float) -> None:
+        """Count work done beyond the material handed over (must never happen)."""
+        upstream = self._neighbour(task, -1)
+        if upstream is not None and self._units(task, worked) > upstream.reported:
+            self.material_violations += 1
+
+    def _schedule(self, task: SimTask, operator: OperatorState, now: float) -> None:
+        """Push the running task's next milestone: done, its next report, or out of material."""
+        worked = self._worked_now(task, now)
+        points = [task.actual]
+        limit = self._material_limit(task)
+        if limit is not None:
+            points.append(max(limit, worked))
+        following = self._neighbour(task, 1)
+        if following is not None and following.transfer_batch:
+            step = following.transfer_batch
+            due = (task.reported // step + 1) * step
+            if due < task.quantity:
+                points.append(max(self._worked_for(task, due), worked))
+        when = now + (min(points) - worked)
+        index = self._work_index(operator, now)
+        task.next_event_at = None
+        if index is not None and when <= operator.work_ends[index]:
+            task.next_event_at = when
+            self._push(when, _MILESTONE, task.task_id)
+
+    def _reschedule(self, task: SimTask, now: float) -> None:
+        operator = self.operators.get(task.operator_id) if task.operator_id else None
+        if operator is not None and operator.running == task.task_id:
+            self._schedule(task, operator, now)
+
+    def _milestone(self, task_id: int, now: float) -> None:
+        task = self.tasks[task_id - 1]
+        operator = self.operators.get(task.operator_id) if task.operator_id else None
+        if task.next_event_at != now or operator is None or operator.running != task_id:
+            return  # superseded by a later schedule
+        task.next_event_at = None
+        worked = self._worked_now(task, now)
+        self._check_material(task, worked)
+        if worked >= task.actual - EPSILON:
+            self._done(task_id, now)
+            return
+        self._report(task, self._units(task, worked), now)
+        limit = self._material_limit(task)
+        if limit is not None and worked >= limit - EPSILON:
+            # Out of material: the operator pauses it (waiting for material) and keeps it;
+            # it resumes when the next batch is handed over. No job switching, so no
+            # second setup goes unpaid: the gain measured is a conservative one.
+            self._stop_running(operator, now)
+            task.status = next_status(TaskAction.PAUSE, task.status)
+            task.starved += 1
+            self.starved += 1
+        else:
+            self._schedule(task, operator, now)
+
+    def _report(self, task: SimTask, units: int, now: float) -> None:
+        """Report the good units made so far; hand material over to the next step."""
+        if units <= task.reported:
+            return
+        before = task.reported
+        upstream = self._neighbour(task, -1)
+        if upstream is not None:
+            cap = upstream.quantity if upstream.status is TaskStatus.COMPLETED else upstream.reported
+            try:
+                validate_report(units - before, cap=available(cap, before))
+            except ValidationError:
+                self.material_violations += 1
+        task.reported = units
+        following = self._neighbour(task, 1)
+        if following is None or following.transfer_batch is None:
+            return
+        done = self._units(following, self._worked_now(following, now))
+        threshold = handover_threshold(
+            following.transfer_batch, following.quantity, [following.quantity - done]
+        )
+        if first_handover(before, units, threshold):
+            self.handover_notices += 1
+        if following.ready_at is None:
+            if self._workable(following):
+                self._make_ready(following.task_id, now)
+        else:
+            self._reschedule(following, now)
+
+    # -- ETA -------------------------------------------------------------------------------------
+    def _estimate(self, index: int, now: float) -> None:
+        """The domain's ETA of order ``index`` at its release, from the whole shop's open work."""
+        at = at_minute(now)
+        groups: dict[int, list[SimTask]] = {}
+        for order_index, ids in enumerate(self.order_tasks):
+            if self.completed_at[order_index] is not None:
+                continue
+            for task_id in ids:
+                task = self.tasks[task_id - 1]
+                if task.status is not TaskStatus.COMPLETED:
+                    groups.setdefault(task.department_id, []).append(task)
+        tasks: list[EtaTask] = []
+        for department_id, group in groups.items():
+            running = {t.task_id for t in group if self._is_running(t)}
+            views = [
+                TaskView(
+                    t.task_id,
+                    t.process_id,
+                    t.priority,
+                    self._remaining_planned(t, now),
+                    t.view_due,
+                    at_minute(now if t.ready_at is None else t.ready_at),
+                    t.downstream,
+                )
+                for t in group
+                if t.task_id not in running
+            ]
+            ranked = rank_tasks(self.policy.order, views, at, params=self.params, clock=self.clock)
+            rank = {r.task.task_id: position for position, r in enumerate(ranked)}
+            for task in group:
+                worked = self._worked_now(task, now)
+                done = self._units(task, worked)
+                upstream = self._neighbour(task, -1)
+                handed = upstream.reported if upstream is not None and self.handover else 0
+                tasks.append(
+                    EtaTask(
+                        task.task_id,
+                        task.order_index,
+                        task.step_index,
+                        department_id,
+                        self._remaining_planned(task, now),
+                        units=task.quantity - done,
+                        setup_minutes=PROCESS[task.process_id].rate.setup_minutes if done == 0 else 0.0,
+                        rank=rank.get(task.task_id, -1),
+                        in_progress=task.task_id in running,
+                        transfer_batch=task.transfer_batch,
+                        available_units=max(handed - done, 0),
+                    )
+                )
+        finish = estimate(tasks, self.lanes, at).orders[index].finish
+        self.eta_at_release[index] = None if finish is None else minute_of(finish)
+
+    def _is_running(self, task: SimTask) -> bool:
+        operator = self.operators.get(task.operator_id) if task.operator_id else None
+        return operator is not None and operator.running == task.task_id
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def _work_index(self, operator: OperatorState, now: float) -> int | None:
@@ -511,7 +784,7 @@ class _Run:
         waiting: dict[int, set[int]] = {}
         for task_id in self.ready_open:
             task = self.tasks[task_id - 1]
-            if task.status in _WAITING:
+            if task.status in _WAITING and (not self.handover or self._workable(task)):
                 waiting.setdefault(task.department_id, set()).add(task.process_id)
         if not waiting:
             return
@@ -524,15 +797,20 @@ class _Run:
                     break
 
 
-def simulate(scenario: Scenario, policy: SimPolicy, params: DueDateParams = DUE_DATE_PARAMS) -> RunResult:
+def simulate(
+    scenario: Scenario, policy: SimPolicy, params: DueDateParams = DUE_DATE_PARAMS, *, eta: bool = False
+) -> RunResult:
     """Run one scenario under one policy.
 
     Args:
-        scenario: The seeded shop week.
+        scenario: The seeded shop week (with transfer batches on its steps, the run
+            models handover; see :func:`~work_dispatch.simulation.shop.with_transfer_batches`).
         policy: The policy.
         params: ``due_date``'s parameters.
+        eta: Estimate each order's completion at its release with the domain's
+            :func:`~work_dispatch.domain.flow.estimate` (read-only: the run is the same).
 
     Returns:
         The run's raw results (see :mod:`work_dispatch.simulation.metrics`).
     """
-    return _Run(scenario, policy, params).run()
+    return _Run(scenario, policy, params, eta).run()

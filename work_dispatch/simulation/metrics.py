@@ -201,6 +201,40 @@ def run_metrics(
     }
 
 
+def eta_errors(scenario: Scenario, result: RunResult, clock: ShopClock | None = None) -> list[float]:
+    """ETA taken at each order's release minus its completion, in shop working minutes.
+
+    Needs a run made with ``eta=True``. An order left unfinished counts as completed at
+    the end of the run (as in :func:`run_metrics`); an order with no ETA (no capacity
+    within the calendars' horizon) is left out. Negative = the ETA was too early.
+
+    Args:
+        scenario: The scenario that was run.
+        result: The run.
+        clock: A shop clock shared by the runs of the scenario (optional cache).
+
+    Returns:
+        One signed error per order with an ETA.
+    """
+    clock = clock or ShopClock(scenario)
+    horizon = result.end if result.end > 0 else 0.0
+    errors = []
+    for order, eta, completed in zip(
+        scenario.orders, result.eta_at_release, result.completed_at, strict=True
+    ):
+        if eta is None:
+            continue
+        finish = completed if completed is not None else max(horizon, order.release)
+        errors.append(clock(eta) - clock(finish))
+    return errors
+
+
+def eta_mae(scenario: Scenario, result: RunResult, clock: ShopClock | None = None) -> float:
+    """Mean absolute :func:`eta_errors` (0 when there is no ETA at all)."""
+    errors = eta_errors(scenario, result, clock)
+    return statistics.fmean(abs(e) for e in errors) if errors else 0.0
+
+
 _T_TABLE = (
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
     2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 
 from work_dispatch.domain.enums import Priority
 from work_dispatch.domain.errors import ValidationError
+from work_dispatch.domain.flow import resolve_transfer_batch
 from work_dispatch.domain.scheduling import (
     Absence,
     Rate,
@@ -74,6 +75,17 @@ PROCESSES: tuple[ProcessSpec, ...] = (
 )
 PROCESS = {p.process_id: p for p in PROCESSES}
 DEPARTMENT = {d.department_id: d for d in DEPARTMENTS}
+
+TRANSFER_BATCH: dict[int, int | None] = {
+    1: None,  # prepress: files are handed over whole
+    2: None,  # CTP: every plate is needed before printing
+    3: None,  # printing: needs the plates, all of them
+    4: 1_000,  # die cutting starts once a pallet of 1,000 printed sheets is off the press
+    5: 1_000,  # folding
+    6: 1_000,  # gluing
+    7: 1_000,  # packing
+}
+"""Each process's default transfer batch (units), used when a run models handover."""
 
 ROUTES: tuple[tuple[str, float, tuple[int, ...]], ...] = (
     ("folding carton", 0.40, (1, 2, 3, 4, 6, 7)),
@@ -153,12 +165,17 @@ class SimOperator:
 
 @dataclass(frozen=True)
 class Step:
-    """One route step of a work order: planned and real minutes."""
+    """One route step of a work order: planned and real minutes, and its transfer batch.
+
+    ``transfer_batch``: good units the previous step must hand over before this one may
+    start (None: the whole quantity, i.e. the previous step must be complete).
+    """
 
     process_id: int
     quantity: int
     planned: float
     actual: float
+    transfer_batch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +210,65 @@ class Scenario:
     operators: list[SimOperator]
     orders: list[Order]
     shop_calendar: WorkCalendar
+
+
+def with_transfer_batches(scenario: Scenario, batch: int | None = None) -> Scenario:
+    """The same scenario (same orders, people and durations) with transfer batches on.
+
+    Each route step after the first takes its batch through
+    :func:`~work_dispatch.domain.flow.resolve_transfer_batch`: ``batch`` (a uniform
+    override for every step whose process hands over in batches), else the process's
+    :data:`TRANSFER_BATCH` default; a batch at or above the order's quantity is the whole
+    quantity.
+
+    Args:
+        scenario: The scenario.
+        batch: A batch size for every batching step (None: the process defaults).
+
+    Returns:
+        A new scenario; ``scenario`` is not changed.
+    """
+    orders = []
+    for order in scenario.orders:
+        steps = []
+        for index, step in enumerate(order.steps):
+            default = TRANSFER_BATCH.get(step.process_id)
+            value = None
+            if index > 0 and default is not None:
+                value = resolve_transfer_batch(batch, None, default, quantity=step.quantity)
+            steps.append(replace(step, transfer_batch=value))
+        orders.append(replace(order, steps=tuple(steps)))
+    return replace(scenario, orders=orders)
+
+
+def without_transfer_batches(scenario: Scenario) -> Scenario:
+    """The same scenario with every step handed over whole (the product before transfer batches)."""
+    orders = [
+        replace(order, steps=tuple(replace(step, transfer_batch=None) for step in order.steps))
+        for order in scenario.orders
+    ]
+    return replace(scenario, orders=orders)
+
+
+def lanes() -> dict[int, list[WorkCalendar]]:
+    """Each department's lanes for the ETA: one calendar per workstation.
+
+    Workstation ``i`` runs the early shift when the department has more than ``i`` early
+    operators, and the late shift likewise; a job left at shift end is carried on by the
+    next shift at the same station, as the run does. Absences are not known ahead.
+    """
+    result: dict[int, list[WorkCalendar]] = {}
+    for department in DEPARTMENTS:
+        stations = []
+        for index in range(max(department.early, department.late)):
+            shifts = [
+                shift
+                for shift, count in ((EARLY, department.early), (LATE, department.late))
+                if count > index
+            ]
+            stations.append(WorkCalendar(shifts))
+        result[department.department_id] = stations
+    return result
 
 
 def minute_of(at: datetime) -> float:

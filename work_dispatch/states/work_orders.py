@@ -17,6 +17,8 @@ from work_dispatch.states.session import SessionState
 
 FORM_FIELDS = ("customer_id", "product_id", "quantity", "unit", "priority", "delivery_date", "notes")
 STEP_RATE_FIELDS = ("setup_minutes", "units_per_hour")
+STEP_OPTIONAL_FIELDS = (*STEP_RATE_FIELDS, "transfer_batch")
+"""Step fields kept only once set (the form's state stays small)."""
 """A route step's overrides of its process's rate (missing or "" keeps the process's)."""
 FILTER_FIELDS = ("status", "customer_id", "priority", "delivery_from", "delivery_to", "search")
 ALL = "all"
@@ -205,7 +207,13 @@ class WorkOrderFormState(ServiceMixin, rx.State):
     def _prefill_route(self, _actor: Actor, steps: list[dict[str, Any]]) -> None:
         if self.published_count == 0:
             self.route = [
-                {"process_id": str(s["process_id"]), "department_id": "", "batch_size": ""} for s in steps
+                {
+                    "process_id": str(s["process_id"]),
+                    "department_id": "",
+                    "batch_size": "",
+                    **({"transfer_batch": str(s["transfer_batch"])} if s.get("transfer_batch") else {}),
+                }
+                for s in steps
             ]
 
     def _product_refused(self, actor: Actor, error: DomainError) -> None:
@@ -248,7 +256,7 @@ class WorkOrderFormState(ServiceMixin, rx.State):
         if not (isinstance(index, int) and 0 <= index < len(self.route)) or key not in (
             "department_id",
             "batch_size",
-            *STEP_RATE_FIELDS,
+            *STEP_OPTIONAL_FIELDS,
         ):
             return
         if not isinstance(value, str):
@@ -265,7 +273,7 @@ class WorkOrderFormState(ServiceMixin, rx.State):
                     "process_id": s["process_id"],
                     "department_id": s.get("department_id") or None,
                     "batch_size": s.get("batch_size") or None,
-                    **{key: s.get(key, "") for key in STEP_RATE_FIELDS},
+                    **{key: s.get(key, "") for key in STEP_OPTIONAL_FIELDS},
                 }
                 for s in self.route
             ],
