@@ -351,6 +351,8 @@ def test_load_in_minutes_shrinks_with_good_quantity_on_board_and_in_sql(db, make
     assert operator_loads(db, [operator.user_id])[operator.user_id].minutes == pytest.approx(total)
     [row] = board.rows_by_ids(db, supervisor, [first.id])
     assert (row.minutes_left, row.operator_load_minutes) == (90, round(total))
+    line = board.task_detail(db, supervisor, first.id).minutes
+    assert line.startswith("Planned 135 min · 90 min left · worked ") and f"load {round(total)} min" in line
 
 
 def board_operator_name(db, task) -> str:

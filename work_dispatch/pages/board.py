@@ -179,7 +179,18 @@ def _row(row) -> rx.Component:
         rx.table.cell(row.order_number),
         rx.table.cell(row.process),
         rx.table.cell(row.department),
-        rx.table.cell(row.operator),
+        rx.table.cell(
+            rx.text(row.operator),
+            rx.cond(
+                row.operator_load_minutes > 0,
+                rx.text(
+                    tf("ui.board.operator_load", minutes=row.operator_load_minutes),
+                    size="1",
+                    color_scheme="gray",
+                    class_name="operator-load",
+                ),
+            ),
+        ),
         rx.table.cell(status_badge(row.status), class_name="row-status"),
         rx.table.cell(priority_badge(row.priority)),
         rx.table.cell(
@@ -292,6 +303,10 @@ def _drawer() -> rx.Component:
                         ),
                     ),
                     rx.cond(S.drawer_content != "", rx.text(S.drawer_content, size="2")),
+                    rx.cond(
+                        S.drawer_minutes != "",
+                        rx.text(S.drawer_minutes, size="2", color_scheme="gray", id="drawer-minutes"),
+                    ),
                     _reassign_form(),
                     rx.separator(size="4"),
                     rx.heading(t("ui.board.history"), size="3"),

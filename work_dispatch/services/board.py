@@ -21,6 +21,7 @@ from sqlmodel import Session, func, select
 
 from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
+from work_dispatch.domain.flow import elapsed_minutes
 from work_dispatch.domain.scheduling import remaining_of_plan
 from work_dispatch.i18n import (
     DEFAULT_LOCALE,
@@ -28,6 +29,7 @@ from work_dispatch.i18n import (
     catalog,
     enum_label,
     format_datetime,
+    format_number,
     localized_name,
     normalize_locale,
     translate,
@@ -156,6 +158,8 @@ class TaskDetail:
     work_content: str
     requirements: str
     events: list[EventView]
+    minutes: str = ""
+    """Planned, left and worked minutes and the operator's load, in the reader's locale."""
 
 
 def parse_filters(raw: Any) -> BoardFilters:
@@ -593,11 +597,33 @@ def task_detail(db: Session, actor: Actor | None, task_id: Any) -> TaskDetail:
                 details,
             )
         )
+    now = utc_now()
+    row = _rows(db, [task], now, locale)[0]
+    worked = elapsed_minutes(
+        ((e.kind, e.created_at, e.data or {}, e.actor_id) for e in events),
+        until=now if task.status == TaskStatus.IN_PROGRESS else None,
+    )
     return TaskDetail(
-        row=_rows(db, [task], utc_now(), locale)[0],
+        row=row,
         work_content=task.work_content,
         requirements=task.requirements,
         events=views,
+        minutes=translate(
+            "board.minutes_line",
+            locale,
+            planned=format_number(round(task.planned_minutes), locale),
+            left=format_number(row.minutes_left, locale),
+            worked=format_number(round(worked), locale),
+            load=format_number(row.operator_load_minutes, locale),
+        )
+        if task.assigned_operator_id
+        else translate(
+            "board.minutes_line_unassigned",
+            locale,
+            planned=format_number(round(task.planned_minutes), locale),
+            left=format_number(row.minutes_left, locale),
+            worked=format_number(round(worked), locale),
+        ),
     )
 
 

@@ -42,6 +42,7 @@ class BoardState(KeysetPagerMixin, rx.State):
     drawer_row: list[BoardRow] = []
     drawer_events: list[EventView] = []
     drawer_content: str = ""
+    drawer_minutes: str = ""
     loaded: bool = False
     updates: int = 0
 
@@ -145,6 +146,7 @@ class BoardState(KeysetPagerMixin, rx.State):
         self.drawer_row = [detail.row]
         self.drawer_events = detail.events
         self.drawer_content = " · ".join(x for x in (detail.work_content, detail.requirements) if x)
+        self.drawer_minutes = detail.minutes
 
     @rx.event
     async def reassign(self, form_data: dict[str, Any]):
@@ -170,6 +172,7 @@ class BoardState(KeysetPagerMixin, rx.State):
         detail = await runner.run(board.task_detail, actor, self.drawer_task_id)
         self.drawer_row = [detail.row]
         self.drawer_events = detail.events
+        self.drawer_minutes = detail.minutes
         await self._fetch_page(actor)
         return rx.toast.success(translate("ui.common.done", actor.locale))
 
@@ -188,6 +191,7 @@ class BoardState(KeysetPagerMixin, rx.State):
         self.drawer_task_id = 0
         self.drawer_events = []
         self.drawer_row = []
+        self.drawer_minutes = ""
 
 
 def _download(_actor: Actor, link: exports.ExportLink):
