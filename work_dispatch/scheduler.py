@@ -12,16 +12,22 @@ import logging
 import os
 import socket
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from work_dispatch.realtime.bus import BusEvent, publish
-from work_dispatch.services import dispatch, notifications, presence
+from work_dispatch.services import dispatch, eta, notifications, presence
 from work_dispatch.services.runner import run
 from work_dispatch.settings import settings
 
 logger = logging.getLogger("work_dispatch.scheduler")
+ETA_INTERVAL_S = 60
+"""The ETAs are recomputed at least this often (time passes; shifts start and end)."""
+ETA_DEBOUNCE_S = 2
+"""After a report or a dispatch, wait this long so a burst of changes costs one recomputation."""
+ETA_EVENTS = frozenset({"task_changed", "tasks_dispatched", "tasks_published", "shift_end"})
+"""Bus events after which the ETAs move."""
 
 _RENEW = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
@@ -126,6 +132,9 @@ class DispatchScheduler:
         self.scheduler.add_job(
             self.shift_end_job, "interval", seconds=60, id="shift_end", max_instances=1, coalesce=True
         )
+        self.scheduler.add_job(
+            self.eta_job, "interval", seconds=ETA_INTERVAL_S, id="eta", max_instances=1, coalesce=True
+        )
         self.scheduler.start()
         logger.info("Scheduler %s started (leader: %s)", self.identity, self.is_leader)
 
@@ -154,6 +163,8 @@ class DispatchScheduler:
         """Bus subscriber: new published work, a check-in or work back from a shift end is dispatched now."""
         if event.kind in ("tasks_published", "presence_changed", "shift_end"):
             self.trigger_dispatch()
+        elif event.kind in ETA_EVENTS:
+            self.trigger_eta()
 
     async def dispatch_job(self) -> None:
         """One dispatch cycle; a failure is logged and the next interval runs again."""
@@ -167,6 +178,25 @@ class DispatchScheduler:
         except Exception:
             self.failures += 1
             logger.exception("Dispatch cycle failed; the next one runs in %.1f s", self.interval_s)
+
+    def trigger_eta(self) -> None:
+        """Recompute the ETAs soon (after a report or a dispatch), if this worker leads."""
+        if not self.is_leader:
+            return
+        job = self.scheduler.get_job("eta")
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC) + timedelta(seconds=ETA_DEBOUNCE_S))
+
+    async def eta_job(self) -> None:
+        """Recompute the live ETAs and announce the work orders whose estimate moved."""
+        if not self.is_leader:
+            return
+        try:
+            report = await run(eta.refresh)
+            if report.work_orders:
+                publish(BusEvent(kind="eta_changed", work_order_ids=tuple(report.work_orders)))
+        except Exception:
+            logger.exception("ETA job failed")
 
     async def shift_end_job(self) -> None:
         """Return, pause and check out the work of operators whose shift ended (see presence.end_shifts)."""

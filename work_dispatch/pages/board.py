@@ -202,7 +202,17 @@ def _row(row) -> rx.Component:
                 color=rx.cond(row.overdue, "var(--red-11)", "inherit"),
                 weight=rx.cond(row.overdue, "bold", "regular"),
                 white_space="nowrap",
-            )
+            ),
+            rx.cond(
+                row.eta != "",
+                rx.text(
+                    tf("ui.work_orders.eta", eta=row.eta),
+                    size="1",
+                    white_space="nowrap",
+                    color_scheme=rx.cond(row.eta_late, "red", "gray"),
+                    class_name="eta",
+                ),
+            ),
         ),
         rx.table.cell(rx.text(row.updated_at, size="1", color_scheme="gray")),
         on_click=S.open_task(row.id),

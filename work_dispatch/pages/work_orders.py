@@ -68,6 +68,17 @@ def _filters() -> rx.Component:
                 align="center",
                 spacing="2",
             ),
+            rx.text(
+                rx.hstack(
+                    rx.checkbox(checked=S.at_risk_only, on_change=S.set_at_risk_only, id="wo-at-risk"),
+                    t("field.at_risk"),
+                    spacing="2",
+                    align="center",
+                ),
+                as_="label",
+                size="2",
+                white_space="nowrap",
+            ),
             rx.button(rx.icon("search", size=16), t("ui.common.apply"), type="submit", variant="soft"),
             rx.button(t("ui.common.clear"), type="button", variant="ghost", on_click=S.clear_filters),
             # Inside the filter row, so that they wrap with it on a tablet; type="button": no submit.
@@ -110,7 +121,20 @@ def _row(row) -> rx.Component:
         rx.table.cell(row.product),
         rx.table.cell(number(row.quantity), " ", row.unit, text_align="right", white_space="nowrap"),
         rx.table.cell(priority_badge(row.priority)),
-        rx.table.cell(row.delivery_day, white_space="nowrap"),
+        rx.table.cell(
+            rx.text(row.delivery_day, white_space="nowrap"),
+            rx.cond(
+                row.eta != "",
+                rx.text(
+                    tf("ui.work_orders.eta", eta=row.eta),
+                    size="1",
+                    white_space="nowrap",
+                    color_scheme=rx.cond(row.at_risk, "red", "gray"),
+                    weight=rx.cond(row.at_risk, "bold", "regular"),
+                    class_name=rx.cond(row.at_risk, "eta at-risk", "eta"),
+                ),
+            ),
+        ),
         rx.table.cell(status_badge(row.status, "work_order_status")),
         rx.table.cell(
             rx.text(

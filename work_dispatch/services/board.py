@@ -85,6 +85,10 @@ class BoardRow:
     """The task's remaining planned minutes."""
     operator_load_minutes: int = 0
     """Its operator's load: remaining planned minutes of all their open tasks."""
+    eta: str = ""
+    """When it is expected to finish (live ETA), for people."""
+    eta_late: bool = False
+    """The ETA is after its due time."""
 
 
 @dataclass
@@ -342,6 +346,10 @@ def _rows(db: Session, tasks: list[Task], now: datetime, locale: str) -> list[Bo
             operator_load_minutes=round(loads[t.assigned_operator_id].minutes)
             if t.assigned_operator_id in loads
             else 0,
+            eta=format_datetime(t.eta_at, locale, settings.timezone, short=True)
+            if t.eta_at and t.status in OPEN_TASK_STATUSES
+            else "",
+            eta_late=bool(t.eta_at and t.due_at and t.eta_at > t.due_at and t.status in OPEN_TASK_STATUSES),
         )
         for t in tasks
     ]

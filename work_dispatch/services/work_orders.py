@@ -23,7 +23,16 @@ from work_dispatch.domain.enums import (
 from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
 from work_dispatch.domain.generation import RouteStep, planned_task_count
 from work_dispatch.domain.task_machine import TaskAction, target_of
-from work_dispatch.i18n import Message, format_day, format_number, literal, localized_name, msg, translate
+from work_dispatch.i18n import (
+    Message,
+    format_datetime,
+    format_day,
+    format_number,
+    literal,
+    localized_name,
+    msg,
+    translate,
+)
 from work_dispatch.models import (
     TEXT_LENGTH,
     Customer,
@@ -44,7 +53,7 @@ from work_dispatch.services.audit import record_events
 from work_dispatch.services.notifications import Notice, send_notices
 from work_dispatch.services.skills import parse_rate
 from work_dispatch.services.task_rules import may
-from work_dispatch.services.validation import as_choice, as_date, as_int, as_text
+from work_dispatch.services.validation import as_choice, as_date, as_flag, as_int, as_text
 from work_dispatch.services.workload import refresh_planned_minutes
 from work_dispatch.settings import settings
 
@@ -108,6 +117,10 @@ class WorkOrderRow:
     """The quantity with the locale's grouping (30,000)."""
     delivery_day: str = ""
     """The delivery date for people (``Dec 3, 2026`` / ``2026年12月3日``); ``delivery_date`` is ISO."""
+    eta: str = ""
+    """When the work order is expected to finish (live ETA), for people; "" without an estimate."""
+    at_risk: bool = False
+    """The ETA is after the delivery date."""
 
 
 @dataclass
@@ -583,6 +596,7 @@ def list_work_orders(
     delivery_from: Any = None,
     delivery_to: Any = None,
     search: Any = "",
+    at_risk: Any = False,
     cursor: Any = None,
     page_size: Any = 50,
 ) -> WorkOrderPage:
@@ -597,6 +611,7 @@ def list_work_orders(
         delivery_from: Earliest delivery date.
         delivery_to: Latest delivery date.
         search: Prefix or part of the order number.
+        at_risk: Only work orders whose ETA is after their delivery date.
         cursor: Opaque cursor from the previous page.
         page_size: Rows per page, clamped to 1..100.
 
@@ -627,6 +642,8 @@ def list_work_orders(
         if not text.isdigit():
             raise ValidationError("error.search_digits", "search")
         conditions.append(WorkOrder.order_number.like(f"%{text}%"))
+    if as_flag(at_risk, "at_risk", "field.at_risk"):
+        conditions.append(WorkOrder.eta_at_risk.is_(True))
     after = _decode_cursor(cursor)
     if after:
         conditions.append(WorkOrder.id < after)
@@ -670,6 +687,8 @@ def list_work_orders(
             priority_label=translate(f"enum.priority.{wo.priority}", actor.locale),
             quantity_text=format_number(wo.quantity, actor.locale),
             delivery_day=format_day(wo.delivery_date, actor.locale),
+            eta=format_datetime(wo.eta_at, actor.locale, settings.timezone, short=True),
+            at_risk=wo.eta_at_risk,
         )
         for wo, customer_name, product_name, product_names in page
     ]

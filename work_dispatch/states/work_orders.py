@@ -29,6 +29,7 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
 
     rows: list[WorkOrderRow] = []
     filters: dict[str, str] = {}
+    at_risk_only: bool = False
     customers: list[Option] = []
     error: str = ""
     loaded: bool = False
@@ -44,7 +45,12 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
         params = self._params()
         try:
             page = await runner.run(
-                work_orders.list_work_orders, actor, cursor=self._cursor() or None, page_size=25, **params
+                work_orders.list_work_orders,
+                actor,
+                cursor=self._cursor() or None,
+                page_size=25,
+                at_risk=self.at_risk_only,
+                **params,
             )
         except DomainError as error:
             self.error = error.render(actor.locale)
@@ -81,9 +87,16 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
         return await self._first_page()
 
     @rx.event
+    async def set_at_risk_only(self, checked: bool):
+        """Show only work orders whose ETA is after their delivery date (or every one again)."""
+        self.at_risk_only = checked is True
+        return await self._first_page()
+
+    @rx.event
     async def clear_filters(self):
         """Show every work order."""
         self.filters = {}
+        self.at_risk_only = False
         return await self._first_page()
 
     @rx.event
