@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 CODE_LENGTH = 32
@@ -115,6 +115,28 @@ class Process(SQLModel, table=True):
     transfer_batch: int | None = None
 
 
+class DefectReason(SQLModel, table=True):
+    """Why units of a process were scrapped or sent to rework; supervisors keep the list.
+
+    ``kind`` is ``scrap`` or ``rework``; ``code`` is unique per process and kind and never
+    changes (report events keep it); a reason no longer used is deactivated, not deleted.
+    """
+
+    __tablename__ = "defect_reason"
+    __table_args__ = (
+        UniqueConstraint("process_id", "kind", "code", name="uq_defect_reason_process_kind_code"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = Field(foreign_key="process.id", ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    code: str = Field(max_length=CODE_LENGTH)
+    name: str = Field(max_length=NAME_LENGTH)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    is_active: bool = True
+    sort_order: int = 0
+
+
 class Product(SQLModel, table=True):
     """Something the shop makes, with a default route of processes."""
 
@@ -180,6 +202,8 @@ class WorkOrder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
     version: int = 1
+    eta_at: datetime | None = None
+    eta_at_risk: bool = False
 
 
 class WorkOrderProcess(SQLModel, table=True):
@@ -238,6 +262,13 @@ class Task(SQLModel, table=True):
             "planned_minutes",
             "quantity_defective",
         ),
+        # Rework tasks of an origin (services/task_flow.py); partial, as almost every task has none.
+        Index(
+            "ix_task_rework_of",
+            "rework_of_task_id",
+            postgresql_where=text("rework_of_task_id IS NOT NULL"),
+            sqlite_where=text("rework_of_task_id IS NOT NULL"),
+        ),
         # One check that the work order process exists and that the denormalized work order
         # and process are its own (they reach work_order and process through it).
         ForeignKeyConstraint(
@@ -268,8 +299,10 @@ class Task(SQLModel, table=True):
     work_content: str = Field(default="", max_length=TEXT_LENGTH)
     requirements: str = Field(default="", max_length=TEXT_LENGTH)
     pause_reason: str = Field(default="", max_length=REASON_LENGTH)
+    rework_of_task_id: int | None = Field(default=None, foreign_key="task.id", ondelete="SET NULL")
     planned_minutes: float = 0.0
     setup_minutes: float = 0.0
+    eta_at: datetime | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

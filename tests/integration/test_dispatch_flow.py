@@ -85,13 +85,13 @@ def test_operator_lifecycle_unblocks_the_next_process(db, make_order, supervisor
         task_flow.start(db, operator_second, second.id)
     task_flow.start(db, operator_first, first.id)
     task_flow.report_quantity(db, operator_first, first.id, 200)
-    task_flow.pause(db, operator_first, first.id, "Material shortage")
+    task_flow.pause(db, operator_first, first.id, "waiting_for_material")
     with pytest.raises(IllegalTransitionError, match="Resume it first"):
         task_flow.complete(db, operator_first, first.id)
     task_flow.resume(db, operator_first, first.id)
     with pytest.raises(ValidationError, match="over-production"):
         task_flow.report_quantity(db, operator_first, first.id, 301)
-    task_flow.report_quantity(db, operator_first, first.id, 300, defective=4)
+    task_flow.report_quantity(db, operator_first, first.id, 300, defective=4, scrap_reason="WRONG_FILE")
     result = task_flow.complete(db, operator_first, first.id)
     assert result.process_completed and not result.work_order_completed
     task_flow.start(db, operator_second, second.id)

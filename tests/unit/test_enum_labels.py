@@ -9,7 +9,12 @@ from work_dispatch.domain.dispatching import STRATEGIES
 from work_dispatch.domain.task_machine import TaskAction
 from work_dispatch.i18n import LOCALES, catalog, enum_key, enum_label
 from work_dispatch.services.login_throttle import ThrottleScope
-from work_dispatch.services.task_flow import PAUSE_REASONS, pause_reason_choices, pause_reason_text
+from work_dispatch.services.task_flow import (
+    PAUSE_REASONS,
+    pause_category,
+    pause_reason_choices,
+    pause_reason_text,
+)
 
 SHOWN = [
     enums.Role,
@@ -60,12 +65,24 @@ def test_every_task_action_and_status_has_words_for_refusals():
         assert f"task_status_phrase.{status.value}" in english
 
 
-def test_pause_reasons_are_stored_as_values_and_read_in_each_locale():
+def test_pause_reasons_are_downtime_categories_stored_as_values_and_read_in_each_locale():
     offered = tuple(r.value for r in enums.PauseReason if r is not enums.PauseReason.SHIFT_END)
     assert offered == PAUSE_REASONS
+    assert set(PAUSE_REASONS) == {
+        "breakdown",
+        "waiting_for_material",
+        "setup",
+        "break",
+        "quality_hold",
+        "other",
+    }
     assert pause_reason_text("shift_end", "zh-CN") == "班次结束"
-    assert pause_reason_choices("zh-CN")[0] == ("material_shortage", "缺料")
-    assert pause_reason_text("machine_breakdown", "zh-CN") == "设备故障"
+    assert pause_reason_choices("zh-CN")[0] == ("breakdown", "设备故障")
+    assert pause_reason_text("waiting_for_material", "zh-CN") == "等待物料"
+    assert pause_reason_text("material_shortage", "zh-CN") == "等待物料"  # a reason before categories
     assert pause_reason_text("Machine breakdown", "zh-CN") == "设备故障"  # stored before values were
-    assert pause_reason_text("纸张受潮", "en") == "纸张受潮"  # typed by an operator: as typed
+    assert pause_reason_text("Waiting for approval", "en") == "Other"
+    assert pause_reason_text("纸张受潮", "en") == "纸张受潮"  # typed by an operator long ago: as typed
     assert pause_reason_text("", "en") == ""
+    assert {pause_category(label) for _, label in pause_reason_choices("en")} == set(PAUSE_REASONS)
+    assert pause_category("纸张受潮") is None

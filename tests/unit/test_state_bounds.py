@@ -36,6 +36,7 @@ FIELD_NAMES = sorted(
         *catalog.PROCESS_FIELDS,
         *catalog.DEPARTMENT_FIELDS,
         *catalog.PRODUCT_FIELDS,
+        *catalog.REASON_FIELDS,
         "department_id",
         "batch_size",
         "search",

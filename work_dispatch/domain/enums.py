@@ -95,14 +95,18 @@ class Strategy(StrEnum):
 
 
 class PauseReason(StrEnum):
-    """Why work stopped: the downtime categories an operator picks when pausing."""
+    """Why work stopped: the downtime category an operator picks when pausing.
 
-    MATERIAL_SHORTAGE = "material_shortage"
-    MACHINE_BREAKDOWN = "machine_breakdown"
-    SETUP_CHANGEOVER = "setup_changeover"
-    QUALITY_CHECK = "quality_check"
+    The time a task spends paused for any of them is downtime, except ``shift_end``: the
+    system pauses running work at the end of a shift (off-shift time, never offered to
+    operators).
+    """
+
+    BREAKDOWN = "breakdown"
+    WAITING_FOR_MATERIAL = "waiting_for_material"
+    SETUP = "setup"
     BREAK = "break"
-    WAITING_FOR_APPROVAL = "waiting_for_approval"
+    QUALITY_HOLD = "quality_hold"
     OTHER = "other"
     SHIFT_END = "shift_end"
 

@@ -1,11 +1,17 @@
-"""Supervisor: the catalog — customers (paged, searchable), processes, products, departments."""
+"""Supervisor: the catalog — customers (paged), processes and their defect reasons, products, departments."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from work_dispatch.components.cards import active_badge, section
-from work_dispatch.components.forms import active_field, field_block, form_actions, option_select
+from work_dispatch.components.forms import (
+    active_field,
+    choice_select,
+    field_block,
+    form_actions,
+    option_select,
+)
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.components.text import number, t, tf
@@ -191,11 +197,14 @@ def _coded_form(
     on_save,
     extra: tuple[tuple[str, rx.Var, int, int], ...] = (),
     note: rx.Var | None = None,
+    leading: tuple[rx.Component, ...] = (),
+    texts: str = "ui.catalog",
 ) -> rx.Component:
-    """The create/edit form of a coded record (process, department): code, name, numbers, active.
+    """The create/edit form of a coded record (process, department, reason): code, name, numbers, active.
 
-    Its texts are the catalog's ``ui.catalog.<noun>.*`` keys (edit, new, new_instead, save);
-    ``extra`` adds more number fields (key, label, low, high) and ``note`` a grey line under them.
+    Its texts are the ``<texts>.<noun>.*`` keys (edit, new, new_instead, save); ``leading``
+    puts fields before the code, ``extra`` adds more number fields (key, label, low, high)
+    and ``note`` a grey line under them.
     """
     number_key, number_label, low, high = number
     checked, set_active, on_text, off_text = active
@@ -204,10 +213,9 @@ def _coded_form(
         return _form_input(noun, values, errors, set_field, key, label, max_length, **props)
 
     return rx.vstack(
-        rx.heading(
-            rx.cond(editing_id > 0, t(f"ui.catalog.{noun}.edit"), t(f"ui.catalog.{noun}.new")), size="3"
-        ),
+        rx.heading(rx.cond(editing_id > 0, t(f"{texts}.{noun}.edit"), t(f"{texts}.{noun}.new")), size="3"),
         rx.grid(
+            *leading,
             text_field("code", t("ui.common.code"), 32, disabled=editing_id > 0),
             text_field("name", t("ui.common.name"), 120),
             *_names_in_locales(text_field),
@@ -226,9 +234,9 @@ def _coded_form(
         rx.text(note, size="1", color_scheme="gray") if note is not None else rx.fragment(),
         form_actions(
             editing_id > 0,
-            t(f"ui.catalog.{noun}.new_instead"),
+            t(f"{texts}.{noun}.new_instead"),
             on_new,
-            t(f"ui.catalog.{noun}.save"),
+            t(f"{texts}.{noun}.save"),
             on_save,
             f"save-{noun}",
         ),
@@ -275,6 +283,121 @@ def _processes() -> rx.Component:
         ),
         _process_form(),
         subtitle=t("ui.catalog.processes_hint"),
+    )
+
+
+def _kind_badge(kind: rx.Var) -> rx.Component:
+    return rx.cond(
+        kind == "scrap",
+        rx.badge(t("ui.quality.kind.scrap"), color_scheme="red", variant="soft"),
+        rx.badge(t("ui.quality.kind.rework"), color_scheme="amber", variant="soft"),
+    )
+
+
+def _reason_row(reason) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(_kind_badge(reason.kind)),
+        rx.table.cell(rx.code(reason.code)),
+        rx.table.cell(rx.text(reason.display_name, weight="medium")),
+        rx.table.cell(reason.sort_order),
+        rx.table.cell(active_badge(reason.is_active)),
+        rx.table.cell(
+            rx.hstack(
+                rx.button(
+                    t("ui.common.edit"),
+                    size="1",
+                    variant="soft",
+                    on_click=S.edit_reason(reason.id),
+                    class_name="edit-reason",
+                ),
+                rx.button(
+                    rx.cond(reason.is_active, t("ui.quality.deactivate"), t("ui.quality.activate")),
+                    size="1",
+                    variant="soft",
+                    color_scheme=rx.cond(reason.is_active, "gray", "green"),
+                    on_click=S.toggle_reason(reason.id),
+                    class_name="toggle-reason",
+                ),
+                spacing="2",
+                wrap="wrap",
+            )
+        ),
+        class_name="reason-row",
+        opacity=rx.cond(reason.is_active, "1", "0.6"),
+    )
+
+
+def _reason_form() -> rx.Component:
+    kind = field_block(
+        t("ui.quality.kind"),
+        choice_select(
+            [("scrap", t("ui.quality.kind.scrap")), ("rework", t("ui.quality.kind.rework"))],
+            S.reason_kind,
+            S.set_reason_kind,
+            disabled=S.editing_reason_id > 0,
+            id="reason-kind",
+        ),
+        S.reason_errors.get("kind", ""),
+    )
+    return _coded_form(
+        "reason",
+        S.reason_form,
+        S.reason_errors,
+        S.editing_reason_id,
+        S.set_reason_field,
+        ("sort_order", t("ui.quality.order"), 0, 999),
+        (S.reason_active, S.set_reason_active, t("ui.quality.offered"), t("ui.quality.retired")),
+        S.new_reason,
+        S.save_reason,
+        leading=(kind,),
+        texts="ui.quality",
+    )
+
+
+def _reasons() -> rx.Component:
+    return rx.box(
+        _reasons_section(),
+        id="defect-reasons",
+        width="100%",
+    )
+
+
+def _reasons_section() -> rx.Component:
+    return section(
+        t("ui.quality.reasons"),
+        field_block(
+            t("ui.common.process"),
+            rx.box(
+                option_select(
+                    S.process_options,
+                    S.reason_process_id,
+                    S.pick_reason_process,
+                    placeholder=t("ui.quality.pick_process"),
+                    id="reason-process",
+                ),
+                width="100%",
+                max_width="320px",
+            ),
+        ),
+        rx.cond(
+            S.reasons.length() > 0,
+            scroll_table(
+                (
+                    t("ui.quality.kind"),
+                    t("ui.common.code"),
+                    t("ui.quality.reason"),
+                    t("ui.quality.order"),
+                    t("ui.common.status"),
+                    "",
+                ),
+                S.reasons,
+                _reason_row,
+                id="reason-table",
+            ),
+            rx.text(t("ui.quality.no_reasons"), size="2", color_scheme="gray", id="no-reasons"),
+        ),
+        rx.cond(S.reason_process_id != "", _reason_form()),
+        subtitle=t("ui.quality.reasons_hint"),
     )
 
 
@@ -497,7 +620,7 @@ def _departments() -> rx.Component:
 
 
 def catalog_page() -> rx.Component:
-    """Customers beside processes on a wide screen (stacked on a tablet), then products and departments."""
+    """Customers beside processes on a wide screen (stacked on a tablet), then reasons and the rest."""
     return supervisor_shell(
         rx.cond(
             S.loaded,
@@ -510,6 +633,7 @@ def catalog_page() -> rx.Component:
                     width="100%",
                     align_items="start",
                 ),
+                _reasons(),
                 _products(),
                 _departments(),
                 spacing="4",

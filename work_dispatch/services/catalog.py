@@ -1,9 +1,10 @@
-"""Catalog: customers, processes, products with their default routes, departments.
+"""Catalog: customers, processes and their defect reasons, products and routes, departments.
 
-Supervisors (and admins) keep customers, processes and products: customers page by name with a
-search, processes are a short list. Departments shape dispatch and membership, so only
-admins change them. Nothing is deleted: work orders and tasks keep pointing at what they
-used; a process or department that is no longer used is deactivated and leaves the pickers.
+Supervisors (and admins) keep customers, processes, the scrap and rework reasons of each
+process, and products: customers page by name with a search, processes are a short list.
+Departments shape dispatch and membership, so only admins change them. Nothing is deleted:
+work orders, tasks and reports keep pointing at what they used; a process, department or
+reason that is no longer used is deactivated and leaves the pickers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from work_dispatch.models import (
     CODE_LENGTH,
     NAME_LENGTH,
     Customer,
+    DefectReason,
     Department,
     Process,
     Product,
@@ -45,6 +47,13 @@ NAME_FIELDS: dict[str, str] = {"en": "name_en", "zh-CN": "name_zh"}
 _NAME_LABELS = {"en": "field.name_in_en", "zh-CN": "field.name_in_zh"}
 STANDARD_MINUTES_MAX = 10_000
 PAGE_SIZE_MAX = 100
+SCRAP = "scrap"
+REWORK = "rework"
+DEFECT_KINDS: tuple[str, ...] = (SCRAP, REWORK)
+"""Kinds of defect reason: why units were scrapped, or sent to rework."""
+MAX_REASONS_PER_PROCESS = 200
+"""Most defect reasons a process keeps (both kinds); a list longer than that helps nobody."""
+SORT_ORDER_MAX = 999
 
 
 @dataclass
@@ -542,3 +551,154 @@ def save_product(db: Session, actor: Actor | None, raw: Any, product_id: Any = N
         for index, process_id in enumerate(process_ids)
     )
     return _commit(db, product, taken)
+
+
+@dataclass
+class DefectReasonRow:
+    """A scrap or rework reason of a process, as the catalog lists it."""
+
+    id: int
+    process_id: int
+    kind: str
+    code: str
+    name: str
+    sort_order: int
+    is_active: bool
+    name_en: str = ""
+    name_zh: str = ""
+    display_name: str = ""
+
+
+def list_defect_reasons(db: Session, actor: Actor | None, process_id: Any) -> list[DefectReasonRow]:
+    """A process's scrap and rework reasons: scrap first, each kind in its order, active and not.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting supervisor.
+        process_id: The process.
+
+    Returns:
+        The rows (at most :data:`MAX_REASONS_PER_PROCESS`).
+    """
+    actor = require_supervisor(actor)
+    process_id = as_int(process_id, "process_id", "field.process", minimum=1)
+    _existing(db, Process, process_id, "process")
+    reasons = db.exec(
+        select(DefectReason)
+        .where(DefectReason.process_id == process_id)
+        .order_by(DefectReason.kind.desc(), DefectReason.sort_order, DefectReason.id)
+        .limit(MAX_REASONS_PER_PROCESS)
+    ).all()
+    return [
+        DefectReasonRow(
+            r.id,
+            r.process_id,
+            r.kind,
+            r.code,
+            r.name,
+            r.sort_order,
+            r.is_active,
+            **_name_fields(r.names),
+            display_name=localized_name(r.name, r.names, actor.locale),
+        )
+        for r in reasons
+    ]
+
+
+def save_defect_reason(db: Session, actor: Actor | None, raw: Any, reason_id: Any = None) -> int:
+    """Add a scrap or rework reason to a process, or rename, reorder, (de)activate one.
+
+    A reason is never deleted: report events keep its id and code. Its process, kind and
+    code are fixed once it exists; a reason no longer wanted is deactivated and leaves the
+    report dialog.
+
+    Args:
+        db: Open session; committed here.
+        actor: The acting supervisor.
+        raw: Form fields: process_id, kind (``scrap`` | ``rework``) and code (when adding),
+            name, sort_order, is_active, and optionally name_en / name_zh (the name in each
+            locale; blank removes it).
+        reason_id: The reason to change; None to add one.
+
+    Returns:
+        The reason's id.
+
+    Raises:
+        ValidationError: On invalid input, a code the process already has for that kind,
+            or a process at :data:`MAX_REASONS_PER_PROCESS`; nothing is written.
+    """
+    require_supervisor(actor)
+    raw = as_form(raw)
+    name = as_text(raw.get("name"), "name", "field.name", max_length=NAME_LENGTH, required=True)
+    is_active = as_flag(raw.get("is_active", True), "is_active", "field.active")
+    reason_id = as_int(reason_id, "reason_id", "quality.field.reason", minimum=1, optional=True)
+    taken = ValidationError("quality.error.reason_code_taken", "code")
+    if reason_id is not None:
+        reason = db.get(DefectReason, reason_id)
+        if reason is None:
+            raise NotFoundError("quality.error.reason_not_found")
+        sort_order = _sort_order(raw.get("sort_order", reason.sort_order))
+        reason.names = _parse_names(raw, reason.names)
+        reason.name, reason.sort_order, reason.is_active = name, sort_order, is_active
+        return _commit(db, reason, taken)
+    process_id = as_int(raw.get("process_id"), "process_id", "field.process", minimum=1)
+    _existing(db, Process, process_id, "process")
+    kind = raw.get("kind")
+    if kind not in DEFECT_KINDS:
+        raise ValidationError("quality.error.kind_unknown", "kind")
+    code = as_text(raw.get("code"), "code", "field.code", max_length=CODE_LENGTH, required=True).upper()
+    if not CODE_PATTERN.fullmatch(code):
+        raise ValidationError(CODE_RULE, "code")
+    names = _parse_names(raw, {})
+    siblings = db.exec(
+        select(DefectReason.code, DefectReason.kind, DefectReason.sort_order).where(
+            DefectReason.process_id == process_id
+        )
+    ).all()
+    if any(other_code == code and other_kind == kind for other_code, other_kind, _ in siblings):
+        raise taken
+    if len(siblings) >= MAX_REASONS_PER_PROCESS:
+        raise ValidationError("quality.error.too_many_reasons", "code", maximum=MAX_REASONS_PER_PROCESS)
+    last = max((order for _, other_kind, order in siblings if other_kind == kind), default=0)
+    given = raw.get("sort_order")
+    sort_order = _sort_order(given) if given not in (None, "") else min(last + 10, SORT_ORDER_MAX)
+    reason = DefectReason(
+        process_id=process_id,
+        kind=kind,
+        code=code,
+        name=name,
+        names=names,
+        is_active=is_active,
+        sort_order=sort_order,
+    )
+    return _commit(db, reason, taken)
+
+
+def _sort_order(value: Any) -> int:
+    return as_int(value, "sort_order", "quality.field.sort_order", minimum=0, maximum=SORT_ORDER_MAX)
+
+
+def defect_reason_names(db: Session, process_ids: Any, locale: str) -> dict[tuple[int, str, str], str]:
+    """Names of defect reasons in a locale, to show the codes report events keep.
+
+    Args:
+        db: Open session (read only).
+        process_ids: The processes whose reasons are wanted.
+        locale: The reader's locale.
+
+    Returns:
+        (process id, kind, code) → name, inactive reasons included.
+    """
+    ids = sorted({int(process_id) for process_id in process_ids})
+    if not ids:
+        return {}
+    rows = db.exec(
+        select(
+            DefectReason.process_id,
+            DefectReason.kind,
+            DefectReason.code,
+            DefectReason.name,
+            DefectReason.names,
+        ).where(DefectReason.process_id.in_(ids))
+    ).all()
+    return {(p, kind, code): localized_name(name, names, locale) for p, kind, code, name, names in rows}

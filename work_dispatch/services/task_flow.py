@@ -12,15 +12,17 @@ a TaskEvent. On PostgreSQL, claim, start and complete are one statement each.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, String, Update, bindparam, func, literal, not_, update
+from sqlalchemy import Select, String, Update, bindparam, func, insert, literal, not_, update
 from sqlmodel import Session, select
 
 from work_dispatch.domain.enums import (
     CLOSED_TASK_STATUSES,
+    OPEN_TASK_STATUSES,
     OPERATOR_LOAD_STATUSES,
     NotificationKind,
     PauseReason,
@@ -39,9 +41,11 @@ from work_dispatch.domain.errors import (
     ValidationError,
 )
 from work_dispatch.domain.task_machine import TRANSITION_EVENTS, TaskAction, next_status, target_of
-from work_dispatch.i18n import Message, enum_key, enum_label, msg, named, translate
+from work_dispatch.i18n import Message, enum_key, enum_label, localized_name, msg, named, translate
 from work_dispatch.i18n import literal as literal_text
 from work_dispatch.models import (
+    CODE_LENGTH,
+    DefectReason,
     Process,
     Task,
     User,
@@ -51,8 +55,10 @@ from work_dispatch.models import (
     utc_now,
 )
 from work_dispatch.realtime.bus import BusEvent, publish
+from work_dispatch.services import task_rows
 from work_dispatch.services.actor import Actor, require_operator, require_supervisor
 from work_dispatch.services.audit import events_from, record_events
+from work_dispatch.services.catalog import DEFECT_KINDS, MAX_REASONS_PER_PROCESS, REWORK, SCRAP
 from work_dispatch.services.notifications import Notice, notify, reason_or, send_notices
 from work_dispatch.services.shifts import require_eligible
 from work_dispatch.services.sql import is_postgres, lock_for_write
@@ -68,15 +74,33 @@ from work_dispatch.services.task_rules import (
     waiting_message,
 )
 from work_dispatch.services.validation import as_int, as_text
+from work_dispatch.services.workload import refresh_planned_minutes
 
 MAX_REPORT = 100_000_000
 PAUSE_REASONS: tuple[str, ...] = tuple(
     reason.value for reason in PauseReason if reason is not PauseReason.SHIFT_END
 )
-"""The reasons offered when pausing (values of :class:`PauseReason` but shift end, which is the
-system's; labels via ``enum.pause_reason.*``)."""
+"""The downtime categories offered when pausing (values of :class:`PauseReason` but shift end,
+which is the system's; labels via ``enum.pause_reason.*``)."""
+LEGACY_PAUSE_REASONS: dict[str, str] = {
+    "machine_breakdown": PauseReason.BREAKDOWN.value,
+    "material_shortage": PauseReason.WAITING_FOR_MATERIAL.value,
+    "setup_changeover": PauseReason.SETUP.value,
+    "quality_check": PauseReason.QUALITY_HOLD.value,
+    "waiting_for_approval": PauseReason.OTHER.value,
+    "Machine breakdown": PauseReason.BREAKDOWN.value,
+    "Material shortage": PauseReason.WAITING_FOR_MATERIAL.value,
+    "Setup / changeover": PauseReason.SETUP.value,
+    "Quality check": PauseReason.QUALITY_HOLD.value,
+    "Waiting for approval": PauseReason.OTHER.value,
+}
+"""Pause reasons before they were categories (values and the English labels once stored) →
+their category. Migration 0011 moved stored ones; callers written before still send them."""
 _STORED_REASONS = frozenset(reason.value for reason in PauseReason)
-_PAUSE_REASON_BY_ENGLISH = {translate(enum_key(reason), "en"): reason.value for reason in PauseReason}
+_PAUSE_REASON_BY_ENGLISH = {
+    **LEGACY_PAUSE_REASONS,
+    **{translate(enum_key(reason), "en"): reason.value for reason in PauseReason},
+}
 
 
 def pause_reason_choices(locale: str) -> list[tuple[str, str]]:
@@ -84,18 +108,32 @@ def pause_reason_choices(locale: str) -> list[tuple[str, str]]:
     return [(reason, enum_label(PauseReason(reason), locale)) for reason in PAUSE_REASONS]
 
 
-def pause_reason_text(stored: str, locale: str) -> str:
-    """A task's stored pause reason for a reader: an offered reason in their locale, else as typed.
+def pause_category(reason: str) -> str | None:
+    """The :class:`PauseReason` value a pause reason stands for, or None for anything else.
 
     Args:
-        stored: ``Task.pause_reason``: a :class:`PauseReason` value, an English label written
-            before reasons were stored as values, or free text.
+        reason: A category value, its English label, or an older reason (value or label).
+
+    Returns:
+        The category's value.
+    """
+    if reason in _STORED_REASONS:
+        return reason
+    return _PAUSE_REASON_BY_ENGLISH.get(reason)
+
+
+def pause_reason_text(stored: str, locale: str) -> str:
+    """A task's stored pause reason for a reader: its category in their locale, else as typed.
+
+    Args:
+        stored: ``Task.pause_reason``: a :class:`PauseReason` value, an older reason or
+            English label, or free text typed long ago.
         locale: The reader's locale.
 
     Returns:
         The text to show.
     """
-    value = stored if stored in _STORED_REASONS else _PAUSE_REASON_BY_ENGLISH.get(stored)
+    value = pause_category(stored)
     return enum_label(PauseReason(value), locale) if value else stored
 
 
@@ -175,7 +213,7 @@ def _own_task(actor: Actor, task: Task) -> None:
 
 
 def _announce(
-    task: Task | TaskRef, *, operator_ids=(), extra_task_ids=(), kind: str = "task_changed"
+    task: Task | TaskRef, *, operator_ids=(), extra_task_ids=(), department_ids=(), kind: str = "task_changed"
 ) -> None:
     operators = {task.assigned_operator_id, *operator_ids} - {None}
     publish(
@@ -183,7 +221,7 @@ def _announce(
             kind=kind,
             task_ids=(task.id, *extra_task_ids),
             operator_ids=tuple(operators),
-            department_ids=tuple({task.assigned_department_id} - {None}),
+            department_ids=tuple({task.assigned_department_id, *department_ids} - {None}),
             work_order_ids=(task.work_order_id,),
         )
     )
@@ -430,15 +468,18 @@ def pause(db: Session, actor: Actor | None, task_id: Any, reason: Any) -> Transi
         db: Open session; committed here.
         actor: The acting operator.
         task_id: The task.
-        reason: Why: one of :data:`PAUSE_REASONS` (stored as its value, shown in each reader's
-            locale), or free text up to 500 characters (stored as typed).
+        reason: Why: one of the downtime categories :data:`PAUSE_REASONS` (its value or
+            English label; older reasons are mapped to their category), stored as its value
+            and shown in each reader's locale.
 
     Returns:
         The task, now paused.
     """
     actor = require_operator(actor)
-    reason = as_text(reason, "reason", "field.pause_reason", max_length=500, required=True)
-    reason = _PAUSE_REASON_BY_ENGLISH.get(reason, reason)
+    text = as_text(reason, "reason", "field.pause_reason", max_length=500, required=True)
+    reason = pause_category(text)
+    if reason is None or reason == PauseReason.SHIFT_END:
+        raise ValidationError("quality.error.pause_reason_unknown", "reason")
     task = _load(db, task_id)
     _own_task(actor, task)
     next_status(TaskAction.PAUSE, task.status)
@@ -469,6 +510,75 @@ def resume(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
     return TransitionResult(task.id, target)
 
 
+@dataclass(frozen=True)
+class _Reason:
+    """A defect reason a report names: its id and code (kept in the report's event)."""
+
+    id: int
+    code: str
+
+
+def _reason_of(db: Session, task: Task, kind: str, value: Any, quantity: int) -> _Reason | None:
+    """The active reason of ``kind`` of the task's process that ``value`` names (id or code).
+
+    Returns:
+        None when ``quantity`` is 0 (no reason needed, any given is ignored).
+
+    Raises:
+        ValidationError: No reason, one that is not a ``kind`` reason of the task's process,
+            or one no longer in use (field ``<kind>_reason``).
+    """
+    if quantity == 0:
+        return None
+    field = f"{kind}_reason"
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
+        raise ValidationError(f"quality.error.{kind}_reason_required", field)
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        reason_id = as_int(value, field, f"quality.field.{kind}_reason", minimum=1)
+        condition = DefectReason.id == reason_id
+    elif isinstance(value, str) and len(value.strip()) <= CODE_LENGTH:
+        condition = DefectReason.code == value.strip().upper()
+    else:
+        raise ValidationError("quality.error.reason_not_of_process", field)
+    row = db.exec(
+        select(DefectReason.id, DefectReason.code, DefectReason.is_active).where(
+            condition, DefectReason.process_id == task.process_id, DefectReason.kind == kind
+        )
+    ).first()
+    if row is None:
+        raise ValidationError("quality.error.reason_not_of_process", field)
+    if not row.is_active:
+        raise ValidationError("quality.error.reason_inactive", field)
+    return _Reason(row.id, row.code)
+
+
+def report_reasons(db: Session, actor: Actor | None, task_id: Any) -> dict[str, list[tuple[int, str]]]:
+    """The scrap and rework reasons a report on one's task may name, for the report dialog.
+
+    Args:
+        db: Open session (read only).
+        actor: The acting operator (names come in their locale).
+        task_id: The task.
+
+    Returns:
+        ``{"scrap": [(id, label)], "rework": [(id, label)]}``: the active reasons of the
+        task's process, in the order supervisors gave them.
+    """
+    actor = require_operator(actor)
+    task = _load(db, task_id)
+    _own_task(actor, task)
+    reasons: dict[str, list[tuple[int, str]]] = {kind: [] for kind in DEFECT_KINDS}
+    for reason_id, kind, name, names in db.exec(
+        select(DefectReason.id, DefectReason.kind, DefectReason.name, DefectReason.names)
+        .where(DefectReason.process_id == task.process_id, DefectReason.is_active)
+        .order_by(DefectReason.sort_order, DefectReason.id)
+        .limit(MAX_REASONS_PER_PROCESS)
+    ).all():
+        if kind in reasons:
+            reasons[kind].append((reason_id, localized_name(name, names, actor.locale)))
+    return reasons
+
+
 def report_quantity(
     db: Session,
     actor: Actor | None,
@@ -476,51 +586,66 @@ def report_quantity(
     completed: Any,
     defective: Any = 0,
     over_production: Any = False,
+    *,
+    scrap_reason: Any = None,
+    rework: Any = 0,
+    rework_reason: Any = None,
 ) -> TransitionResult:
-    """Add produced and defective quantities to one's task (partial reports add up).
+    """Report good, scrap and rework units of one's task since the last report (reports add up).
+
+    Good units add to ``quantity_completed``, scrap to ``quantity_defective``. Rework units
+    go to a new rework task on the same process (linked by ``rework_of_task_id``), published
+    for dispatch like any task. Everything is checked before anything changes.
 
     Args:
         db: Open session; committed here.
         actor: The acting operator.
         task_id: The task (in progress or paused).
-        completed: Good units made since the last report (>= 0).
-        defective: Scrapped units since the last report (>= 0).
+        completed: Good units (>= 0; empty means 0).
+        defective: Scrapped units (>= 0).
         over_production: Must be True to go past the planned quantity.
+        scrap_reason: With scrap: an active scrap reason of the task's process (id or code).
+        rework: Units to rework (>= 0), at most the good units the task has produced,
+            this report's included.
+        rework_reason: With rework: an active rework reason of the task's process (id or code).
 
     Returns:
         The task.
 
     Raises:
-        ValidationError: On negative numbers, nothing reported, or exceeding the plan unflagged.
+        ValidationError: On negative numbers, nothing reported, exceeding the plan unflagged,
+            scrap or rework without a reason of the task's process, rework beyond what was
+            produced, or good beyond what the previous step handed over. The error's
+            field is ``completed``, ``scrap``, ``rework``, ``scrap_reason`` or ``rework_reason``.
     """
     actor = require_operator(actor)
-    good = as_int(completed, "completed", "field.completed_quantity", minimum=0, maximum=MAX_REPORT) or 0
-    bad = (
-        as_int(
-            defective, "defective", "field.defective_quantity", minimum=0, maximum=MAX_REPORT, optional=True
-        )
-        or 0
-    )
+    good = _report_number(completed, "completed", "field.completed_quantity")
+    scrap = _report_number(defective, "scrap", "quality.field.scrap")
+    again = _report_number(rework, "rework", "quality.field.rework")
     if not isinstance(over_production, bool):
         raise ValidationError("error.yes_or_no", label=msg("field.over_production"))
-    if good == 0 and bad == 0:
+    if good == 0 and scrap == 0 and again == 0:
         raise ValidationError("error.report_nothing", "completed")
     task = _load(db, task_id)
     _own_task(actor, task)
     if task.status not in (TaskStatus.IN_PROGRESS, TaskStatus.PAUSED):
         raise IllegalTransitionError("error.report_not_running")
+    scrap_why = _reason_of(db, task, SCRAP, scrap_reason, scrap)
+    rework_why = _reason_of(db, task, REWORK, rework_reason, again)
     total = task.quantity_completed + good
     if total > task.production_quantity and not (over_production or task.allow_over_production):
         raise ValidationError(
             "error.report_over_plan", "completed", total=total, planned=task.production_quantity
         )
+    if again > total:
+        raise ValidationError("quality.error.rework_over_produced", "rework", rework=again, produced=total)
     _check_handover_cap(db, task, good)
     changed = db.execute(
         update(Task)
         .where(Task.id == task.id, Task.version == task.version)
         .values(
             quantity_completed=Task.quantity_completed + good,
-            quantity_defective=Task.quantity_defective + bad,
+            quantity_defective=Task.quantity_defective + scrap,
             allow_over_production=task.allow_over_production or bool(over_production),
             version=Task.version + 1,
             updated_at=utc_now(),
@@ -529,22 +654,99 @@ def report_quantity(
     if changed != 1:
         db.rollback()
         raise ConflictError("error.task_changed_retry", task_id=task.id)
+    data: dict[str, Any] = {
+        "completed": good,
+        "defective": scrap,
+        "rework": again,
+        "over_production": bool(over_production),
+        "total_completed": total,
+    }
+    if scrap_why is not None:
+        data |= {"scrap_reason": scrap_why.code, "scrap_reason_id": scrap_why.id}
+    rework_task_id = None
+    if rework_why is not None:
+        rework_task_id = _create_rework_task(db, actor, task, again, rework_why)
+        data |= {
+            "rework_reason": rework_why.code,
+            "rework_reason_id": rework_why.id,
+            "rework_task_id": rework_task_id,
+        }
+    record_events(db, actor.user_id, TaskEventKind.REPORTED, [task.id], data)
+    downstream = _hand_over(db, task) if good else _Downstream()
+    db.commit()
+    extra = downstream.task_ids if rework_task_id is None else (*downstream.task_ids, rework_task_id)
+    _announce(
+        task,
+        operator_ids=downstream.operator_ids,
+        extra_task_ids=extra,
+        department_ids=downstream.department_ids,
+        kind="task_changed" if rework_task_id is None else "tasks_published",
+    )
+    return TransitionResult(task.id, task.status)
+
+
+def _report_number(value: Any, field: str, label: str) -> int:
+    """A reported quantity: a whole number from 0 to :data:`MAX_REPORT` (empty means 0)."""
+    return as_int(value, field, label, minimum=0, maximum=MAX_REPORT, optional=True) or 0
+
+
+def _create_rework_task(db: Session, actor: Actor, origin: Task, quantity: int, reason: _Reason) -> int:
+    """Publish a rework task of ``quantity`` units on the origin's process, for dispatch.
+
+    It is built like every new task (``task_rows.TASK_ROWS``), pending (dispatched like any
+    task, to the route step's department), with the origin's priority, due time and
+    instructions and its own planned minutes; both tasks get an event.
+
+    Returns:
+        The new task's id.
+    """
+    now = utc_now()
+    department_id = db.exec(
+        select(WorkOrderProcess.department_id).where(WorkOrderProcess.id == origin.work_order_process_id)
+    ).one()
+    root_key = origin.generation_key.split("|", 1)[0]
+    builder = task_rows.TASK_ROWS
+    new_id = db.execute(
+        insert(builder.table)
+        .values(
+            builder.row(
+                work_order_process_id=origin.work_order_process_id,
+                work_order_id=origin.work_order_id,
+                process_id=origin.process_id,
+                sequence=origin.sequence,
+                generation_key=f"{root_key}|rework-{uuid.uuid4().hex[:12]}",
+                is_draft=False,
+                status=target_of(TaskAction.PUBLISH).value,
+                assigned_department_id=department_id,
+                priority=origin.priority,
+                priority_rank=origin.priority_rank,
+                due_at=origin.due_at,
+                production_quantity=quantity,
+                work_content=origin.work_content,
+                requirements=origin.requirements,
+                rework_of_task_id=origin.id,
+                created_at=now,
+                updated_at=now,
+                published_at=now,
+            )
+        )
+        .returning(builder.table.c.id)
+    ).scalar_one()
+    refresh_planned_minutes(db, task_ids=[new_id])
     record_events(
         db,
         actor.user_id,
-        TaskEventKind.REPORTED,
-        [task.id],
+        TaskEventKind.PUBLISHED,
+        [new_id],
         {
-            "completed": good,
-            "defective": bad,
-            "over_production": bool(over_production),
-            "total_completed": total,
+            "status": target_of(TaskAction.PUBLISH).value,
+            "rework_of_task_id": origin.id,
+            "rework": quantity,
+            "rework_reason": reason.code,
+            "rework_reason_id": reason.id,
         },
     )
-    downstream = _hand_over(db, task) if good else []
-    db.commit()
-    _announce(task, operator_ids=downstream)
-    return TransitionResult(task.id, task.status)
+    return new_id
 
 
 def _upstream_sequence(db: Session, task: Task) -> int | None:
@@ -581,15 +783,28 @@ def _check_handover_cap(db: Session, task: Task, good: int) -> None:
         )
 
 
-def _hand_over(db: Session, task: Task) -> list[int]:
-    """Tell the next step's operators, once, that its first transfer batch is ready; their ids.
+@dataclass
+class _Downstream:
+    """The next step's open tasks, their operators and departments (their screens show availability)."""
+
+    task_ids: tuple[int, ...] = ()
+    operator_ids: tuple[int, ...] = ()
+    department_ids: tuple[int, ...] = ()
+
+
+def _hand_over(db: Session, task: Task) -> _Downstream:
+    """Tell the next step's operators, once, that its first transfer batch is ready.
 
     Each next step whose transfer batch upstream good now covers is marked (compare-and-set on
     ``material_available_at``, so concurrent reports mark it once) and its assigned operators
-    notified.
+    notified. Returns the next batch steps' open tasks, whose "available to work" changed.
     """
     next_steps = db.exec(
-        select(WorkOrderProcess.id, transfer_batch_of(WorkOrderProcess.id)).where(
+        select(
+            WorkOrderProcess.id,
+            transfer_batch_of(WorkOrderProcess.id),
+            WorkOrderProcess.material_available_at,
+        ).where(
             WorkOrderProcess.work_order_id == task.work_order_id,
             WorkOrderProcess.sequence
             == select(func.min(WorkOrderProcess.sequence))
@@ -598,12 +813,25 @@ def _hand_over(db: Session, task: Task) -> list[int]:
                 WorkOrderProcess.sequence > task.sequence,
             )
             .scalar_subquery(),
-            WorkOrderProcess.material_available_at.is_(None),
         )
     ).all()
-    ready = [step_id for step_id, batch in next_steps if batch is not None]
+    ready = [step_id for step_id, batch, _ in next_steps if batch is not None]
     if not ready:
-        return []
+        return _Downstream()
+    open_tasks = db.exec(
+        select(Task.id, Task.assigned_operator_id, Task.assigned_department_id).where(
+            Task.work_order_process_id.in_(ready), Task.status.in_(sorted(OPEN_TASK_STATUSES))
+        )
+    ).all()
+    downstream = _Downstream(
+        tuple(t[0] for t in open_tasks),
+        tuple({t[1] for t in open_tasks} - {None}),
+        tuple({t[2] for t in open_tasks} - {None}),
+    )
+    if is_postgres(db):
+        # Reports of this step that run at the same time take turns here, so the last one to
+        # arrive counts every committed report and the hand-over is never missed (or doubled).
+        db.exec(select(WorkOrderProcess.id).where(WorkOrderProcess.id.in_(ready)).with_for_update()).all()
     made = db.execute(
         select(func.coalesce(func.sum(Task.quantity_completed), 0)).where(
             Task.work_order_id == task.work_order_id,
@@ -611,10 +839,9 @@ def _hand_over(db: Session, task: Task) -> list[int]:
             Task.status != TaskStatus.CANCELLED,
         )
     ).scalar()
-    operators: list[int] = []
     now = utc_now()
-    for step_id, batch in next_steps:
-        if batch is None or made < batch:
+    for step_id, batch, available_at in next_steps:
+        if batch is None or made < batch or available_at is not None:
             continue
         marked = db.execute(
             update(WorkOrderProcess)
@@ -641,8 +868,7 @@ def _hand_over(db: Session, task: Task) -> list[int]:
                 work_order_id=task.work_order_id,
                 now=now,
             )
-            operators.append(operator_id)
-    return operators
+    return downstream
 
 
 def complete(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:

@@ -1,4 +1,4 @@
-"""Catalog page: a page of customers, the processes and the departments, each with its form."""
+"""Catalog page: customers, processes and their defect reasons, products, departments, with forms."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from work_dispatch.i18n import translate
 from work_dispatch.services import catalog, runner
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.catalog import (
+    DEFECT_KINDS,
     NAME_FIELDS,
+    SCRAP,
     CustomerPage,
     CustomerRow,
+    DefectReasonRow,
     DepartmentRow,
     ProcessRow,
     ProductRow,
@@ -27,6 +30,7 @@ NAMES_BY_LOCALE = tuple(NAME_FIELDS.values())
 PROCESS_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "standard_minutes", "setup_minutes", "units_per_hour")
 DEPARTMENT_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "sort_order")
 PRODUCT_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "unit")
+REASON_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "sort_order")
 _NO_NAMES = dict.fromkeys(NAMES_BY_LOCALE, "")
 
 
@@ -61,6 +65,13 @@ class CatalogState(KeysetPagerMixin, rx.State):
     department_active: bool = True
     editing_department_id: int = 0
     department_errors: dict[str, str] = {}
+    reason_process_id: str = ""
+    reasons: list[DefectReasonRow] = []
+    reason_form: dict[str, str] = {}
+    reason_kind: str = SCRAP
+    reason_active: bool = True
+    editing_reason_id: int = 0
+    reason_errors: dict[str, str] = {}
     loaded: bool = False
 
     async def _fetch_page(self, actor: Actor):
@@ -103,6 +114,23 @@ class CatalogState(KeysetPagerMixin, rx.State):
         self.department_form = {"code": "", "name": "", **_NO_NAMES, "sort_order": str(min(next_order, 999))}
         self.department_active, self.editing_department_id, self.department_errors = True, 0, {}
 
+    def _new_reason(self) -> None:
+        self.reason_form = {"code": "", "name": "", **_NO_NAMES, "sort_order": ""}
+        self.reason_kind, self.reason_active = SCRAP, True
+        self.editing_reason_id, self.reason_errors = 0, {}
+
+    async def _fetch_reasons(self, actor: Actor) -> None:
+        """The reasons of the chosen process (none chosen: the first active process)."""
+        known = {str(p.id) for p in self.processes}
+        if self.reason_process_id not in known:
+            first = next((p for p in self.processes if p.is_active), None)
+            self.reason_process_id = str(first.id) if first is not None else ""
+        self.reasons = (
+            await runner.run(catalog.list_defect_reasons, actor, int(self.reason_process_id))
+            if self.reason_process_id
+            else []
+        )
+
     def _new_product(self) -> None:
         self.product_form = {"code": "", "name": "", **_NO_NAMES, "unit": "pcs"}
         self.product_active, self.product_route = True, []
@@ -130,6 +158,9 @@ class CatalogState(KeysetPagerMixin, rx.State):
         self._new_process()
         await self._fetch_page(actor)
         self.processes = await runner.run(catalog.list_processes, actor)
+        self.reason_process_id = ""
+        await self._fetch_reasons(actor)
+        self._new_reason()
         self.departments = await runner.run(catalog.list_departments, actor)
         self._new_department()
         self.products = await runner.run(catalog.list_products, actor)
@@ -346,4 +377,96 @@ class CatalogState(KeysetPagerMixin, rx.State):
 
         return await self._act(
             catalog.save_product, payload, self.editing_product_id or None, then=saved, on_error=refused
+        )
+
+    @rx.event
+    async def pick_reason_process(self, process_id: str):
+        """Show the scrap and rework reasons of another process."""
+        if not isinstance(process_id, str) or process_id not in {str(p.id) for p in self.processes}:
+            return None
+        self.reason_process_id = process_id
+
+        async def show(actor: Actor):
+            self._new_reason()
+            await self._fetch_reasons(actor)
+
+        return await self._as_actor(show)
+
+    @rx.event
+    def set_reason_field(self, field: str, value: str):
+        """Change one field of the reason form."""
+        if field in REASON_FIELDS and isinstance(value, str):
+            self.reason_form = {**self.reason_form, field: value[:200]}
+
+    @rx.event
+    def set_reason_kind(self, kind: str):
+        """Choose whether the new reason is for scrap or for rework."""
+        if kind in DEFECT_KINDS and not self.editing_reason_id:
+            self.reason_kind = kind
+
+    @rx.event
+    def set_reason_active(self, active: bool):
+        """Offer the reason of the form when reporting, or retire it."""
+        self.reason_active = active is True
+
+    @rx.event
+    def edit_reason(self, reason_id: int):
+        """Load a reason of the list into its form."""
+        row = next((r for r in self.reasons if r.id == reason_id), None)
+        if row is not None:
+            self.reason_form = {
+                "code": row.code,
+                "name": row.name,
+                **_names_of(row),
+                "sort_order": str(row.sort_order),
+            }
+            self.reason_kind, self.reason_active = row.kind, row.is_active
+            self.editing_reason_id, self.reason_errors = row.id, {}
+
+    @rx.event
+    def new_reason(self):
+        """Empty the reason form."""
+        self._new_reason()
+
+    @rx.event
+    async def save_reason(self):
+        """Add the reason of the form to the chosen process, or save the one being edited."""
+        payload = {
+            **self.reason_form,
+            "process_id": self.reason_process_id,
+            "kind": self.reason_kind,
+            "is_active": self.reason_active,
+        }
+        name = self.reason_form.get("name", "").strip()
+
+        async def saved(actor: Actor, _reason_id: int):
+            self._new_reason()
+            await self._fetch_reasons(actor)
+            return rx.toast.success(translate("ui.quality.saved", actor.locale, name=name))
+
+        def refused(actor: Actor, error: DomainError) -> None:
+            self.reason_errors = field_errors(error, actor.locale)
+
+        return await self._act(
+            catalog.save_defect_reason, payload, self.editing_reason_id or None, then=saved, on_error=refused
+        )
+
+    @rx.event
+    async def toggle_reason(self, reason_id: int):
+        """Retire a reason of the list (it leaves the report dialog), or offer it again."""
+        row = next((r for r in self.reasons if r.id == reason_id), None)
+        if row is None:
+            return None
+
+        async def saved(actor: Actor, _reason_id: int):
+            if self.editing_reason_id == row.id:
+                self._new_reason()
+            await self._fetch_reasons(actor)
+            return rx.toast.success(translate("ui.quality.saved", actor.locale, name=row.display_name))
+
+        return await self._act(
+            catalog.save_defect_reason,
+            {"name": row.name, "is_active": not row.is_active},
+            row.id,
+            then=saved,
         )
