@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from tests.conftest import actor_for
 from work_dispatch.domain.errors import DomainError
-from work_dispatch.models import Task, TaskEvent
+from work_dispatch.models import DefectReason, Task, TaskEvent
 from work_dispatch.services import board, dispatch, drafts, task_flow, work_orders
 from work_dispatch.services.demo import load_reference_data
 
@@ -74,6 +74,15 @@ def build_machine(engine):
                 OUTCOMES[f"{action.__name__}:{type(error).__name__}"] += 1
                 self.db.rollback()
                 return None
+
+        def _scrap_reason(self, task_id: int) -> str | None:
+            """A scrap reason of the task's process (reports with scrap must say why)."""
+            return self.db.exec(
+                select(DefectReason.code)
+                .join(Task, Task.process_id == DefectReason.process_id)
+                .where(Task.id == task_id, DefectReason.kind == "scrap", DefectReason.is_active)
+                .order_by(DefectReason.id)
+            ).first()
 
         def _ids(self, condition):
             self.db.expire_all()
@@ -158,6 +167,7 @@ def build_machine(engine):
                     data.draw(st.integers(-10, 4000)),
                     data.draw(st.integers(0, 20)),
                     data.draw(st.booleans()),
+                    scrap_reason=self._scrap_reason(task_id),
                 )
             elif action == "pause":
                 self._try(task_flow.pause, actor, task_id, "Break")
@@ -186,7 +196,14 @@ def build_machine(engine):
                 self._try(task_flow.resume, actor, task.id)
             elif data.draw(st.booleans()):
                 remaining = task.production_quantity - task.quantity_completed
-                self._try(task_flow.report_quantity, actor, task.id, remaining, data.draw(st.integers(0, 5)))
+                self._try(
+                    task_flow.report_quantity,
+                    actor,
+                    task.id,
+                    remaining,
+                    data.draw(st.integers(0, 5)),
+                    scrap_reason=self._scrap_reason(task.id),
+                )
                 self._try(task_flow.complete, actor, task.id)
             else:
                 self._try(task_flow.pause, actor, task.id, "Machine breakdown")

@@ -17,7 +17,7 @@ from tests.conftest import PG_ADMIN_URL
 from work_dispatch.__main__ import migrate
 from work_dispatch.db import make_engine
 from work_dispatch.i18n import LOCALES
-from work_dispatch.models import Notification, Process, TaskEvent
+from work_dispatch.models import AssignmentRule, Notification, Process, TaskEvent
 from work_dispatch.services.demo import load_demo, load_reference_data
 from work_dispatch.services.notifications import render_stored
 
@@ -167,6 +167,12 @@ def test_notifications_and_reasons_written_as_english_sentences_become_messages(
     with Session(engine) as db:
         load_reference_data(db)
         db.execute(update(Process).values(names={}))  # the code of 0005 knew one name per process
+        # ... and only the count-based strategies (time-aware ones explain in sentences it never wrote).
+        db.execute(
+            update(AssignmentRule)
+            .where(AssignmentRule.strategy.in_(["due_date", "least_work"]))
+            .values(strategy="least_tasks")
+        )
         db.commit()
         load_demo(db)
     before, reasons = _rendered_notifications(engine), _dispatch_reasons(engine)

@@ -185,8 +185,14 @@ def test_a_rule_minimum_level_needs_a_qualified_operator(db, make_order, supervi
 
 
 def _hold(db, shop, username, order_id, minutes: float) -> None:
-    """Give an operator the first task of an order as assigned work of ``minutes`` planned minutes."""
+    """Give an operator the first task of an order as assigned work of ``minutes`` planned minutes.
+
+    The order's later tasks are cancelled, so that no other dispatch decision adds to anyone's load.
+    """
     task = _first(db, order_id)
+    db.execute(
+        update(Task).where(Task.work_order_id == order_id, Task.id != task.id).values(status="cancelled")
+    )
     db.execute(
         update(Task)
         .where(Task.id == task.id)
