@@ -184,3 +184,22 @@ def test_the_route_brings_its_transfer_batch_and_bad_batches_change_nothing(db, 
             )
         db.rollback()
     assert db.exec(select(WorkOrderProcess.id)).all() == before
+
+
+def test_a_process_keeps_a_default_transfer_batch_from_the_catalog(db, supervisor, shop):
+    from work_dispatch.models import Process
+    from work_dispatch.services import catalog
+
+    offset = db.get(Process, shop["process"]["OFFSET"])
+    form = {"name": offset.name, "standard_minutes": offset.standard_minutes}
+    catalog.save_process(db, supervisor, {**form, "transfer_batch": "2000"}, offset.id)
+    db.expire_all()
+    assert db.get(Process, offset.id).transfer_batch == 2000
+    with pytest.raises(ValidationError, match="Transfer batch"):
+        catalog.save_process(db, supervisor, {**form, "transfer_batch": "0"}, offset.id)
+    db.rollback()
+    db.expire_all()
+    assert db.get(Process, offset.id).transfer_batch == 2000
+    catalog.save_process(db, supervisor, {**form, "transfer_batch": ""}, offset.id)
+    db.expire_all()
+    assert db.get(Process, offset.id).transfer_batch is None

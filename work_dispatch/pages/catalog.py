@@ -261,6 +261,7 @@ def _process_form() -> rx.Component:
         extra=(
             ("setup_minutes", t("ui.rates.setup_minutes"), 0, 10_000),
             ("units_per_hour", t("ui.rates.units_per_hour"), 1, 10_000_000),
+            ("transfer_batch", t("field.transfer_batch"), 1, 100_000_000),
         ),
         note=t("ui.rates.replan_hint"),
     )

@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.components.core.banner import has_connection_errors
 
 from work_dispatch.components.cards import section
+from work_dispatch.components.forms import option_select
 from work_dispatch.components.shell import operator_shell
 from work_dispatch.components.task_cards import (
     TOUCH,
@@ -123,6 +124,27 @@ def _pause_dialog() -> rx.Component:
     )
 
 
+def _reason_select(options, value, on_change, label_key: str, kind: str) -> rx.Component:
+    """Why units were scrapped or sent to rework: the process's reasons, or a note that it has none."""
+    return rx.vstack(
+        rx.text(t(label_key), size="1", color_scheme="gray"),
+        rx.cond(
+            options.length() > 0,
+            option_select(
+                options,
+                value,
+                on_change,
+                placeholder=t("ui.quality.report.pick_reason"),
+                id=f"report-{kind}-reason",
+                size="3",
+            ),
+            rx.text(t("ui.quality.report.no_reasons"), size="1", color_scheme="gray"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
 def _report_dialog() -> rx.Component:
     number = {"type": "number", "input_mode": "numeric", "pattern": "[0-9]*", "min": 0, "size": "3"}
     return rx.dialog.root(
@@ -136,6 +158,23 @@ def _report_dialog() -> rx.Component:
                     ),
                     rx.text(t("ui.operator.defective_units"), size="2", weight="medium"),
                     rx.input(name="defective", placeholder="0", id="report-defective", **number),
+                    _reason_select(
+                        S.scrap_reasons,
+                        S.scrap_reason,
+                        S.set_scrap_reason,
+                        "ui.quality.report.scrap_reason",
+                        "scrap",
+                    ),
+                    rx.text(t("ui.quality.report.rework"), size="2", weight="medium"),
+                    rx.input(name="rework", placeholder="0", id="report-rework", **number),
+                    _reason_select(
+                        S.rework_reasons,
+                        S.rework_reason,
+                        S.set_rework_reason,
+                        "ui.quality.report.rework_reason",
+                        "rework",
+                    ),
+                    rx.text(t("ui.quality.report.rework_hint"), size="1", color_scheme="gray"),
                     rx.checkbox(t("ui.operator.over_production"), name="over_production", size="3"),
                     rx.cond(
                         S.report_error != "",
@@ -168,7 +207,8 @@ def _report_dialog() -> rx.Component:
                     width="100%",
                 ),
                 on_submit=S.submit_report,
-                reset_on_submit=True,
+                # A refused report keeps what was typed; the dialog closes (and empties) on success.
+                reset_on_submit=False,
             ),
             max_width="420px",
         ),

@@ -104,6 +104,7 @@ class ProcessRow:
     display_name: str = ""
     setup_minutes: int = 0
     units_per_hour: int = 1
+    transfer_batch: int | None = None
 
 
 def _name_fields(names: Any) -> dict[str, str]:
@@ -254,6 +255,7 @@ def list_processes(db: Session, actor: Actor | None) -> list[ProcessRow]:
             display_name=localized_name(p.name, p.names, actor.locale),
             setup_minutes=p.setup_minutes,
             units_per_hour=p.units_per_hour,
+            transfer_batch=p.transfer_batch,
         )
         for p in processes
     ]
@@ -281,6 +283,10 @@ def process_rates(db: Session, actor: Actor | None) -> tuple[dict[str, str], dic
     return setup, rate
 
 
+MAX_TRANSFER_BATCH = 100_000_000
+"""The largest transfer batch a process may default to (a step is checked against its order's quantity)."""
+
+
 def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = None) -> int:
     """Create a process, or change one (name, standard minutes, rate, active).
 
@@ -293,7 +299,8 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
         actor: The acting supervisor.
         raw: Form fields: code (when creating), name, standard_minutes, is_active, and
             optionally name_en / name_zh (the name in each locale; blank removes it) and
-            setup_minutes / units_per_hour (left out: unchanged, or the defaults for a new one).
+            setup_minutes / units_per_hour (left out: unchanged, or the defaults for a new one),
+            transfer_batch (empty: the next process waits for the whole quantity).
         process_id: The process to change; None to create one.
 
     Returns:
@@ -318,6 +325,14 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
     setup, rate = parse_rate(
         raw.get("setup_minutes", current.setup_minutes), raw.get("units_per_hour", current.units_per_hour)
     )
+    transfer_batch = as_int(
+        raw.get("transfer_batch", current.transfer_batch),
+        "transfer_batch",
+        "field.transfer_batch",
+        minimum=1,
+        maximum=MAX_TRANSFER_BATCH,
+        optional=True,
+    )
     taken = ValidationError("error.process_code_taken", "code")
     if process_id is None:
         names = _parse_names(raw, {})
@@ -330,9 +345,11 @@ def save_process(db: Session, actor: Actor | None, raw: Any, process_id: Any = N
             is_active=is_active,
             setup_minutes=setup,
             units_per_hour=rate,
+            transfer_batch=transfer_batch,
         )
     else:
         process = current
+        process.transfer_batch = transfer_batch
         if process.is_active and not is_active:
             # Open work of a retired process would sit where no rule or picker offers it again.
             busy = db.exec(

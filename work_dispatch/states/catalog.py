@@ -27,7 +27,15 @@ from work_dispatch.states.mixins import KeysetPagerMixin, field_errors
 CUSTOMER_FIELDS = ("name", "contact")
 NAMES_BY_LOCALE = tuple(NAME_FIELDS.values())
 """Form fields of a record's name in each locale (``name_en``, ``name_zh``)."""
-PROCESS_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "standard_minutes", "setup_minutes", "units_per_hour")
+PROCESS_FIELDS = (
+    "code",
+    "name",
+    *NAMES_BY_LOCALE,
+    "standard_minutes",
+    "setup_minutes",
+    "units_per_hour",
+    "transfer_batch",
+)
 DEPARTMENT_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "sort_order")
 PRODUCT_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "unit")
 REASON_FIELDS = ("code", "name", *NAMES_BY_LOCALE, "sort_order")
@@ -106,6 +114,7 @@ class CatalogState(KeysetPagerMixin, rx.State):
             "standard_minutes": "30",
             "setup_minutes": str(DEFAULT_SETUP_MINUTES),
             "units_per_hour": str(DEFAULT_UNITS_PER_HOUR),
+            "transfer_batch": "",
         }
         self.process_active, self.editing_process_id, self.process_errors = True, 0, {}
 
@@ -236,6 +245,7 @@ class CatalogState(KeysetPagerMixin, rx.State):
                 "standard_minutes": str(row.standard_minutes),
                 "setup_minutes": str(row.setup_minutes),
                 "units_per_hour": str(row.units_per_hour),
+                "transfer_batch": str(row.transfer_batch or ""),
             }
             self.process_active, self.editing_process_id, self.process_errors = row.is_active, row.id, {}
 

@@ -16,6 +16,7 @@ from work_dispatch.services import auth, live_views, notifications, runner, scan
 from work_dispatch.services import presence as presence_service
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.notifications import NotificationRow
+from work_dispatch.services.reference import Option
 from work_dispatch.services.scan import NextAction, ScanResult
 from work_dispatch.services.task_center import OperatorOverview, PresenceLine, TaskCard
 from work_dispatch.states.mixins import ServiceMixin
@@ -51,6 +52,10 @@ class TaskCenterState(ServiceMixin, rx.State):
     pause_task_id: int = 0
     pause_reason: str = PAUSE_REASONS[0]
     report_task_id: int = 0
+    scrap_reasons: list[Option] = []
+    rework_reasons: list[Option] = []
+    scrap_reason: str = ""
+    rework_reason: str = ""
     report_error: str = ""
     notifications_open: bool = False
     notification_rows: list[NotificationRow] = []
@@ -185,8 +190,13 @@ class TaskCenterState(ServiceMixin, rx.State):
     def close_dialogs(self):
         """Close any open dialog."""
         self.pause_task_id = 0
+        self._close_report()
+
+    def _close_report(self) -> None:
         self.report_task_id = 0
         self.report_error = ""
+        self.scrap_reasons, self.rework_reasons = [], []
+        self.scrap_reason = self.rework_reason = ""
 
     @rx.event
     async def confirm_pause(self):
@@ -195,10 +205,30 @@ class TaskCenterState(ServiceMixin, rx.State):
         return await self._task_action(task_flow.pause, task_id, self.pause_reason)
 
     @rx.event
-    def open_report(self, task_id: int):
-        """Show the report-quantity dialog for a task."""
-        self.report_task_id = task_id if isinstance(task_id, int) else 0
-        self.report_error = ""
+    async def open_report(self, task_id: int):
+        """Show the report dialog for one's task, with its process's scrap and rework reasons."""
+        return await self._open_report(task_id)
+
+    async def _open_report(self, task_id: Any):
+        self._close_report()
+        if not isinstance(task_id, int) or task_id <= 0:
+            return None
+        self.report_task_id = task_id
+        return await self._act(task_flow.report_reasons, task_id, then=self._show_reasons)
+
+    def _show_reasons(self, _actor: Actor, reasons: dict[str, list[tuple[int, str]]]) -> None:
+        self.scrap_reasons = [Option(str(i), label) for i, label in reasons.get("scrap", [])]
+        self.rework_reasons = [Option(str(i), label) for i, label in reasons.get("rework", [])]
+
+    @rx.event
+    def set_scrap_reason(self, value: str):
+        """Pick why the scrapped units were scrapped (one of the offered reasons)."""
+        self.scrap_reason = value if value in {o.value for o in self.scrap_reasons} else ""
+
+    @rx.event
+    def set_rework_reason(self, value: str):
+        """Pick why units go to rework (one of the offered reasons)."""
+        self.rework_reason = value if value in {o.value for o in self.rework_reasons} else ""
 
     @rx.event
     async def submit_report(self, form_data: dict[str, Any]):
@@ -208,16 +238,18 @@ class TaskCenterState(ServiceMixin, rx.State):
         return await self._act(
             task_flow.report_quantity,
             self.report_task_id,
-            data.get("completed"),
+            data.get("completed") or 0,
             data.get("defective") or 0,
             over,
+            scrap_reason=int(self.scrap_reason) if self.scrap_reason else None,
+            rework=data.get("rework") or 0,
+            rework_reason=int(self.rework_reason) if self.rework_reason else None,
             then=self._reported,
             on_error=self._report_refused,
         )
 
     async def _reported(self, actor: Actor, _result: Any):
-        self.report_task_id = 0
-        self.report_error = ""
+        self._close_report()
         await self._refresh(actor)
         return rx.toast.success(translate("ui.toast.quantity_reported", actor.locale), position="top-center")
 
@@ -339,8 +371,7 @@ class TaskCenterState(ServiceMixin, rx.State):
         task_id, action, code = self.scanned[0].id, self.scan_action, self._scan_code
         if action == NextAction.REPORT:
             self._clear_scan()
-            self.report_task_id, self.report_error = task_id, ""
-            return None
+            return await self._open_report(task_id)
         service = SCAN_TRANSITIONS.get(action)
         if service is None:
             return None
