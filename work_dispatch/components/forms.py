@@ -146,3 +146,33 @@ def form_actions(
         width="100%",
         spacing="3",
     )
+
+
+def export_buttons(on_export, id_prefix: str, size: str = "2") -> list[rx.Component]:
+    """A list's "Export CSV" and "Export XLSX" buttons (``type="button"``: never a form submit).
+
+    Args:
+        on_export: The state's export handler, called with ``"csv"`` or ``"xlsx"``.
+        id_prefix: Prefix of the buttons' ids (``<prefix>-export-csv`` / ``-xlsx``).
+        size: Button size.
+
+    Returns:
+        The two buttons.
+    """
+    return [
+        rx.button(
+            rx.icon(icon, size=14),
+            t(label_key),
+            type="button",
+            variant="outline",
+            size=size,
+            on_click=on_export(fmt),
+            id=f"{id_prefix}-export-{fmt}",
+            title=t("ui.export.hint"),
+            white_space="nowrap",
+        )
+        for fmt, icon, label_key in (
+            ("csv", "file-text", "ui.export.csv"),
+            ("xlsx", "file-spreadsheet", "ui.export.xlsx"),
+        )
+    ]

@@ -6,7 +6,7 @@ import reflex as rx
 from reflex.components.core.banner import has_connection_errors
 
 from work_dispatch.components.cards import priority_badge, status_badge
-from work_dispatch.components.forms import NONE_VALUE, choice_select, option_select
+from work_dispatch.components.forms import NONE_VALUE, choice_select, export_buttons, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.components.task_cards import live_indicator
@@ -150,27 +150,7 @@ def _filters() -> rx.Component:
 
 def _export_buttons() -> rx.Component:
     """Every row of the current filter as a file: the browser downloads it over HTTP, not the websocket."""
-    return rx.hstack(
-        rx.button(
-            rx.icon("file-text", size=14),
-            t("ui.export.csv"),
-            variant="outline",
-            size="2",
-            on_click=S.export("csv"),
-            id="board-export-csv",
-            title=t("ui.export.hint"),
-        ),
-        rx.button(
-            rx.icon("file-spreadsheet", size=14),
-            t("ui.export.xlsx"),
-            variant="outline",
-            size="2",
-            on_click=S.export("xlsx"),
-            id="board-export-xlsx",
-            title=t("ui.export.hint"),
-        ),
-        spacing="2",
-    )
+    return rx.hstack(*export_buttons(S.export, "board"), spacing="2")
 
 
 def _row(row) -> rx.Component:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from work_dispatch.components.cards import priority_badge, status_badge
-from work_dispatch.components.forms import choice_select, option_select
+from work_dispatch.components.forms import choice_select, export_buttons, option_select
 from work_dispatch.components.shell import supervisor_shell
 from work_dispatch.components.tables import pager, scroll_table
 from work_dispatch.components.text import enum_key, number, t, tf
@@ -82,26 +82,7 @@ def _filters() -> rx.Component:
             rx.button(rx.icon("search", size=16), t("ui.common.apply"), type="submit", variant="soft"),
             rx.button(t("ui.common.clear"), type="button", variant="ghost", on_click=S.clear_filters),
             # Inside the filter row, so that they wrap with it on a tablet; type="button": no submit.
-            rx.button(
-                rx.icon("file-text", size=16),
-                t("ui.export.csv"),
-                type="button",
-                variant="outline",
-                on_click=S.export("csv"),
-                id="wo-export-csv",
-                title=t("ui.export.hint"),
-                white_space="nowrap",
-            ),
-            rx.button(
-                rx.icon("file-spreadsheet", size=16),
-                t("ui.export.xlsx"),
-                type="button",
-                variant="outline",
-                on_click=S.export("xlsx"),
-                id="wo-export-xlsx",
-                title=t("ui.export.hint"),
-                white_space="nowrap",
-            ),
+            *export_buttons(S.export, "wo"),
             wrap="wrap",
             gap="3",
             align="center",
