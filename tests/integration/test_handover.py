@@ -72,10 +72,10 @@ def test_packing_starts_after_one_batch_and_never_packs_more_than_was_printed(
     card = next(c for c in task_center.overview(db, packer).my_tasks if c.id == packing.id)
     assert (card.blocked_reason, card.available_text) == ("", "Available to work: 2,000 of 5,000")
     task_flow.start(db, packer, packing.id)
-    with pytest.raises(ValidationError, match="Only 2000 more"):
+    with pytest.raises(ValidationError, match="Only 2000 more units"):
         task_flow.report_quantity(db, packer, packing.id, 2001)
     task_flow.report_quantity(db, packer, packing.id, 1500)
-    with pytest.raises(ValidationError, match="Only 500 more"):
+    with pytest.raises(ValidationError, match="Only 500 more units"):
         task_flow.report_quantity(db, packer, packing.id, 600)
     db.expire_all()
     assert db.get(Task, packing.id).quantity_completed == 1500
@@ -203,3 +203,36 @@ def test_a_process_keeps_a_default_transfer_batch_from_the_catalog(db, superviso
     catalog.save_process(db, supervisor, {**form, "transfer_batch": ""}, offset.id)
     db.expire_all()
     assert db.get(Process, offset.id).transfer_batch is None
+
+
+def test_scrap_downstream_uses_up_material_too(db, make_order, supervisor, shop):
+    from work_dispatch.models import DefectReason
+
+    order = _flow_order(db, make_order, supervisor, shop)
+    [printing] = _by_process(db, order.id, shop, "OFFSET")
+    [packing] = _by_process(db, order.id, shop, "PACK")
+    printer, packer = _operator(db, printing), actor_for(db, "pack1")
+    reason = db.exec(
+        select(DefectReason.code).where(
+            DefectReason.process_id == shop["process"]["PACK"], DefectReason.kind == "scrap"
+        )
+    ).first() or _add_reason(db, shop["process"]["PACK"])
+    task_flow.claim(db, packer, packing.id)
+    task_flow.start(db, printer, printing.id)
+    task_flow.report_quantity(db, printer, printing.id, 2000)
+    task_flow.start(db, packer, packing.id)
+    task_flow.report_quantity(db, packer, packing.id, 1500, 300, scrap_reason=reason)
+    with pytest.raises(ValidationError, match="Only 200 more units"):
+        task_flow.report_quantity(db, packer, packing.id, 300)
+    db.expire_all()
+    assert db.get(Task, packing.id).quantity_completed == 1500
+    card = next(c for c in task_center.overview(db, packer).my_tasks if c.id == packing.id)
+    assert card.available_text == "Available to work: 200 of 5,000"
+
+
+def _add_reason(db, process_id: int) -> str:
+    from work_dispatch.models import DefectReason
+
+    db.add(DefectReason(process_id=process_id, kind="scrap", code="CRUSHED", name="Crushed"))
+    db.commit()
+    return "CRUSHED"

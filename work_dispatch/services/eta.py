@@ -22,7 +22,7 @@ from work_dispatch.domain.flow import EtaTask, department_lanes, estimate
 from work_dispatch.models import AssignmentRule, Task, WorkOrder, WorkOrderProcess, utc_now
 from work_dispatch.services.shifts import department_times, members_by_department
 from work_dispatch.services.sql import id_in
-from work_dispatch.services.task_rules import step_good, transfer_batch_of, upstream_good
+from work_dispatch.services.task_rules import step_used, transfer_batch_of, upstream_good
 from work_dispatch.services.workload import remaining_minutes_sql
 
 OPEN_PUBLISHED = (
@@ -91,7 +91,7 @@ def refresh(db: Session, now: datetime | None = None) -> EtaReport:
             Task.due_at,
             Task.status,
             transfer_batch_of(Task.work_order_process_id),
-            upstream_good(Task.work_order_id, Task.sequence) - step_good(Task.work_order_process_id),
+            upstream_good(Task.work_order_id, Task.sequence) - step_used(Task.work_order_process_id),
             Task.eta_at,
         )
         .join(WorkOrderProcess, WorkOrderProcess.id == Task.work_order_process_id)

@@ -39,7 +39,7 @@ from work_dispatch.services.task_flow import pause_reason_text
 from work_dispatch.services.task_rules import (
     handover_of,
     is_blocked,
-    step_good,
+    step_used,
     transfer_batch_of,
     upstream_good,
     waiting_for,
@@ -206,7 +206,7 @@ class _Cards:
                 waiting_for(Task.work_order_id, Task.sequence, handover_of()).scalar_subquery(),
                 transfer_batch_of(Task.work_order_process_id),
                 is_blocked(Task.work_order_id, Task.sequence),
-                upstream_good(Task.work_order_id, Task.sequence) - step_good(Task.work_order_process_id),
+                upstream_good(Task.work_order_id, Task.sequence) - step_used(Task.work_order_process_id),
             ).where(id_in(db, Task.id, ids))
         ).all()
         waits = [(task_id, process_id) for task_id, process_id, *_ in rows]

@@ -67,7 +67,7 @@ from work_dispatch.services.task_rules import (
     handover_of,
     is_blocked,
     may,
-    step_good,
+    step_used,
     transfer_batch_of,
     upstream_good,
     waiting_for,
@@ -639,7 +639,7 @@ def report_quantity(
         )
     if again > total:
         raise ValidationError("quality.error.rework_over_produced", "rework", rework=again, produced=total)
-    _check_handover_cap(db, task, good)
+    _check_handover_cap(db, task, good + scrap + again)
     changed = db.execute(
         update(Task)
         .where(Task.id == task.id, Task.version == task.version)
@@ -757,12 +757,13 @@ def _upstream_sequence(db: Session, task: Task) -> int | None:
     ).one()
 
 
-def _check_handover_cap(db: Session, task: Task, good: int) -> None:
-    """Flow production: a step with a transfer batch never reports more good than upstream made.
+def _check_handover_cap(db: Session, task: Task, units: int) -> None:
+    """Flow production: a step with a transfer batch never uses more than upstream made.
 
-    The step's row is locked first, so two operators of the step cannot both slip past the cap.
+    ``units`` = good + scrap + rework of this report. The step's row is locked first, so two
+    operators of the step cannot both slip past the cap.
     """
-    if not good or db.exec(select(transfer_batch_of(task.work_order_process_id))).one() is None:
+    if not units or db.exec(select(transfer_batch_of(task.work_order_process_id))).one() is None:
         return
     if _upstream_sequence(db, task) is None:
         return
@@ -773,13 +774,13 @@ def _check_handover_cap(db: Session, task: Task, good: int) -> None:
             .where(WorkOrderProcess.id == task.work_order_process_id)
             .with_for_update()
         ).all()
-    made, reported = db.execute(
-        select(upstream_good(task.work_order_id, task.sequence), step_good(task.work_order_process_id))
+    made, used = db.execute(
+        select(upstream_good(task.work_order_id, task.sequence), step_used(task.work_order_process_id))
     ).one()
-    if reported + good > made:
+    if used + units > made:
         db.rollback()
         raise ValidationError(
-            "handover.error.over_upstream", "completed", available=max(made - reported, 0), good=good
+            "handover.error.over_upstream", "completed", available=max(made - used, 0), good=units
         )
 
 

@@ -100,10 +100,27 @@ def upstream_good(work_order_id: ColumnElement | int, sequence: ColumnElement | 
     return _good_of(upstream, upstream.c.work_order_id == work_order_id, upstream.c.sequence == before)
 
 
-def step_good(work_order_process_id: ColumnElement | int):
-    """SQL: good units all tasks of a step have reported so far."""
+def step_used(work_order_process_id: ColumnElement | int):
+    """SQL: units of the step before's output this step has used so far.
+
+    Good and scrap of the step's own tasks, plus the units it sent to rework (its rework tasks
+    work those same units again, so their output uses nothing more) — the domain's
+    ``StepOutput.consumed`` (:mod:`work_dispatch.domain.flow`).
+    """
     step = _task.alias("step")
-    return _good_of(step, step.c.work_order_process_id == work_order_process_id)
+    used = case(
+        (step.c.rework_of_task_id.is_(None), step.c.quantity_completed + step.c.quantity_defective),
+        else_=step.c.production_quantity,
+    )
+    return (
+        select(func.coalesce(func.sum(used), 0))
+        .where(
+            step.c.work_order_process_id == work_order_process_id,
+            step.c.status != TaskStatus.CANCELLED.value,
+        )
+        .correlate_except(step)
+        .scalar_subquery()
+    )
 
 
 def batch_ready(
@@ -111,13 +128,13 @@ def batch_ready(
 ) -> ColumnElement[bool]:
     """SQL: the task's step has a transfer batch and upstream has handed over enough to start it.
 
-    Available = upstream good − the step's good; enough = one transfer batch, or what the task
-    still has to make when that is less.
+    Available = upstream good − what the step has used (:func:`step_used`); enough = one transfer
+    batch, or what the task still has to make when that is less.
     """
     batch = transfer_batch_of(handover.work_order_process_id)
     still_to_make = handover.production_quantity - handover.quantity_completed
     needed = case((batch < still_to_make, batch), else_=still_to_make)
-    available = upstream_good(work_order_id, sequence) - step_good(handover.work_order_process_id)
+    available = upstream_good(work_order_id, sequence) - step_used(handover.work_order_process_id)
     return and_(batch.is_not(None), available >= needed)
 
 
