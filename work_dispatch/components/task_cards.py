@@ -29,6 +29,30 @@ def action_button(
     )
 
 
+def _card_body(task) -> list[rx.Component]:
+    """What every full card shows under its title: the job, the spec, progress, and why it waits or pauses."""
+    return [
+        _job(task),
+        task_spec(task),
+        _progress(task),
+        rx.cond(
+            task.blocked_reason != "",
+            rx.callout(task.blocked_reason, icon="lock", color_scheme="gray", size="1", width="100%"),
+        ),
+        _available(task),
+        rx.cond(
+            task.status == "paused",
+            rx.callout(
+                tf("ui.task.paused_because", reason=task.pause_reason),
+                icon="pause",
+                color_scheme="amber",
+                size="1",
+                width="100%",
+            ),
+        ),
+    ]
+
+
 def _available(task) -> rx.Component:
     """Flow production: what the step before has handed over and this step may work on."""
     return rx.cond(
@@ -278,24 +302,7 @@ def my_task_card(
         rx.vstack(
             task_header(task),
             rx.heading(task.process, size="6"),
-            _job(task),
-            task_spec(task),
-            _progress(task),
-            rx.cond(
-                blocked,
-                rx.callout(task.blocked_reason, icon="lock", color_scheme="gray", size="1", width="100%"),
-            ),
-            _available(task),
-            rx.cond(
-                task.status == "paused",
-                rx.callout(
-                    tf("ui.task.paused_because", reason=task.pause_reason),
-                    icon="pause",
-                    color_scheme="amber",
-                    size="1",
-                    width="100%",
-                ),
-            ),
+            *_card_body(task),
             actions,
             spacing="3",
             width="100%",
@@ -642,24 +649,7 @@ def scanned_task(task: rx.Var, action: rx.Var, on_next, on_close) -> rx.Componen
             size="2",
             variant="soft",
         ),
-        _job(task),
-        task_spec(task),
-        _progress(task),
-        rx.cond(
-            blocked,
-            rx.callout(task.blocked_reason, icon="lock", color_scheme="gray", size="1", width="100%"),
-        ),
-        _available(task),
-        rx.cond(
-            task.status == "paused",
-            rx.callout(
-                tf("ui.task.paused_because", reason=task.pause_reason),
-                icon="pause",
-                color_scheme="amber",
-                size="1",
-                width="100%",
-            ),
-        ),
+        *_card_body(task),
         rx.hstack(
             rx.button(
                 t("ui.common.close"),

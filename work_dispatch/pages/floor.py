@@ -423,6 +423,33 @@ def _shifts() -> rx.Component:
     )
 
 
+def _text_field(
+    label_key: str,
+    form: rx.Var,
+    errors: rx.Var,
+    set_field,
+    name: str,
+    element_id: str,
+    *,
+    kind: str = "text",
+    max_length: int | None = None,
+) -> rx.Component:
+    """A labelled input of a dialog's form, with its field error under it."""
+    limits = {"max_length": max_length} if max_length else {}
+    return field_block(
+        t(label_key),
+        rx.input(
+            type=kind,
+            value=form.get(name, ""),
+            on_change=lambda v: set_field(name, v),
+            id=element_id,
+            width="100%",
+            **limits,
+        ),
+        errors.get(name, ""),
+    )
+
+
 def _c_error(name: str) -> rx.Var:
     return C.field_errors.get(name, "")
 
@@ -491,37 +518,33 @@ def _shift_dialog() -> rx.Component:
                     ),
                     _c_error("department_id"),
                 ),
-                field_block(
-                    t("calendar.field.shift_name"),
-                    rx.input(
-                        value=C.form.get("name", ""),
-                        max_length=64,
-                        on_change=lambda v: C.set_shift_field("name", v),
-                        id="shift-name",
-                        width="100%",
-                    ),
-                    _c_error("name"),
+                _text_field(
+                    "calendar.field.shift_name",
+                    C.form,
+                    C.field_errors,
+                    C.set_shift_field,
+                    "name",
+                    "shift-name",
+                    max_length=64,
                 ),
                 rx.grid(
-                    field_block(
-                        t("calendar.field.start"),
-                        rx.input(
-                            type="time",
-                            value=C.form.get("start", ""),
-                            on_change=lambda v: C.set_shift_field("start", v),
-                            id="shift-start",
-                        ),
-                        _c_error("start"),
+                    _text_field(
+                        "calendar.field.start",
+                        C.form,
+                        C.field_errors,
+                        C.set_shift_field,
+                        "start",
+                        "shift-start",
+                        kind="time",
                     ),
-                    field_block(
-                        t("calendar.field.end"),
-                        rx.input(
-                            type="time",
-                            value=C.form.get("end", ""),
-                            on_change=lambda v: C.set_shift_field("end", v),
-                            id="shift-end",
-                        ),
-                        _c_error("end"),
+                    _text_field(
+                        "calendar.field.end",
+                        C.form,
+                        C.field_errors,
+                        C.set_shift_field,
+                        "end",
+                        "shift-end",
+                        kind="time",
                     ),
                     columns="2",
                     spacing="3",
@@ -710,40 +733,36 @@ def _closure_dialog() -> rx.Component:
                     _c_error("department_id"),
                 ),
                 rx.grid(
-                    field_block(
-                        t("calendar.field.first_day"),
-                        rx.input(
-                            type="date",
-                            value=C.form.get("first_day", ""),
-                            on_change=lambda v: C.set_closure_field("first_day", v),
-                            id="closure-first",
-                        ),
-                        _c_error("first_day"),
+                    _text_field(
+                        "calendar.field.first_day",
+                        C.form,
+                        C.field_errors,
+                        C.set_closure_field,
+                        "first_day",
+                        "closure-first",
+                        kind="date",
                     ),
-                    field_block(
-                        t("calendar.field.last_day"),
-                        rx.input(
-                            type="date",
-                            value=C.form.get("last_day", ""),
-                            on_change=lambda v: C.set_closure_field("last_day", v),
-                            id="closure-last",
-                        ),
-                        _c_error("last_day"),
+                    _text_field(
+                        "calendar.field.last_day",
+                        C.form,
+                        C.field_errors,
+                        C.set_closure_field,
+                        "last_day",
+                        "closure-last",
+                        kind="date",
                     ),
                     columns="2",
                     spacing="3",
                     width="100%",
                 ),
-                field_block(
-                    t("calendar.field.reason"),
-                    rx.input(
-                        value=C.form.get("reason", ""),
-                        max_length=500,
-                        on_change=lambda v: C.set_closure_field("reason", v),
-                        id="closure-reason",
-                        width="100%",
-                    ),
-                    _c_error("reason"),
+                _text_field(
+                    "calendar.field.reason",
+                    C.form,
+                    C.field_errors,
+                    C.set_closure_field,
+                    "reason",
+                    "closure-reason",
+                    max_length=500,
                 ),
                 _form_error(C.field_errors),
                 _dialog_buttons(
@@ -876,43 +895,37 @@ def _absence_dialog() -> rx.Component:
                     _a_error("operator_id"),
                 ),
                 rx.grid(
-                    field_block(
-                        t("calendar.field.absence_start"),
-                        rx.input(
-                            type="datetime-local",
-                            value=A.form.get("start", ""),
-                            on_change=lambda v: A.set_field("start", v),
-                            id="absence-start",
-                            width="100%",
-                        ),
-                        _a_error("start"),
+                    _text_field(
+                        "calendar.field.absence_start",
+                        A.form,
+                        A.field_errors,
+                        A.set_field,
+                        "start",
+                        "absence-start",
+                        kind="datetime-local",
                     ),
-                    field_block(
-                        t("calendar.field.absence_end"),
-                        rx.input(
-                            type="datetime-local",
-                            value=A.form.get("end", ""),
-                            on_change=lambda v: A.set_field("end", v),
-                            id="absence-end",
-                            width="100%",
-                        ),
-                        _a_error("end"),
+                    _text_field(
+                        "calendar.field.absence_end",
+                        A.form,
+                        A.field_errors,
+                        A.set_field,
+                        "end",
+                        "absence-end",
+                        kind="datetime-local",
                     ),
                     columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="3",
                     width="100%",
                 ),
                 rx.text(tf("floor.absence.time_hint", zone=settings.timezone), size="1", color_scheme="gray"),
-                field_block(
-                    t("calendar.field.reason"),
-                    rx.input(
-                        value=A.form.get("reason", ""),
-                        max_length=500,
-                        on_change=lambda v: A.set_field("reason", v),
-                        id="absence-reason",
-                        width="100%",
-                    ),
-                    _a_error("reason"),
+                _text_field(
+                    "calendar.field.reason",
+                    A.form,
+                    A.field_errors,
+                    A.set_field,
+                    "reason",
+                    "absence-reason",
+                    max_length=500,
                 ),
                 _form_error(A.field_errors),
                 _dialog_buttons(
