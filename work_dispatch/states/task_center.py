@@ -224,11 +224,13 @@ class TaskCenterState(ServiceMixin, rx.State):
     def set_scrap_reason(self, value: str):
         """Pick why the scrapped units were scrapped (one of the offered reasons)."""
         self.scrap_reason = value if value in {o.value for o in self.scrap_reasons} else ""
+        self.report_error = ""
 
     @rx.event
     def set_rework_reason(self, value: str):
         """Pick why units go to rework (one of the offered reasons)."""
         self.rework_reason = value if value in {o.value for o in self.rework_reasons} else ""
+        self.report_error = ""
 
     @rx.event
     async def submit_report(self, form_data: dict[str, Any]):
