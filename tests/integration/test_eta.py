@@ -49,3 +49,16 @@ def test_an_order_due_before_its_estimate_is_at_risk_and_listed_as_such(db, make
     late_task = db.exec(select(Task.id).where(Task.work_order_id == late.id).order_by(Task.sequence)).first()
     [board_row] = board.rows_by_ids(db, supervisor, [late_task])
     assert board_row.eta and board_row.eta_late
+
+
+def test_the_at_risk_filter_reaches_the_export(db, make_order, supervisor, shop):
+    from work_dispatch.services import exports
+
+    late = _published(db, make_order, supervisor, quantity=50_000)
+    _published(db, make_order, supervisor, quantity=100)
+    now = datetime(2030, 1, 14, 8, tzinfo=UTC)
+    db.exec(update(Task).where(Task.work_order_id == late.id).values(due_at=now + timedelta(hours=2)))
+    db.commit()
+    eta.refresh(db, now=now)
+    rows = list(exports.work_order_rows(db, supervisor, {"at_risk": True}, now))
+    assert len(rows) == 1 and late.order_number in rows[0]

@@ -36,13 +36,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import DateTime, case, func, tuple_, type_coerce
 from sqlmodel import Session, select
 
-from work_dispatch.domain.enums import OPEN_TASK_STATUSES, Priority, TaskStatus, WorkOrderStatus
+from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskStatus
 from work_dispatch.domain.errors import ValidationError
 from work_dispatch.i18n import localized_name, translate
 from work_dispatch.models import Customer, Department, Process, Product, Task, User, WorkOrder, utc_now
-from work_dispatch.services import board, download_tickets
+from work_dispatch.services import board, download_tickets, work_orders
 from work_dispatch.services.actor import Actor, require_supervisor
-from work_dispatch.services.validation import as_choice, as_date, as_int, as_text
 from work_dispatch.settings import settings
 
 BATCH_ROWS = 2000
@@ -869,31 +868,16 @@ _WORK_ORDER_FIELDS = (
     WorkOrder.created_at,
     WorkOrder.notes,
 )
-WORK_ORDER_FILTERS = ("status", "customer_id", "priority", "delivery_from", "delivery_to", "search")
 
 
 def _work_order_args(raw: Any) -> dict[str, Any]:
-    """The work-order list's filters, validated as ``work_orders.list_work_orders`` validates them."""
+    """The work-order list's filters, validated by the list's own rules (`work_orders.parse_filters`)."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ValidationError("error.filters_malformed")
-    status = raw.get("status") or ""
-    priority = raw.get("priority") or ""
-    customer = as_int(raw.get("customer_id"), "customer_id", "field.customer", minimum=1, optional=True)
-    start = as_date(raw.get("delivery_from"), "delivery_from", "field.delivery_from")
-    end = as_date(raw.get("delivery_to"), "delivery_to", "field.delivery_to")
-    search = as_text(raw.get("search"), "search", "field.search", max_length=16)
-    if search and not search.isdigit():
-        raise ValidationError("error.search_digits", "search")
-    return {
-        "status": as_choice(status, WorkOrderStatus, "status", "field.status") if status else "",
-        "priority": as_choice(priority, Priority, "priority", "field.priority") if priority else "",
-        "customer_id": customer,
-        "delivery_from": start.isoformat() if start else "",
-        "delivery_to": end.isoformat() if end else "",
-        "search": search,
-    }
+    known = {name: raw.get(name) for name in work_orders.FILTER_NAMES if raw.get(name) not in (None, "")}
+    return work_orders.parse_filters(**known).to_json()
 
 
 def work_order_rows(
@@ -913,19 +897,9 @@ def work_order_rows(
     """
     require_supervisor(actor)
     args = _work_order_args(args)
-    conditions = []
-    if args["status"]:
-        conditions.append(WorkOrder.status == args["status"])
-    if args["priority"]:
-        conditions.append(WorkOrder.priority == args["priority"])
-    if args["customer_id"]:
-        conditions.append(WorkOrder.customer_id == args["customer_id"])
-    if args["delivery_from"]:
-        conditions.append(WorkOrder.delivery_date >= date.fromisoformat(args["delivery_from"]))
-    if args["delivery_to"]:
-        conditions.append(WorkOrder.delivery_date <= date.fromisoformat(args["delivery_to"]))
-    if args["search"]:
-        conditions.append(WorkOrder.order_number.like(f"%{args['search']}%"))
+    conditions = work_orders.filter_conditions(
+        work_orders.parse_filters(**{name: value for name, value in args.items() if value not in (None, "")})
+    )
     after: int | None = None
     while True:
         statement = (

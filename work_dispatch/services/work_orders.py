@@ -586,6 +586,85 @@ def _decode_cursor(cursor: Any) -> int | None:
         raise ValidationError("error.page_link_invalid", "cursor") from error
 
 
+FILTER_NAMES = ("status", "customer_id", "priority", "delivery_from", "delivery_to", "search", "at_risk")
+"""The work-order list's filters (the list, and its export, take the same)."""
+
+
+@dataclass(frozen=True)
+class WorkOrderFilters:
+    """The work-order list's filters, validated."""
+
+    status: str = ""
+    customer_id: int | None = None
+    priority: str = ""
+    delivery_from: date | None = None
+    delivery_to: date | None = None
+    search: str = ""
+    at_risk: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (dates as ISO text), e.g. to sign into an export ticket."""
+        return {
+            "status": self.status,
+            "customer_id": self.customer_id,
+            "priority": self.priority,
+            "delivery_from": self.delivery_from.isoformat() if self.delivery_from else "",
+            "delivery_to": self.delivery_to.isoformat() if self.delivery_to else "",
+            "search": self.search,
+            "at_risk": self.at_risk,
+        }
+
+
+def parse_filters(
+    *,
+    status: Any = "",
+    customer_id: Any = None,
+    priority: Any = "",
+    delivery_from: Any = None,
+    delivery_to: Any = None,
+    search: Any = "",
+    at_risk: Any = False,
+) -> WorkOrderFilters:
+    """Validate the work-order list's filters as a client sent them.
+
+    Raises:
+        ValidationError: On an unknown status or priority, a bad date or customer, a search that
+            is not digits, or an at-risk flag that is not a boolean.
+    """
+    text = as_text(search, "search", "field.search", max_length=16)
+    if text and not text.isdigit():
+        raise ValidationError("error.search_digits", "search")
+    return WorkOrderFilters(
+        status=as_choice(status, WorkOrderStatus, "status", "field.status") if status else "",
+        customer_id=as_int(customer_id, "customer_id", "field.customer", minimum=1, optional=True),
+        priority=as_choice(priority, Priority, "priority", "field.priority") if priority else "",
+        delivery_from=as_date(delivery_from, "delivery_from", "field.delivery_from"),
+        delivery_to=as_date(delivery_to, "delivery_to", "field.delivery_to"),
+        search=text,
+        at_risk=as_flag(at_risk, "at_risk", "field.at_risk") if at_risk not in (None, "") else False,
+    )
+
+
+def filter_conditions(filters: WorkOrderFilters) -> list:
+    """SQL conditions selecting the work orders the filters describe."""
+    conditions = []
+    if filters.status:
+        conditions.append(WorkOrder.status == filters.status)
+    if filters.priority:
+        conditions.append(WorkOrder.priority == filters.priority)
+    if filters.customer_id:
+        conditions.append(WorkOrder.customer_id == filters.customer_id)
+    if filters.delivery_from:
+        conditions.append(WorkOrder.delivery_date >= filters.delivery_from)
+    if filters.delivery_to:
+        conditions.append(WorkOrder.delivery_date <= filters.delivery_to)
+    if filters.search:
+        conditions.append(WorkOrder.order_number.like(f"%{filters.search}%"))
+    if filters.at_risk:
+        conditions.append(WorkOrder.eta_at_risk.is_(True))
+    return conditions
+
+
 def list_work_orders(
     db: Session,
     actor: Actor | None,
@@ -623,27 +702,17 @@ def list_work_orders(
         max(as_int(page_size, "page_size", "field.page_size", minimum=1, maximum=10_000) or 50, 1),
         PAGE_SIZE_MAX,
     )
-    conditions = []
-    if status:
-        conditions.append(WorkOrder.status == as_choice(status, WorkOrderStatus, "status", "field.status"))
-    if priority:
-        conditions.append(WorkOrder.priority == as_choice(priority, Priority, "priority", "field.priority"))
-    customer = as_int(customer_id, "customer_id", "field.customer", minimum=1, optional=True)
-    if customer:
-        conditions.append(WorkOrder.customer_id == customer)
-    start = as_date(delivery_from, "delivery_from", "field.delivery_from")
-    end = as_date(delivery_to, "delivery_to", "field.delivery_to")
-    if start:
-        conditions.append(WorkOrder.delivery_date >= start)
-    if end:
-        conditions.append(WorkOrder.delivery_date <= end)
-    text = as_text(search, "search", "field.search", max_length=16)
-    if text:
-        if not text.isdigit():
-            raise ValidationError("error.search_digits", "search")
-        conditions.append(WorkOrder.order_number.like(f"%{text}%"))
-    if as_flag(at_risk, "at_risk", "field.at_risk"):
-        conditions.append(WorkOrder.eta_at_risk.is_(True))
+    conditions = filter_conditions(
+        parse_filters(
+            status=status,
+            customer_id=customer_id,
+            priority=priority,
+            delivery_from=delivery_from,
+            delivery_to=delivery_to,
+            search=search,
+            at_risk=at_risk,
+        )
+    )
     after = _decode_cursor(cursor)
     if after:
         conditions.append(WorkOrder.id < after)

@@ -108,7 +108,7 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
             session.session_token,
             "work_orders",
             fmt,
-            self._params(),
+            {**self._params(), "at_risk": self.at_risk_only},
             then=lambda _actor, link: rx.download(url=link.url, filename=link.filename),
         )
 
