@@ -236,3 +236,23 @@ def _add_reason(db, process_id: int) -> str:
     db.add(DefectReason(process_id=process_id, kind="scrap", code="CRUSHED", name="Crushed"))
     db.commit()
     return "CRUSHED"
+
+
+def test_a_product_route_keeps_transfer_batches_per_step(db, supervisor, shop):
+    from work_dispatch.models import Product
+    from work_dispatch.services import catalog, work_orders
+
+    poster = db.get(Product, shop["product"]["POSTER"])
+    rows = {row.id: row for row in catalog.list_products(db, supervisor)}
+    route = rows[poster.id].route_process_ids
+    form = {"name": poster.name, "unit": poster.unit, "route": route}
+    catalog.save_product(
+        db, supervisor, {**form, "route_transfer_batches": [None, "", 3000, "1500"]}, poster.id
+    )
+    assert [s["transfer_batch"] for s in work_orders.default_route(db, poster.id)] == [None, None, 3000, 1500]
+    row = next(r for r in catalog.list_products(db, supervisor) if r.id == poster.id)
+    assert row.route_transfer_batches == ["", "", "3000", "1500"]
+    with pytest.raises(ValidationError, match="Transfer batch"):
+        catalog.save_product(db, supervisor, {**form, "route_transfer_batches": [0]}, poster.id)
+    db.rollback()
+    assert [s["transfer_batch"] for s in work_orders.default_route(db, poster.id)] == [None, None, 3000, 1500]

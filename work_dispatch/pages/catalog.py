@@ -440,6 +440,18 @@ def _route_step(name, index) -> rx.Component:
         rx.badge((index + 1) * 10, variant="soft", size="1"),
         rx.text(name, size="2", weight="medium"),
         rx.spacer(),
+        rx.input(
+            placeholder=t("field.transfer_batch"),
+            type="number",
+            min=1,
+            value=S.product_route_batches[index],
+            on_change=lambda v: S.set_route_batch(index, v),
+            size="1",
+            width="120px",
+            title=t("ui.work_order.transfer_batch_hint"),
+            aria_label=t("field.transfer_batch"),
+            class_name="route-transfer-batch",
+        ),
         rx.icon_button(
             rx.icon("arrow-up", size=14),
             size="1",

@@ -471,6 +471,8 @@ class ProductRow:
     is_active: bool
     route_process_ids: list[int]
     route: list[str]
+    route_transfer_batches: list[str]
+    """Each route step's transfer batch as text ("" for none), in route order."""
     name_en: str = ""
     name_zh: str = ""
     display_name: str = ""
@@ -488,14 +490,22 @@ def list_products(db: Session, actor: Actor | None) -> list[ProductRow]:
     """
     actor = require_supervisor(actor)
     products = db.exec(select(Product).order_by(Product.is_active.desc(), Product.name).limit(500)).all()
-    steps: dict[int, list[tuple[int, str]]] = {}
-    for product_id, process_id, name, names in db.exec(
-        select(ProductRouteStep.product_id, Process.id, Process.name, Process.names)
+    steps: dict[int, list[tuple[int, str, int | None]]] = {}
+    for product_id, process_id, name, names, batch in db.exec(
+        select(
+            ProductRouteStep.product_id,
+            Process.id,
+            Process.name,
+            Process.names,
+            ProductRouteStep.transfer_batch,
+        )
         .join(Process, Process.id == ProductRouteStep.process_id)
         .where(ProductRouteStep.product_id.in_([p.id for p in products]))
         .order_by(ProductRouteStep.product_id, ProductRouteStep.sequence)
     ).all():
-        steps.setdefault(product_id, []).append((process_id, localized_name(name, names, actor.locale)))
+        steps.setdefault(product_id, []).append(
+            (process_id, localized_name(name, names, actor.locale), batch)
+        )
     return [
         ProductRow(
             p.id,
@@ -503,8 +513,11 @@ def list_products(db: Session, actor: Actor | None) -> list[ProductRow]:
             p.name,
             p.unit,
             p.is_active,
-            [process_id for process_id, _ in steps.get(p.id, [])],
-            [name for _, name in steps.get(p.id, [])],
+            [process_id for process_id, _, _ in steps.get(p.id, [])],
+            [name for _, name, _ in steps.get(p.id, [])],
+            route_transfer_batches=[
+                "" if batch is None else str(batch) for _, _, batch in steps.get(p.id, [])
+            ],
             **_name_fields(p.names),
             display_name=localized_name(p.name, p.names, actor.locale),
         )
@@ -521,7 +534,8 @@ def save_product(db: Session, actor: Actor | None, raw: Any, product_id: Any = N
     Args:
         db: Open session; committed here.
         actor: The acting supervisor.
-        raw: Form fields: code (when creating), name, unit, is_active, route (process ids), and
+        raw: Form fields: code (when creating), name, unit, is_active, route (process ids),
+            route_transfer_batches (optional, per step: a number or empty), and
             optionally name_en / name_zh (the name in each locale; blank removes it).
         product_id: The product to change; None to create one.
 
@@ -542,6 +556,14 @@ def save_product(db: Session, actor: Actor | None, raw: Any, product_id: Any = N
     if len(route) > MAX_ROUTE_STEPS:
         raise ValidationError("error.route_too_long", "route", maximum=MAX_ROUTE_STEPS)
     process_ids = [as_int(step, "route", "field.process", minimum=1) for step in route]
+    raw_batches = raw.get("route_transfer_batches") or []
+    if not isinstance(raw_batches, list) or len(raw_batches) > len(process_ids):
+        raise ValidationError("error.route_malformed", "route")
+    batches = [
+        as_int(value, "route", "field.transfer_batch", minimum=1, maximum=MAX_TRANSFER_BATCH, optional=True)
+        for value in raw_batches
+    ]
+    batches += [None] * (len(process_ids) - len(batches))
     active = set(db.exec(select(Process.id).where(Process.id.in_(process_ids), Process.is_active)).all())
     if set(process_ids) - active:
         raise ValidationError("error.route_processes_from_list", "route")
@@ -564,8 +586,10 @@ def save_product(db: Session, actor: Actor | None, raw: Any, product_id: Any = N
         product.name, product.unit, product.is_active = name, unit, is_active
         db.execute(delete(ProductRouteStep).where(ProductRouteStep.product_id == product.id))
     db.add_all(
-        ProductRouteStep(product_id=product.id, sequence=10 * (index + 1), process_id=process_id)
-        for index, process_id in enumerate(process_ids)
+        ProductRouteStep(
+            product_id=product.id, sequence=10 * (index + 1), process_id=process_id, transfer_batch=batch
+        )
+        for index, (process_id, batch) in enumerate(zip(process_ids, batches, strict=True))
     )
     return _commit(db, product, taken)
 

@@ -66,6 +66,8 @@ class CatalogState(KeysetPagerMixin, rx.State):
     product_form: dict[str, str] = {}
     product_active: bool = True
     product_route: list[str] = []
+    product_route_batches: list[str] = []
+    """Each route step's transfer batch ("" for none), parallel to ``product_route``."""
     editing_product_id: int = 0
     product_errors: dict[str, str] = {}
     departments: list[DepartmentRow] = []
@@ -142,7 +144,7 @@ class CatalogState(KeysetPagerMixin, rx.State):
 
     def _new_product(self) -> None:
         self.product_form = {"code": "", "name": "", **_NO_NAMES, "unit": "pcs"}
-        self.product_active, self.product_route = True, []
+        self.product_active, self.product_route, self.product_route_batches = True, [], []
         self.editing_product_id, self.product_errors = 0, {}
 
     @rx.var
@@ -339,12 +341,15 @@ class CatalogState(KeysetPagerMixin, rx.State):
         """Append a process to the product's route."""
         if isinstance(process_id, str) and process_id.isdigit() and len(self.product_route) < MAX_ROUTE_STEPS:
             self.product_route = [*self.product_route, process_id[:12]]
+            self.product_route_batches = [*self._batches(), ""]
 
     @rx.event
     def remove_route_step(self, index: int):
         """Remove a step of the product's route."""
         if isinstance(index, int) and 0 <= index < len(self.product_route):
+            batches = self._batches()
             self.product_route = self.product_route[:index] + self.product_route[index + 1 :]
+            self.product_route_batches = batches[:index] + batches[index + 1 :]
 
     @rx.event
     def move_route_step(self, index: int, delta: int):
@@ -353,9 +358,24 @@ class CatalogState(KeysetPagerMixin, rx.State):
             return
         target = index + delta
         if 0 <= index < len(self.product_route) and 0 <= target < len(self.product_route):
-            route = list(self.product_route)
+            route, batches = list(self.product_route), self._batches()
             route[index], route[target] = route[target], route[index]
-            self.product_route = route
+            batches[index], batches[target] = batches[target], batches[index]
+            self.product_route, self.product_route_batches = route, batches
+
+    def _batches(self) -> list[str]:
+        """The route steps' transfer batches, one per step."""
+        batches = list(self.product_route_batches)[: len(self.product_route)]
+        return batches + [""] * (len(self.product_route) - len(batches))
+
+    @rx.event
+    def set_route_batch(self, index: int, value: str):
+        """Set a route step's transfer batch (digits, or empty for none)."""
+        if not (isinstance(index, int) and 0 <= index < len(self.product_route) and isinstance(value, str)):
+            return
+        batches = self._batches()
+        batches[index] = value[:12] if value.isdigit() else ""
+        self.product_route_batches = batches
 
     @rx.event
     def edit_product(self, product_id: int):
@@ -364,6 +384,7 @@ class CatalogState(KeysetPagerMixin, rx.State):
         if row is not None:
             self.product_form = {"code": row.code, "name": row.name, **_names_of(row), "unit": row.unit}
             self.product_active, self.product_route = row.is_active, [str(i) for i in row.route_process_ids]
+            self.product_route_batches = list(row.route_transfer_batches)
             self.editing_product_id, self.product_errors = row.id, {}
 
     @rx.event
@@ -374,7 +395,12 @@ class CatalogState(KeysetPagerMixin, rx.State):
     @rx.event
     async def save_product(self):
         """Create or update the product of the form."""
-        payload = {**self.product_form, "is_active": self.product_active, "route": list(self.product_route)}
+        payload = {
+            **self.product_form,
+            "is_active": self.product_active,
+            "route": list(self.product_route),
+            "route_transfer_batches": [b or None for b in self._batches()],
+        }
         name = self.product_form.get("name", "").strip()
 
         async def saved(actor: Actor, _product_id: int):
