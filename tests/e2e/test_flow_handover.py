@@ -83,7 +83,7 @@ def test_die_cutting_can_start_as_soon_as_printing_hands_over_a_batch(served_app
     unlocked_s = time.perf_counter() - reported
     assert "Available to work: 2,000 of 5,000" in cut_card.inner_text()
     screenshot(cutter, "flow-handover-diecut-tablet")
-    assert unlocked_s < 3.0, f"die-cutting's tablet turned startable {unlocked_s:.2f} s after the report"
+    assert unlocked_s < 5.0, f"die-cutting's tablet turned startable {unlocked_s:.2f} s after the report"
     cut_card.locator(".start-button").click()
     cutter.wait_for_function(
         f"""() => document.querySelector('.my-task[data-task-id="{cut.id}"] .report-button') !== null"""

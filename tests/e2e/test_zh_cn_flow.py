@@ -142,10 +142,10 @@ def test_operator_works_a_task_in_chinese_on_a_shared_tablet(served_app, browser
 
     mine.locator(".pause-button").click()
     tablet.wait_for_selector("text=暂停原因是什么？")
-    assert "缺料" in tablet.inner_text("#pause-reasons")
+    assert "等待物料" in tablet.inner_text("#pause-reasons")
     screenshot(tablet, "zh-pause-dialog-tablet")
     tablet.click("#confirm-pause")
-    _card_shows(tablet, task.id, "已暂停：缺料")
+    _card_shows(tablet, task.id, "已暂停：设备故障")  # the first category is preselected
     mine.locator(".resume-button").click()
     mine.locator(".complete-button").wait_for()
     mine.locator(".complete-button").click()
