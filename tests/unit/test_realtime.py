@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.live_fakes import FakeApp
-from work_dispatch.realtime.bus import PERSON_CHANGED, BusEvent, InProcessBus
+from work_dispatch.realtime.bus import PERSON_CHANGED, RESYNC, BusEvent, InProcessBus
 from work_dispatch.realtime.coalescer import Coalescer, merge_events
 from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import (
@@ -519,3 +519,37 @@ def test_only_sessions_whose_screen_may_change_are_checked_and_a_failing_narrowe
     asyncio.run(fanout.flush(BusEvent("x", operator_ids=(1,), department_ids=(10,))))
     asyncio.run(fanout.flush(BusEvent("confusing", operator_ids=(1,), department_ids=(10,))))
     assert checked == [["op1"], ["op1", "op1-tablet2"]] and pushed == checked and fanout.failures == 1
+
+
+def test_a_resync_reaches_every_session_of_the_worker():
+    registry = SessionRegistry()
+    registry.register(Watcher("op1", OPERATOR_VIEW, 1, frozenset({10})))
+    registry.register(Watcher("op2", OPERATOR_VIEW, 2, frozenset({20})))
+    registry.register(Watcher("dash", DASHBOARD_VIEW, 9))
+    assert {w.token for w in registry.audience(BusEvent(kind="task_changed", operator_ids=(1,)))} == {
+        "op1",
+        "dash",
+    }
+    assert {w.token for w in registry.audience(BusEvent(kind=RESYNC))} == {"op1", "op2", "dash"}
+
+
+def test_the_redis_listener_asks_for_a_resync_after_it_lost_its_connection(redis_url):
+    from work_dispatch.realtime.bus import RedisBus
+
+    async def run() -> list[str]:
+        bus = RedisBus("redis://127.0.0.1:1/0", channel="wd-test-resync")  # nothing listens there
+        seen: list[str] = []
+        bus.subscribe(lambda event: seen.append(event.kind))
+        stop = asyncio.Event()
+        listener = asyncio.create_task(bus.listen(stop))
+        await asyncio.sleep(1.5)  # at least one failed attempt
+        bus._url = redis_url  # Redis is "back"
+        for _ in range(50):
+            if seen:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await asyncio.wait_for(listener, 5)
+        return seen
+
+    assert asyncio.run(run()) == [RESYNC]

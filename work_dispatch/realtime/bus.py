@@ -52,6 +52,10 @@ class BusEvent:
 Subscriber = Callable[[BusEvent], None]
 
 
+RESYNC = "resync"
+"""A bus event meaning "events may have been missed": every session of the worker is re-read."""
+
+
 class InProcessBus:
     """Delivers events to subscribers of this process, on their own event loops."""
 
@@ -141,11 +145,18 @@ class RedisBus(InProcessBus):
         """
         import redis.asyncio as aioredis
 
+        lost = False
         while not stop.is_set():
             try:
                 client = aioredis.Redis.from_url(self._url)
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
+                    if lost:
+                        # Pub/sub keeps nothing: whatever was published while this listener was away
+                        # is gone, so every session of this worker is re-read once (unchanged ones
+                        # are not pushed).
+                        lost = False
+                        self._deliver(BusEvent(kind=RESYNC))
                     while not stop.is_set():
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                         if message and message.get("type") == "message":
@@ -154,6 +165,7 @@ class RedisBus(InProcessBus):
             except asyncio.CancelledError:
                 raise
             except Exception:
+                lost = True
                 logger.warning("Redis bus listener lost its connection; retrying in 1 s")
                 await asyncio.sleep(1.0)
 

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from work_dispatch.realtime.bus import BusEvent
+from work_dispatch.realtime.bus import RESYNC, BusEvent
 
 OPERATOR_VIEW = "operator"
 BOARD_VIEW = "board"
@@ -202,6 +202,8 @@ class SessionRegistry:
             The concerned sessions, each once.
         """
         with self._lock:
+            if event.kind == RESYNC:
+                return list(self._by_token.values())
             tokens: set[str] = set()
             for user_id in event.operator_ids:
                 tokens |= self._by_user.get(user_id, set())
