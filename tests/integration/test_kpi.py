@@ -38,7 +38,7 @@ from work_dispatch.models import (
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.fanout import LiveFanout
 from work_dispatch.realtime.registry import DASHBOARD_VIEW, SessionRegistry
-from work_dispatch.services import dashboard, kpi, shifts, task_flow
+from work_dispatch.services import dashboard, kpi, shifts, task_flow, workload
 from work_dispatch.services.kpi import KpiFilters
 from work_dispatch.services.task_rows import new_task_row
 from work_dispatch.states.dashboard import CHART_REFRESH, DashboardState
@@ -349,7 +349,7 @@ def test_remaining_minutes_in_sql_match_the_domain(db, seed):
     cases = [(1000, 0), (1000, 1), (1000, 999), (1000, 1000), (1000, 1200), (7, 3)]
     for quantity, good in cases:
         seed.task(status="queued", planned=15 + quantity * 60 / 1000, setup=15, quantity=quantity, good=good)
-    measured = sorted(db.exec(select(kpi.remaining_minutes_sql())).all())
+    measured = sorted(db.exec(select(workload.remaining_minutes_sql())).all())
     expected = sorted(remaining_minutes(Rate(15, 1000), q, g) for q, g in cases)
     assert measured == pytest.approx(expected)
 

@@ -269,15 +269,6 @@ def _names(db: Session, model: type, locale: str) -> dict[int, str]:
     return {row_id: localized_name(name, names, locale) for row_id, name, names in rows}
 
 
-def remaining_minutes_sql() -> Any:
-    """A task's remaining planned minutes, in SQL (``services.workload``'s arithmetic, the domain's).
-
-    The setup counts until the first good unit; the run shrinks with the good quantity:
-    ``(setup if good == 0 else 0) + (planned - setup) × max(quantity - good, 0) / quantity``.
-    """
-    return workload.remaining_minutes_sql(Task.__table__)
-
-
 # -- results ---------------------------------------------------------------------------------------
 
 
@@ -425,7 +416,7 @@ def _open_by_department(db: Session, filters: KpiFilters) -> list[tuple[int | No
             Task.assigned_department_id,
             Task.status,
             func.count(),
-            func.coalesce(func.sum(remaining_minutes_sql()), 0.0),
+            func.coalesce(func.sum(workload.remaining_minutes_sql()), 0.0),
         )
         .where(
             Task.status.in_([s.value for s in WIP_STATUSES]),
@@ -577,7 +568,7 @@ def _load_capacity(
             department_load[department_id] += minutes
     operator_load = dict(
         db.exec(
-            select(Task.assigned_operator_id, func.coalesce(func.sum(remaining_minutes_sql()), 0.0))
+            select(Task.assigned_operator_id, func.coalesce(func.sum(workload.remaining_minutes_sql()), 0.0))
             .where(
                 Task.assigned_operator_id.is_not(None),
                 Task.status.in_(sorted(OPERATOR_LOAD_STATUSES)),
