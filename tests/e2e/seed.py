@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from contextlib import contextmanager
 
 from sqlmodel import Session, select
 
 from tests.conftest import actor_for
 from work_dispatch.db import make_engine
+from work_dispatch.domain.errors import ConflictError
 from work_dispatch.models import (
     AssignmentRule,
     Customer,
@@ -19,7 +21,7 @@ from work_dispatch.models import (
     User,
     UserDepartment,
 )
-from work_dispatch.services import auth, work_orders
+from work_dispatch.services import auth, dispatch, drafts, work_orders
 from work_dispatch.services.demo import DEMO_PASSWORD
 
 
@@ -88,6 +90,29 @@ def approved_order(url: str, process_ids: list[int], quantity: int = 100) -> tup
         result = (order.id, order.order_number)
     engine.dispose()
     return result
+
+
+def publish_and_dispatch(url: str, order_id: int, attempts: int = 20) -> None:
+    """Publish a work order's drafts as super1 and run a dispatch cycle on them.
+
+    The served app dispatches every second on its own, so this cycle may lose the
+    compare-and-set race to it (``ConflictError``, rolled back); it then runs again until
+    one cycle completes, whichever process assigned the tasks.
+    """
+    engine = engine_for(url)
+    try:
+        with Session(engine, expire_on_commit=False) as db:
+            drafts.publish_drafts(db, actor_for(db, "super1"), work_order_id=order_id)
+            for attempt in range(attempts):
+                try:
+                    dispatch.run_cycle(db, respect_switch=False)
+                    return
+                except ConflictError:
+                    db.rollback()
+                    time.sleep(0.1 * (attempt + 1))
+            raise AssertionError(f"dispatch kept conflicting with the served app's cycle ({attempts} tries)")
+    finally:
+        engine.dispose()
 
 
 def tasks_of(url: str, order_id: int) -> list[Task]:

@@ -1,12 +1,9 @@
 """The dashboard's KPI charts in a real browser: a task completed on a tablet moves the throughput chart."""
 
 import pytest
-from sqlmodel import Session
 
-from tests.conftest import actor_for
 from tests.e2e.conftest import DESKTOP, TABLET, login, screenshot
-from tests.e2e.seed import approved_order, engine_for, one_person_department, tasks_of
-from work_dispatch.services import dispatch, drafts
+from tests.e2e.seed import approved_order, one_person_department, publish_and_dispatch, tasks_of
 
 pytestmark = pytest.mark.e2e
 
@@ -21,11 +18,7 @@ def test_a_completed_task_moves_the_throughput_chart_without_a_reload(served_app
     url = served_app.database_url
     ids = one_person_department(url, "KP")
     order_id, _ = approved_order(url, [ids["process"]])
-    engine = engine_for(url)
-    with Session(engine, expire_on_commit=False) as db:
-        drafts.publish_drafts(db, actor_for(db, "super1"), work_order_id=order_id)
-        dispatch.run_cycle(db, respect_switch=False)
-    engine.dispose()
+    publish_and_dispatch(url, order_id)
     (task,) = tasks_of(url, order_id)
     assert task.assigned_operator_id == ids["operator"]
 

@@ -3,11 +3,10 @@
 import pytest
 from sqlmodel import Session, select
 
-from tests.conftest import actor_for
 from tests.e2e.conftest import DESKTOP, TABLET, login
-from tests.e2e.seed import approved_order, engine_for, one_person_department, tasks_of
+from tests.e2e.seed import approved_order, engine_for, one_person_department, publish_and_dispatch, tasks_of
 from work_dispatch.models import User
-from work_dispatch.services import auth, dispatch, drafts
+from work_dispatch.services import auth
 
 pytestmark = pytest.mark.e2e
 
@@ -34,10 +33,8 @@ def test_a_board_whose_sessions_ended_is_wiped_by_the_next_push_and_other_boards
     url = served_app.database_url
     ids = one_person_department(url, "LS")
     order_id, _ = approved_order(url, [ids["process"]], quantity=10)
+    publish_and_dispatch(url, order_id)
     engine = engine_for(url)
-    with Session(engine) as db:
-        drafts.publish_drafts(db, actor_for(db, "super1"), work_order_id=order_id)
-        dispatch.run_cycle(db, respect_switch=False)
     task = next(t for t in tasks_of(url, order_id) if t.assigned_operator_id == ids["operator"])
 
     ended = _open_board(browser, served_app.base_url, "super2")

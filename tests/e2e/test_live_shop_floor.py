@@ -3,12 +3,9 @@
 import time
 
 import pytest
-from sqlmodel import Session
 
-from tests.conftest import actor_for
 from tests.e2e.conftest import DESKTOP, TABLET, login, screenshot
-from tests.e2e.seed import approved_order, engine_for, one_person_department, tasks_of
-from work_dispatch.services import dispatch, drafts
+from tests.e2e.seed import approved_order, one_person_department, publish_and_dispatch, tasks_of
 
 pytestmark = pytest.mark.e2e
 
@@ -101,11 +98,7 @@ def test_publish_dispatch_work_and_reconnect(served_app, browser):
     tablet.context.set_offline(True)
     tablet.wait_for_selector('#live-indicator[data-live="false"]', timeout=15_000)
     late_id, _ = approved_order(url, [ids["process"]])
-    engine = engine_for(url)
-    with Session(engine, expire_on_commit=False) as db:
-        drafts.publish_drafts(db, actor_for(db, "super1"), work_order_id=late_id)
-        dispatch.run_cycle(db, respect_switch=False)
-    engine.dispose()
+    publish_and_dispatch(url, late_id)
     late_task = tasks_of(url, late_id)[0]
     started = time.perf_counter()
     tablet.context.set_offline(False)

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from tests.conftest import actor_for, unavailable
 from tests.e2e.conftest import TABLET, free_port, login, screenshot, serve_app
-from tests.e2e.seed import approved_order, engine_for, one_person_department, tasks_of
+from tests.e2e.seed import approved_order, engine_for, one_person_department, publish_and_dispatch, tasks_of
 from work_dispatch.models import User, UserDepartment
-from work_dispatch.services import dispatch, drafts, task_flow
+from work_dispatch.services import task_flow
 
 pytestmark = pytest.mark.e2e
 
@@ -126,9 +126,8 @@ def test_shared_tablet_hand_over_and_deactivated_operator(served_app, browser):
         db.flush()
         db.add(UserDepartment(user_id=second.id, department_id=ids["department"]))
         db.commit()
-        order_id, _ = approved_order(url, [ids["process"], ids["second_process"]])
-        drafts.publish_drafts(db, actor_for(db, "super1"), work_order_id=order_id)
-        dispatch.run_cycle(db, respect_switch=False)
+    order_id, _ = approved_order(url, [ids["process"], ids["second_process"]])
+    publish_and_dispatch(url, order_id)
     first_task = tasks_of(url, order_id)[0]
 
     tablet = browser.new_context(viewport=TABLET, has_touch=True).new_page()
