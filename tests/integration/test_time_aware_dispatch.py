@@ -13,6 +13,7 @@ from work_dispatch.i18n import Message
 from work_dispatch.models import (
     Absence,
     AssignmentRule,
+    Closure,
     Department,
     Presence,
     Qualification,
@@ -274,6 +275,22 @@ def test_claims_are_refused_to_absent_or_unqualified_operators(db, make_order, s
     db.add(Qualification(operator_id=shop["user"]["pack2"], process_id=shop["process"]["PACK"], level=1))
     db.commit()
     assert task_flow.claim(db, actor_for(db, "pack2"), task.id).status == "assigned"
+
+
+def test_claims_respect_closures_in_departments_without_shifts(db, make_order, supervisor, shop):
+    task = _pack_task(db, make_order, supervisor)
+    today = utc_now().astimezone(shop_timezone()).date()
+    db.add(Closure(department_id=shop["department"]["PRINT"], first_day=today, last_day=today, reason="move"))
+    db.commit()
+    assert task_flow.claim(db, actor_for(db, "pack1"), task.id).status == "assigned"
+
+    other = _pack_task(db, make_order, supervisor)
+    db.add(Closure(department_id=None, first_day=today, last_day=today, reason="holiday"))
+    db.commit()
+    with pytest.raises(ConflictError, match="off shift"):
+        task_flow.claim(db, actor_for(db, "pack2"), other.id)
+    db.expire_all()
+    assert db.get(Task, other.id).status == "queued"
 
 
 def test_reassignment_is_refused_to_an_operator_off_shift(db, make_order, supervisor, shop):

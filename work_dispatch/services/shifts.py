@@ -132,16 +132,21 @@ def department_times(db: Session, department_ids: Iterable[int] | None = None) -
             return {}
         statement = statement.where(id_in(db, Department.id, ids))
     departments = db.exec(statement).all()
+    shift_rows = select(ShiftTemplate).where(ShiftTemplate.is_active)
+    closure_rows = select(Closure)
+    if department_ids is not None:
+        shift_rows = shift_rows.where(id_in(db, ShiftTemplate.department_id, ids))
+        closure_rows = closure_rows.where(
+            or_(Closure.department_id.is_(None), id_in(db, Closure.department_id, ids))
+        )
     shifts: dict[int, list[scheduling.ShiftTemplate]] = defaultdict(list)
     for row in db.exec(
-        select(ShiftTemplate)
-        .where(ShiftTemplate.is_active)
-        .order_by(ShiftTemplate.department_id, ShiftTemplate.start_time, ShiftTemplate.id)
+        shift_rows.order_by(ShiftTemplate.department_id, ShiftTemplate.start_time, ShiftTemplate.id)
     ).all():
         shifts[row.department_id].append(to_template(row))
     closures = [
         scheduling.Closure(c.first_day, c.last_day, c.department_id, c.reason)
-        for c in db.exec(select(Closure)).all()
+        for c in db.exec(closure_rows).all()
     ]
     return {
         d.id: DepartmentTime(
@@ -317,6 +322,8 @@ def exclusion_for(
         department_ids = [department_id]
     if not department_ids:
         return None
+    if not _anything_limits(db, operator_id, department_ids, process_id, at):
+        return None
     times = department_times(db, department_ids)
     absences = absences_by_operator(db, at, [operator_id]).get(operator_id, [])
     checked_in = operator_id in checked_in_since(db, [operator_id])
@@ -344,6 +351,45 @@ def exclusion_for(
             return None
         first = first or reason
     return first
+
+
+def _anything_limits(
+    db: Session, operator_id: int, department_ids: list[int], process_id: int, at: datetime
+) -> bool:
+    """Whether any shift, closure, check-in, absence or skill rule could exclude the operator.
+
+    One round trip; when nothing applies, :func:`exclusion_for` needs no calendar at all
+    (claims in a shop that has not set up shifts stay as fast as before them).
+    """
+    recent_day = (at - ABSENCE_LOOKBACK).date()
+    facts = db.exec(
+        select(
+            select(ShiftTemplate.id)
+            .where(ShiftTemplate.is_active, id_in(db, ShiftTemplate.department_id, department_ids))
+            .exists(),
+            select(Department.id)
+            .where(Department.requires_check_in, id_in(db, Department.id, department_ids))
+            .exists(),
+            select(Closure.id)
+            .where(
+                Closure.last_day >= recent_day,
+                or_(Closure.department_id.is_(None), id_in(db, Closure.department_id, department_ids)),
+            )
+            .exists(),
+            select(Absence.id)
+            .where(Absence.operator_id == operator_id, Absence.end_at > at - ABSENCE_LOOKBACK)
+            .exists(),
+            select(AssignmentRule.id)
+            .where(
+                AssignmentRule.process_id == process_id,
+                id_in(db, AssignmentRule.department_id, department_ids),
+                AssignmentRule.is_active,
+                AssignmentRule.min_level > 0,
+            )
+            .exists(),
+        )
+    ).one()
+    return any(facts)
 
 
 def require_eligible(

@@ -411,13 +411,14 @@ def claim(db: Session, actor: Actor | None, task_id: Any) -> TransitionResult:
     """
     actor = require_operator(actor)
     task_id = as_int(task_id, "task_id", "field.task", minimum=1)
+    # Eligibility first: it does not depend on the load, so the operator's lock stays short.
+    pool = db.exec(select(Task.assigned_department_id, Task.process_id).where(Task.id == task_id)).first()
+    if pool is not None and pool[0] in actor.department_ids:
+        _refuse_ineligible(db, actor.user_id, pool[0], pool[1])
     wip_limit, load = _lock_operator_load(db, actor.user_id)
     if load >= wip_limit:
         db.rollback()
         raise ValidationError("error.wip_limit_reached", count=wip_limit)
-    pool = db.exec(select(Task.assigned_department_id, Task.process_id).where(Task.id == task_id)).first()
-    if pool is not None and pool[0] in actor.department_ids:
-        _refuse_ineligible(db, actor.user_id, pool[0], pool[1])
     ref = _run_hot(db, _CLAIM, task_id, actor, departments=sorted(actor.department_ids) or [-1])
     if ref is None:
         task = _load(db, task_id)
