@@ -250,6 +250,11 @@ class TaskRef:
     quantity_defective: int
 
 
+def _ref_of(task: Task) -> TaskRef:
+    """The :class:`TaskRef` of a loaded task (no query)."""
+    return TaskRef(*(getattr(task, name) for name in TaskRef.__dataclass_fields__))
+
+
 _task = Task.__table__
 _process = WorkOrderProcess.__table__
 _REF_COLUMNS = tuple(_task.c[name] for name in TaskRef.__dataclass_fields__)
@@ -674,16 +679,18 @@ def report_quantity(
         }
     record_events(db, actor.user_id, TaskEventKind.REPORTED, [task.id], data)
     downstream = _hand_over(db, task) if good else _Downstream()
+    # Read before the commit expires the task: announcing must not cost another query.
+    ref, status = _ref_of(task), task.status
     db.commit()
     extra = downstream.task_ids if rework_task_id is None else (*downstream.task_ids, rework_task_id)
     _announce(
-        task,
+        ref,
         operator_ids=downstream.operator_ids,
         extra_task_ids=extra,
         department_ids=downstream.department_ids,
         kind="task_changed" if rework_task_id is None else "tasks_published",
     )
-    return TransitionResult(task.id, task.status)
+    return TransitionResult(ref.id, status)
 
 
 def _report_number(value: Any, field: str, label: str) -> int:
@@ -750,23 +757,23 @@ def _create_rework_task(db: Session, actor: Actor, origin: Task, quantity: int, 
     return new_id
 
 
-def _upstream_sequence(db: Session, task: Task) -> int | None:
-    return db.exec(
-        select(func.max(Task.sequence)).where(
-            Task.work_order_id == task.work_order_id, Task.sequence < task.sequence
-        )
-    ).one()
-
-
 def _check_handover_cap(db: Session, task: Task, units: int) -> None:
     """Flow production: a step with a transfer batch never uses more than upstream made.
 
     ``units`` = good + scrap + rework of this report. The step's row is locked first, so two
     operators of the step cannot both slip past the cap.
     """
-    if not units or db.exec(select(transfer_batch_of(task.work_order_process_id))).one() is None:
+    if not units:
         return
-    if _upstream_sequence(db, task) is None:
+    upstream_sequence = (
+        select(func.max(Task.sequence))
+        .where(Task.work_order_id == task.work_order_id, Task.sequence < task.sequence)
+        .scalar_subquery()
+    )
+    batch, upstream = db.execute(
+        select(transfer_batch_of(task.work_order_process_id), upstream_sequence)
+    ).one()
+    if batch is None or upstream is None:
         return
     lock_for_write(db)
     if is_postgres(db):

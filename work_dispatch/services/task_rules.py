@@ -23,6 +23,14 @@ from work_dispatch.i18n import Message, msg, named
 from work_dispatch.models import Process, Task, WorkOrderProcess
 
 _task = Task.__table__
+# Aliases are built once: building one proxies every column, which costs more than running
+# the small queries they appear in. Each use sits in its own subquery, so sharing is safe.
+_BATCH_STEP = WorkOrderProcess.__table__.alias("batch_step")
+_BATCH_PROCESS = Process.__table__.alias("batch_process")
+_PREVIOUS_STEP = _task.alias("previous_step")
+_UPSTREAM = _task.alias("upstream")
+_STEP = _task.alias("step")
+_EARLIER = _task.alias("earlier")
 
 
 def _statuses(statuses: Iterable[str]) -> list:
@@ -67,8 +75,7 @@ def handover_of(table=_task) -> Handover:
 
 def transfer_batch_of(work_order_process_id: ColumnElement | int):
     """SQL: the step's transfer batch (its own, else its process's; null: the whole quantity)."""
-    step = WorkOrderProcess.__table__.alias("batch_step")
-    process = Process.__table__.alias("batch_process")
+    step, process = _BATCH_STEP, _BATCH_PROCESS
     return (
         select(func.coalesce(step.c.transfer_batch, process.c.transfer_batch))
         .select_from(step.join(process, process.c.id == step.c.process_id))
@@ -89,14 +96,14 @@ def _good_of(tasks, *conditions):
 
 def upstream_good(work_order_id: ColumnElement | int, sequence: ColumnElement | int):
     """SQL: good units the step just before ``sequence`` has reported so far (0 for the first step)."""
-    previous = _task.alias("previous_step")
+    previous = _PREVIOUS_STEP
     before = (
         select(func.max(previous.c.sequence))
         .where(previous.c.work_order_id == work_order_id, previous.c.sequence < sequence)
         .correlate_except(previous)
         .scalar_subquery()
     )
-    upstream = _task.alias("upstream")
+    upstream = _UPSTREAM
     return _good_of(upstream, upstream.c.work_order_id == work_order_id, upstream.c.sequence == before)
 
 
@@ -107,7 +114,7 @@ def step_used(work_order_process_id: ColumnElement | int):
     work those same units again, so their output uses nothing more) — the domain's
     ``StepOutput.consumed`` (:mod:`work_dispatch.domain.flow`).
     """
-    step = _task.alias("step")
+    step = _STEP
     used = case(
         (step.c.rework_of_task_id.is_(None), step.c.quantity_completed + step.c.quantity_defective),
         else_=step.c.production_quantity,
@@ -153,7 +160,7 @@ def is_blocked(
     Returns:
         A SQL condition.
     """
-    earlier = _task.alias("earlier")
+    earlier = _EARLIER
     unfinished: Exists = exists().where(_unfinished_earlier(earlier, work_order_id, sequence))
     if handover is None:
         return unfinished
@@ -173,7 +180,7 @@ def waiting_for(
     Returns:
         A one-column, at-most-one-row select.
     """
-    earlier = _task.alias("earlier")
+    earlier = _EARLIER
     statement = select(earlier.c.process_id).where(_unfinished_earlier(earlier, work_order_id, sequence))
     if handover is not None:
         statement = statement.where(not_(batch_ready(work_order_id, sequence, handover)))
