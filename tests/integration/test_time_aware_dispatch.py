@@ -382,3 +382,31 @@ def board_operator_name(db, task) -> str:
     from work_dispatch.models import User
 
     return db.get(User, task.assigned_operator_id).username
+
+
+def test_the_drawer_splits_time_an_operator_spent_on_two_tasks_at_once(db, make_order, supervisor, shop):
+    order = _published(db, make_order, supervisor)
+    first, second = _tasks(db, order.id)[:2]
+    operator = shop["user"]["pack1"]
+    for task in (first, second):
+        task.assigned_operator_id = operator
+        db.add(task)
+    base = utc_now().replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    worked = [
+        (first.id, "started", 0, operator),
+        (second.id, "started", 60, operator),
+        (first.id, "completed", 120, operator),
+        (second.id, "paused", 180, None),  # a shift-end pause is the system's
+        (second.id, "resumed", 240, operator),
+        (second.id, "completed", 270, operator),
+    ]
+    for task_id, kind, minutes, actor_id in worked:
+        db.add(
+            TaskEvent(
+                task_id=task_id, kind=kind, actor_id=actor_id, created_at=base + timedelta(minutes=minutes)
+            )
+        )
+    db.commit()
+    # 08:00-09:00 first alone, 09:00-10:00 both (half each), 10:00-11:00 second alone, 12:00-12:30 second.
+    assert " worked 90 min " in board.task_detail(db, supervisor, first.id).minutes
+    assert " worked 120 min " in board.task_detail(db, supervisor, second.id).minutes

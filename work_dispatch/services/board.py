@@ -21,7 +21,6 @@ from sqlmodel import Session, func, select
 
 from work_dispatch.domain.enums import OPEN_TASK_STATUSES, TaskEventKind, TaskStatus
 from work_dispatch.domain.errors import NotFoundError, ValidationError
-from work_dispatch.domain.flow import elapsed_minutes
 from work_dispatch.domain.scheduling import remaining_of_plan
 from work_dispatch.i18n import (
     DEFAULT_LOCALE,
@@ -35,7 +34,7 @@ from work_dispatch.i18n import (
     translate,
 )
 from work_dispatch.models import Department, Process, Task, TaskEvent, User, WorkOrder, utc_now
-from work_dispatch.services import auth
+from work_dispatch.services import auth, labour
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.explanations import explanation_lines
 from work_dispatch.services.sql import contains_text
@@ -607,10 +606,7 @@ def task_detail(db: Session, actor: Actor | None, task_id: Any) -> TaskDetail:
         )
     now = utc_now()
     row = _rows(db, [task], now, locale)[0]
-    worked = elapsed_minutes(
-        ((e.kind, e.created_at, e.data or {}, e.actor_id) for e in events),
-        until=now if task.status == TaskStatus.IN_PROGRESS else None,
-    )
+    worked = labour.task_minutes(db, task.id, events, now)
     return TaskDetail(
         row=row,
         work_content=task.work_content,
