@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
@@ -30,11 +30,10 @@ from work_dispatch.i18n import (
     format_datetime,
     format_number,
     localized_name,
-    normalize_locale,
     translate,
 )
 from work_dispatch.models import Department, Process, Task, TaskEvent, User, WorkOrder, utc_now
-from work_dispatch.services import auth, labour
+from work_dispatch.services import labour
 from work_dispatch.services.actor import Actor, require_supervisor
 from work_dispatch.services.explanations import explanation_lines
 from work_dispatch.services.sql import contains_text
@@ -125,32 +124,6 @@ class EventView:
     at: str
     summary: str
     details: list[str] = field(default_factory=list)
-
-
-class BoardSession(Protocol):
-    """A live board session as the fan-out knows it: whose, which rows it shows, its query, its locale."""
-
-    token: str
-    user_id: int
-    visible_task_ids: frozenset[int]
-    params: dict
-    locale: str
-
-
-@dataclass
-class BoardRefresh:
-    """Fresh data for the board sessions of one push."""
-
-    actors: dict[int, Actor]
-    """Owners still active and still supervisors; a session whose owner is missing is ended."""
-    counts: BoardCounts | None = None
-    """The counters in English (see ``counts_by_locale``)."""
-    counts_by_locale: dict[str, BoardCounts] = field(default_factory=dict)
-    """Locale → the counters with labels in it, for every locale the sessions read in."""
-    pages: dict[str, BoardPage] = field(default_factory=dict)
-    """Token → its first page reloaded (a first page that new tasks may enter)."""
-    rows: dict[str, dict[int, BoardRow]] = field(default_factory=dict)
-    """Token → fresh rows of the changed tasks it shows (updated in place)."""
 
 
 @dataclass
@@ -629,53 +602,3 @@ def task_detail(db: Session, actor: Actor | None, task_id: Any) -> TaskDetail:
             worked=format_number(round(worked), locale),
         ),
     )
-
-
-def live_refresh(db: Session, sessions: list[BoardSession], changed_task_ids: list[int]) -> BoardRefresh:
-    """What the open boards need after tasks changed: counters, and rows or first pages.
-
-    A board on its first page reloads that page when a changed task is not on it yet (it may
-    belong there now); any other board gets its visible changed rows in place. Each session is
-    read as its own owner, who must still be an active supervisor, in the session's locale.
-
-    Args:
-        db: Open session (read only).
-        sessions: The board sessions concerned.
-        changed_task_ids: Tasks the event names.
-
-    Returns:
-        The refresh; ``actors`` is empty when no owner may see the board any more.
-    """
-    owners = auth.active_actors(db, list({s.user_id for s in sessions}))
-    actors = {user_id: actor for user_id, actor in owners.items() if actor.is_supervisor}
-    if not actors:
-        return BoardRefresh(actors={})
-    some_actor = next(iter(actors.values()))
-    locales = {normalize_locale(getattr(s, "locale", None)) for s in sessions if s.user_id in actors}
-    refresh = BoardRefresh(actors=actors)
-    fresh_by_locale: dict[str, dict[int, BoardRow]] = {}
-    for locale in sorted(locales | {DEFAULT_LOCALE}):
-        reader = replace(some_actor, locale=locale)
-        refresh.counts_by_locale[locale] = counts(db, reader)
-        if locale in locales:
-            fresh_by_locale[locale] = {row.id: row for row in rows_by_ids(db, reader, changed_task_ids[:200])}
-    refresh.counts = refresh.counts_by_locale[DEFAULT_LOCALE]
-    for session in sessions:
-        actor = actors.get(session.user_id)
-        if actor is None:
-            continue
-        locale = normalize_locale(getattr(session, "locale", None))
-        actor = replace(actor, locale=locale)
-        fresh = fresh_by_locale[locale]
-        params = session.params or {}
-        new_ids = set(changed_task_ids) - session.visible_task_ids
-        if not params.get("cursor") and new_ids:
-            try:
-                refresh.pages[session.token] = query_page(
-                    db, actor, params.get("filters"), None, params.get("page_size", 50)
-                )
-            except Exception:
-                continue
-        else:
-            refresh.rows[session.token] = {i: fresh[i] for i in session.visible_task_ids & fresh.keys()}
-    return refresh
