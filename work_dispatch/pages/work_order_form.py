@@ -108,71 +108,98 @@ def _rate_override(step, index, key: str, defaults: rx.Var, unit_key: str) -> rx
     )
 
 
+def _step_field(label: rx.Var, control: rx.Component) -> rx.Component:
+    """One of a step's inputs with its name above it (a filled input shows no placeholder)."""
+    return rx.vstack(rx.text(label, size="1", color_scheme="gray"), control, spacing="1")
+
+
 def _step(step, index) -> rx.Component:
-    return rx.hstack(
-        rx.badge((index + 1) * 10, variant="soft", size="2", min_width="40px", justify="center"),
-        rx.text(S.process_names.get(step["process_id"], "?"), weight="medium", min_width="180px", size="3"),
-        rx.box(
-            option_select(
-                S.departments,
-                rx.cond(step["department_id"] == "", NONE_VALUE, step["department_id"]),
-                lambda v: S.set_step(index, "department_id", v),
-                none_label=t("ui.work_order.any_department"),
+    return rx.vstack(
+        rx.hstack(
+            rx.badge((index + 1) * 10, variant="soft", size="2", min_width="40px", justify="center"),
+            rx.text(S.process_names.get(step["process_id"], "?"), weight="medium", size="3"),
+            rx.spacer(),
+            rx.icon_button(
+                rx.icon("arrow-up", size=16),
+                variant="soft",
+                on_click=S.move_step(index, -1),
+                disabled=index == 0,
+                aria_label=t("ui.common.move_up"),
             ),
-            width="220px",
+            rx.icon_button(
+                rx.icon("arrow-down", size=16),
+                variant="soft",
+                on_click=S.move_step(index, 1),
+                disabled=index == S.route.length() - 1,
+                aria_label=t("ui.common.move_down"),
+            ),
+            rx.icon_button(
+                rx.icon("trash-2", size=16),
+                variant="soft",
+                color_scheme="red",
+                on_click=S.remove_step(index),
+                aria_label=t("ui.common.remove"),
+            ),
+            width="100%",
+            align="center",
+            spacing="3",
         ),
-        rx.input(
-            placeholder=t("ui.work_order.batch_size"),
-            type="number",
-            min=1,
-            value=step["batch_size"],
-            width="130px",
-            on_change=lambda v: S.set_step(index, "batch_size", v),
-            class_name="batch-size",
-        ),
-        rx.input(
-            placeholder=t("field.transfer_batch"),
-            type="number",
-            min=1,
-            value=step.get("transfer_batch", ""),
-            width="140px",
-            on_change=lambda v: S.set_step(index, "transfer_batch", v),
-            title=t("ui.work_order.transfer_batch_hint"),
-            aria_label=t("field.transfer_batch"),
-            class_name="transfer-batch",
-        ),
-        _rate_override(step, index, "setup_minutes", S.default_setup, "ui.rates.min"),
-        _rate_override(step, index, "units_per_hour", S.default_rate, "ui.rates.per_hour"),
-        rx.spacer(),
-        rx.icon_button(
-            rx.icon("arrow-up", size=16),
-            variant="soft",
-            on_click=S.move_step(index, -1),
-            disabled=index == 0,
-            aria_label=t("ui.common.move_up"),
-        ),
-        rx.icon_button(
-            rx.icon("arrow-down", size=16),
-            variant="soft",
-            on_click=S.move_step(index, 1),
-            disabled=index == S.route.length() - 1,
-            aria_label=t("ui.common.move_down"),
-        ),
-        rx.icon_button(
-            rx.icon("trash-2", size=16),
-            variant="soft",
-            color_scheme="red",
-            on_click=S.remove_step(index),
-            aria_label=t("ui.common.remove"),
+        rx.flex(
+            _step_field(
+                t("ui.common.department"),
+                rx.box(
+                    option_select(
+                        S.departments,
+                        rx.cond(step["department_id"] == "", NONE_VALUE, step["department_id"]),
+                        lambda v: S.set_step(index, "department_id", v),
+                        none_label=t("ui.work_order.any_department"),
+                    ),
+                    width="220px",
+                ),
+            ),
+            _step_field(
+                t("ui.work_order.batch_size"),
+                rx.input(
+                    type="number",
+                    min=1,
+                    value=step["batch_size"],
+                    width="120px",
+                    on_change=lambda v: S.set_step(index, "batch_size", v),
+                    aria_label=t("ui.work_order.batch_size"),
+                    class_name="batch-size",
+                ),
+            ),
+            _step_field(
+                t("field.transfer_batch"),
+                rx.input(
+                    type="number",
+                    min=1,
+                    value=step.get("transfer_batch", ""),
+                    width="120px",
+                    on_change=lambda v: S.set_step(index, "transfer_batch", v),
+                    title=t("ui.work_order.transfer_batch_hint"),
+                    aria_label=t("field.transfer_batch"),
+                    class_name="transfer-batch",
+                ),
+            ),
+            _step_field(
+                t("ui.rates.setup_minutes"),
+                _rate_override(step, index, "setup_minutes", S.default_setup, "ui.rates.min"),
+            ),
+            _step_field(
+                t("ui.rates.units_per_hour"),
+                _rate_override(step, index, "units_per_hour", S.default_rate, "ui.rates.per_hour"),
+            ),
+            spacing="3",
+            wrap="wrap",
+            padding_left="52px",
         ),
         width="100%",
-        align="center",
-        spacing="3",
+        spacing="2",
         padding="8px",
         border_radius="8px",
         background="var(--gray-2)",
         class_name="route-step",
-        wrap="wrap",
     )
 
 
@@ -266,58 +293,64 @@ def work_order_form_page() -> rx.Component:
                             rx.button(t("ui.work_order.back"), variant="ghost"),
                             href="/supervisor/work-orders",
                         ),
-                        rx.spacer(),
-                        rx.cond(
-                            (S.work_order_id > 0) & ~S.is_locked,
-                            rx.button(
-                                t("ui.work_order.cancel_order"),
-                                color_scheme="red",
-                                variant="soft",
-                                on_click=S.cancel_order,
-                            ),
-                        ),
-                        rx.cond(
-                            (S.work_order_id > 0) & ~S.is_locked,
-                            rx.button(
-                                rx.icon("list-checks", size=16),
-                                rx.cond(
-                                    S.status == "draft",
-                                    t("ui.work_order.approve"),
-                                    t("ui.work_order.regenerate"),
+                        # The actions keep to the right when they wrap (a tablet).
+                        rx.flex(
+                            rx.cond(
+                                (S.work_order_id > 0) & ~S.is_locked,
+                                rx.button(
+                                    t("ui.work_order.cancel_order"),
+                                    color_scheme="red",
+                                    variant="soft",
+                                    on_click=S.cancel_order,
                                 ),
-                                color_scheme="green",
-                                on_click=S.approve,
-                                id="approve",
                             ),
-                        ),
-                        rx.cond(
-                            S.work_order_id > 0,
+                            rx.cond(
+                                (S.work_order_id > 0) & ~S.is_locked,
+                                rx.button(
+                                    rx.icon("list-checks", size=16),
+                                    rx.cond(
+                                        S.status == "draft",
+                                        t("ui.work_order.approve"),
+                                        t("ui.work_order.regenerate"),
+                                    ),
+                                    color_scheme="green",
+                                    on_click=S.approve,
+                                    id="approve",
+                                ),
+                            ),
+                            rx.cond(
+                                S.work_order_id > 0,
+                                rx.button(
+                                    rx.icon("printer", size=16),
+                                    t("ui.traveler.print"),
+                                    variant="soft",
+                                    color_scheme="gray",
+                                    on_click=S.print_traveler,
+                                    id="print-traveler",
+                                ),
+                            ),
+                            rx.cond(
+                                S.draft_count > 0,
+                                rx.link(
+                                    rx.button(t("ui.work_order.review_drafts"), variant="soft"),
+                                    href="/supervisor/drafts?work_order=" + S.work_order_id.to_string(),
+                                ),
+                            ),
                             rx.button(
-                                rx.icon("printer", size=16),
-                                t("ui.traveler.print"),
-                                variant="soft",
-                                color_scheme="gray",
-                                on_click=S.print_traveler,
-                                id="print-traveler",
+                                rx.icon("save", size=16),
+                                t("ui.common.save"),
+                                on_click=S.save,
+                                disabled=S.is_locked,
+                                id="save",
                             ),
-                        ),
-                        rx.cond(
-                            S.draft_count > 0,
-                            rx.link(
-                                rx.button(t("ui.work_order.review_drafts"), variant="soft"),
-                                href="/supervisor/drafts?work_order=" + S.work_order_id.to_string(),
-                            ),
-                        ),
-                        rx.button(
-                            rx.icon("save", size=16),
-                            t("ui.common.save"),
-                            on_click=S.save,
-                            disabled=S.is_locked,
-                            id="save",
+                            spacing="3",
+                            wrap="wrap",
+                            justify="end",
+                            flex="1",
                         ),
                         width="100%",
                         spacing="3",
-                        wrap="wrap",
+                        align="start",
                     ),
                     spacing="4",
                     width="100%",

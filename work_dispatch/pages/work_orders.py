@@ -70,8 +70,15 @@ def _filters() -> rx.Component:
             ),
             rx.text(
                 rx.hstack(
-                    rx.checkbox(checked=S.at_risk_only, on_change=S.set_at_risk_only, id="wo-at-risk"),
-                    t("field.at_risk"),
+                    rx.checkbox(
+                        checked=S.at_risk_only,
+                        on_change=S.set_at_risk_only,
+                        id="wo-at-risk",
+                        # Named, so that the form does not submit it by its id (deprecated); the
+                        # filters ignore it: the switch applies at once.
+                        name="at_risk_only",
+                    ),
+                    t("ui.work_orders.at_risk_only"),
                     spacing="2",
                     align="center",
                 ),
@@ -84,7 +91,7 @@ def _filters() -> rx.Component:
             # Inside the filter row, so that they wrap with it on a tablet; type="button": no submit.
             *export_buttons(S.export, "wo"),
             wrap="wrap",
-            gap="3",
+            spacing="3",
             align="center",
         ),
         on_submit=S.apply_filters,
@@ -95,15 +102,23 @@ def _filters() -> rx.Component:
 
 def _row(row) -> rx.Component:
     return rx.table.row(
+        # Priority under the number, quantity under the product, task counts under the status: six
+        # columns fit a tablet's width without scrolling sideways.
         rx.table.cell(
-            rx.link(row.order_number, href=f"/supervisor/work-orders/edit?id={row.id}", weight="bold")
+            rx.vstack(
+                rx.link(row.order_number, href=f"/supervisor/work-orders/edit?id={row.id}", weight="bold"),
+                priority_badge(row.priority),
+                spacing="1",
+                align="start",
+            )
         ),
         rx.table.cell(row.customer),
-        rx.table.cell(row.product),
-        rx.table.cell(number(row.quantity), " ", row.unit, text_align="right", white_space="nowrap"),
-        rx.table.cell(priority_badge(row.priority)),
         rx.table.cell(
-            rx.text(row.delivery_day, white_space="nowrap"),
+            rx.text(row.product),
+            rx.text(number(row.quantity), " ", row.unit, size="1", color_scheme="gray", white_space="nowrap"),
+        ),
+        rx.table.cell(
+            rx.text(rx.cond(row.delivery_day != "", row.delivery_day, "—"), white_space="nowrap"),
             rx.cond(
                 row.eta != "",
                 rx.text(
@@ -115,13 +130,29 @@ def _row(row) -> rx.Component:
                     class_name=rx.cond(row.at_risk, "eta at-risk", "eta"),
                 ),
             ),
+            rx.cond(
+                row.at_risk,
+                rx.badge(
+                    rx.icon("triangle-alert", size=12),
+                    t("flow.eta.at_risk"),
+                    color_scheme="red",
+                    variant="solid",
+                    size="1",
+                    white_space="nowrap",
+                    class_name="at-risk-flag",
+                ),
+            ),
         ),
-        rx.table.cell(status_badge(row.status, "work_order_status")),
         rx.table.cell(
-            rx.text(
-                tf("ui.work_orders.task_count", tasks=row.task_count, drafts=row.draft_count),
-                size="2",
-                white_space="nowrap",
+            rx.vstack(
+                status_badge(row.status, "work_order_status"),
+                rx.text(
+                    tf("ui.work_orders.task_count", tasks=row.task_count, drafts=row.draft_count),
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+                align="start",
             )
         ),
         rx.table.cell(
@@ -149,6 +180,8 @@ def _row(row) -> rx.Component:
             )
         ),
         class_name="work-order-row",
+        data_work_order_id=row.id,
+        data_at_risk=rx.cond(row.at_risk, "yes", "no"),
     )
 
 
@@ -180,16 +213,14 @@ def work_orders_page() -> rx.Component:
                         t("ui.common.order"),
                         t("ui.common.customer"),
                         t("ui.common.product"),
-                        t("ui.common.quantity"),
-                        t("ui.common.priority"),
                         t("ui.work_orders.delivery"),
                         t("ui.common.status"),
-                        t("ui.dashboard.tasks"),
                         "",
                     ),
                     S.rows,
                     _row,
-                    size="2",
+                    # Tighter cells below 1024 px: a tablet shows every column, the actions too.
+                    size=rx.breakpoints(initial="1", md="2"),
                 ),
                 rx.cond(
                     S.rows.length() == 0,
@@ -197,6 +228,8 @@ def work_orders_page() -> rx.Component:
                 ),
                 width="100%",
                 overflow_x="auto",
+                id="work-orders-table",
+                data_pushes=S.updates,
             ),
             pager(
                 S.cursor_stack.length() == 0,

@@ -14,7 +14,8 @@ OPERATOR_VIEW = "operator"
 BOARD_VIEW = "board"
 DASHBOARD_VIEW = "dashboard"
 FLOOR_VIEW = "floor"
-VIEWS = (OPERATOR_VIEW, BOARD_VIEW, DASHBOARD_VIEW, FLOOR_VIEW)
+WORK_ORDERS_VIEW = "work_orders"
+VIEWS = (OPERATOR_VIEW, BOARD_VIEW, DASHBOARD_VIEW, FLOOR_VIEW, WORK_ORDERS_VIEW)
 """Every view a session can watch, in push order: the shop floor first."""
 ROWS_PART = "rows"
 """The part of a board's page that it also loads itself (paging, filters): see ``update_visible``."""
@@ -192,7 +193,8 @@ class SessionRegistry:
 
         Operators: their own tasks changed, or their department's pool changed.
         Supervisors: the dashboard and the floor page always; a board when its department
-        filter matches or one of the changed tasks is on its page. Every session of a user the event names
+        filter matches or one of the changed tasks is on its page; the work-order list when the
+        event names work orders. Every session of a user the event names
         (a person change: role, departments, sessions ended), whatever it watches.
 
         Args:
@@ -213,7 +215,10 @@ class SessionRegistry:
             departments = set(event.department_ids)
             for token in self._supervisors:
                 watcher = self._by_token[token]
-                if (
+                if watcher.view == WORK_ORDERS_VIEW:
+                    if event.work_order_ids:
+                        tokens.add(token)
+                elif (
                     watcher.view in (DASHBOARD_VIEW, FLOOR_VIEW)
                     or not watcher.board_departments
                     or watcher.board_departments & departments

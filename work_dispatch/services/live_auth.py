@@ -2,8 +2,9 @@
 
 A push is a read made on behalf of a browser session, so it obeys the rules of a request: the
 session is neither revoked nor expired, its user is active, and the user's role is still
-allowed on the page the session shows (the task center for operators; the board and the
-dashboard for supervisors and admins). A session failing any of them gets nothing more.
+allowed on the page the session shows (the task center for operators; the board, the
+dashboard, the floor and the work-order list for supervisors and admins). A session failing any
+of them gets nothing more.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from sqlmodel import Session, select
 from work_dispatch.domain.enums import Role
 from work_dispatch.i18n import normalize_locale
 from work_dispatch.models import User, UserDepartment, UserSession, utc_now
-from work_dispatch.realtime.registry import BOARD_VIEW, DASHBOARD_VIEW, FLOOR_VIEW, OPERATOR_VIEW
+from work_dispatch.realtime.registry import (
+    BOARD_VIEW,
+    DASHBOARD_VIEW,
+    FLOOR_VIEW,
+    OPERATOR_VIEW,
+    WORK_ORDERS_VIEW,
+)
 from work_dispatch.services.actor import Actor
 
 VIEW_ROLES: dict[str, frozenset[str]] = {
@@ -26,6 +33,7 @@ VIEW_ROLES: dict[str, frozenset[str]] = {
     BOARD_VIEW: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     DASHBOARD_VIEW: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     FLOOR_VIEW: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    WORK_ORDERS_VIEW: frozenset({Role.SUPERVISOR, Role.ADMIN}),
 }
 """View → the roles that may watch it (the page guards say the same)."""
 

@@ -20,7 +20,7 @@ from work_dispatch.domain.enums import (
     TaskStatus,
     WorkOrderStatus,
 )
-from work_dispatch.domain.errors import ConflictError, NotFoundError, ValidationError
+from work_dispatch.domain.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from work_dispatch.domain.generation import RouteStep, planned_task_count
 from work_dispatch.domain.task_machine import TaskAction, target_of
 from work_dispatch.i18n import (
@@ -763,6 +763,73 @@ def list_work_orders(
     ]
     next_cursor = _encode_cursor(page[-1][0].id) if len(results) > size else None
     return WorkOrderPage(rows=rows, next_cursor=next_cursor)
+
+
+def at_risk_filter(db: Session, actor: Actor | None, value: Any) -> bool:
+    """Validate the list's "at risk only" switch as a client sent it (supervisors only).
+
+    Args:
+        db: Open session (unused: nothing is read).
+        actor: The acting supervisor.
+        value: What the client sent; only a real boolean is accepted.
+
+    Returns:
+        The flag.
+
+    Raises:
+        PermissionDeniedError: If not a supervisor or admin.
+        ValidationError: If it is not a boolean.
+    """
+    require_supervisor(actor)
+    return as_flag(value, "at_risk", "field.at_risk")
+
+
+LIVE_QUERY_KEYS = ("filters", "at_risk", "cursor", "page_size")
+"""What a list session's page is (see :func:`live_pages`)."""
+
+
+def _live_key(locale: str, query: dict[str, Any]) -> str:
+    return json.dumps([locale, *(query.get(key) for key in LIVE_QUERY_KEYS)], sort_keys=True, default=str)
+
+
+def live_pages(db: Session, readers: list[tuple[Actor, dict[str, Any]]]) -> list[WorkOrderPage | None]:
+    """The page each open work-order list shows, read again for a live push.
+
+    Every reader is authorized as itself; readers with the same locale and query share one read.
+
+    Args:
+        db: Open session (read only).
+        readers: (re-validated actor, the page's query: ``filters``, ``at_risk``, ``cursor``,
+            ``page_size``) per session.
+
+    Returns:
+        Per reader, in order: its page, or None when it was refused (that session keeps what it shows).
+    """
+    read: dict[str, WorkOrderPage | None] = {}
+    pages: list[WorkOrderPage | None] = []
+    for actor, query in readers:
+        try:
+            require_supervisor(actor)
+        except DomainError:
+            pages.append(None)
+            continue
+        query = query if isinstance(query, dict) else {}
+        key = _live_key(actor.locale, query)
+        if key not in read:
+            filters = query.get("filters") if isinstance(query.get("filters"), dict) else {}
+            try:
+                read[key] = list_work_orders(
+                    db,
+                    actor,
+                    **{name: filters[name] for name in FILTER_NAMES if name in filters and name != "at_risk"},
+                    at_risk=query.get("at_risk") is True,
+                    cursor=query.get("cursor") or None,
+                    page_size=query.get("page_size") or 25,
+                )
+            except DomainError:
+                read[key] = None
+        pages.append(read[key])
+    return pages
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""Work-order list and form."""
+"""Work-order list and form; the list is kept live by the fan-out (``WORK_ORDERS_VIEW``).
+
+The list registers the page it shows (filters, at-risk switch, keyset cursor) on every load, and
+an event naming work orders (a report, a publish, a cancel, the ETA job's ``eta_changed``) re-reads
+that page for each session whose rows may change; the ETA and the at-risk flag change in place.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,13 @@ import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
 from work_dispatch.i18n import translate
-from work_dispatch.services import catalog, exports, reference, runner, travelers, work_orders
+from work_dispatch.realtime.bus import PERSON_CHANGED, RESYNC, BusEvent
+from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
+from work_dispatch.realtime.registry import REGISTRY, ROWS_PART, WORK_ORDERS_VIEW, Watcher, digest
+from work_dispatch.services import auth, catalog, exports, reference, runner, travelers, work_orders
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.reference import Option
-from work_dispatch.services.work_orders import WorkOrderRow
+from work_dispatch.services.work_orders import WorkOrderPage, WorkOrderRow
 from work_dispatch.states.mixins import KeysetPagerMixin, ServiceMixin
 from work_dispatch.states.session import SessionState
 
@@ -22,6 +30,9 @@ STEP_OPTIONAL_FIELDS = (*STEP_RATE_FIELDS, "transfer_batch")
 """A route step's overrides of its process's rate (missing or "" keeps the process's)."""
 FILTER_FIELDS = ("status", "customer_id", "priority", "delivery_from", "delivery_to", "search")
 ALL = "all"
+PAGE_SIZE = 25
+LIVE_FILTERS = ("status",)
+"""Filters on what events change: with one of them (or "at risk only"), rows may enter or leave the page."""
 
 
 class WorkOrdersState(KeysetPagerMixin, rx.State):
@@ -33,6 +44,8 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
     customers: list[Option] = []
     error: str = ""
     loaded: bool = False
+    updates: int = 0
+    """How many live pushes changed the rows since the page loaded (tests read it)."""
 
     def _params(self) -> dict[str, str]:
         return {
@@ -41,6 +54,23 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
             if key in FILTER_FIELDS
         }
 
+    def _query(self) -> dict[str, Any]:
+        """The page shown, as the fan-out re-reads it (``work_orders.live_pages``)."""
+        return {
+            "filters": self._params(),
+            "at_risk": self.at_risk_only,
+            "cursor": self._cursor(),
+            "page_size": PAGE_SIZE,
+        }
+
+    def _register(self, page: WorkOrderPage) -> None:
+        """Tell the fan-out which page this session shows now, and that it holds exactly ``page``."""
+        token = self.router.session.client_token
+        REGISTRY.update_visible(
+            token, frozenset(), frozenset(), {**self._query(), "shown": [row.id for row in page.rows]}
+        )
+        REGISTRY.swap_pushed(token, ROWS_PART, digest(page))
+
     async def _fetch_page(self, actor: Actor) -> None:
         params = self._params()
         try:
@@ -48,7 +78,7 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
                 work_orders.list_work_orders,
                 actor,
                 cursor=self._cursor() or None,
-                page_size=25,
+                page_size=PAGE_SIZE,
                 at_risk=self.at_risk_only,
                 **params,
             )
@@ -59,16 +89,38 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
         self.rows = page.rows
         self.next_cursor = page.next_cursor or ""
         self.loaded = True
+        self._register(page)
+
+    def _apply_push(self, query: dict[str, Any], page: WorkOrderPage) -> bool:
+        """Show a page the fan-out re-read, unless this session has moved to another page meanwhile."""
+        if query != self._query():
+            return False
+        self.rows = page.rows
+        self.next_cursor = page.next_cursor or ""
+        self.updates += 1
+        self._register(page)
+        return True
 
     @rx.event
     async def load(self):
-        """Guard the page and load the first page."""
+        """Guard the page, load the first page and register for live updates."""
         return await self._open_page(self._load, supervisor=True)
 
     async def _load(self, actor: Actor) -> None:
         lists = await runner.run(reference.lists, actor)
         self.customers = lists.customers
         self.cursor_stack = []
+        self.updates = 0
+        session = await self.get_state(SessionState)
+        REGISTRY.register(
+            Watcher(
+                token=self.router.session.client_token,
+                view=WORK_ORDERS_VIEW,
+                user_id=actor.user_id,
+                locale=actor.locale,
+                session_hash=auth.hash_token(session.session_token),
+            )
+        )
         await self._fetch_page(actor)
 
     @rx.event
@@ -87,10 +139,18 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
         return await self._first_page()
 
     @rx.event
-    async def set_at_risk_only(self, checked: bool):
-        """Show only work orders whose ETA is after their delivery date (or every one again)."""
-        self.at_risk_only = checked is True
-        return await self._first_page()
+    async def set_at_risk_only(self, checked: Any):
+        """Show only work orders whose ETA is after their delivery date (or every one again).
+
+        Anything but a real boolean is refused with a toast, and the list stays as it is (``Any``:
+        Reflex would turn a forged "true" into True for a ``bool`` argument).
+        """
+        return await self._act(work_orders.at_risk_filter, checked, then=self._at_risk_set)
+
+    async def _at_risk_set(self, actor: Actor, checked: bool) -> None:
+        self.at_risk_only = checked
+        self.cursor_stack = []
+        await self._fetch_page(actor)
 
     @rx.event
     async def clear_filters(self):
@@ -373,3 +433,63 @@ class WorkOrderFormState(ServiceMixin, rx.State):
             ],
             on_error=self._show_error,
         )
+
+
+def _query_of(watcher: Watcher) -> dict[str, Any]:
+    return {key: value for key, value in (watcher.params or {}).items() if key != "shown"}
+
+
+async def narrow_work_orders(fanout: LiveFanout, watchers: list[Watcher], event: BusEvent) -> list[Watcher]:
+    """Keep the lists whose rows may change: a shown work order changed, or rows may enter or leave.
+
+    Rows enter or leave a page only when it filters on what events change (status, at risk);
+    otherwise only the work orders it shows can change. A person change or a resync reaches every
+    session concerned, so that its session is checked again.
+    """
+    if event.kind in (PERSON_CHANGED, RESYNC):
+        return watchers
+    changed = set(event.work_order_ids)
+    kept = []
+    for watcher in watchers:
+        params = watcher.params or {}
+        filters = params.get("filters") or {}
+        if (
+            params.get("at_risk")
+            or any(filters.get(name) for name in LIVE_FILTERS)
+            or changed & set(params.get("shown") or ())
+        ):
+            kept.append(watcher)
+    return kept
+
+
+async def push_work_orders(fanout: LiveFanout, recipients: list[Recipient], event: BusEvent) -> None:
+    """Fan-out handler of work-order lists: each session's page re-read and pushed when it changed.
+
+    Each session is read with its own rights and locale (sessions showing the same page in the same
+    locale share one read); a page refused, or equal to what the session was last sent, is not pushed.
+    """
+    pages = await runner.run(work_orders.live_pages, [(r.actor, _query_of(r.watcher)) for r in recipients])
+
+    by_token = {r.token: page for r, page in zip(recipients, pages, strict=True)}
+
+    async def push(recipient: Recipient) -> None:
+        token, page = recipient.token, by_token[recipient.token]
+        if page is None:
+            return
+        if fanout.remember_pushed(token, ROWS_PART, page):
+            fanout.skipped += 1
+            return
+        query = _query_of(recipient.watcher)
+        await fanout.push_state(token, WorkOrdersState, lambda state: state._apply_push(query, page))
+
+    await fanout.each(recipients, push)
+
+
+async def wipe_work_orders(fanout: LiveFanout, watcher: Watcher) -> None:
+    """Empty the list of a session that may not see it any more, as a logout would."""
+    async with fanout.modify(watcher.token, WorkOrdersState) as root:
+        (await root.get_state(WorkOrdersState)).reset()
+        (await root.get_state(SessionState))._remember(None)
+
+
+register_pusher(WORK_ORDERS_VIEW, push_work_orders, wipe_work_orders, narrow_work_orders)
