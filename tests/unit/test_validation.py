@@ -19,6 +19,13 @@ def test_as_int_rejects_garbage(value):
         as_int(value, "f", "F")
 
 
+@pytest.mark.parametrize("value", ["²", "-²", "--5", "-", "5-", "1e3", " ", "١٢٣٤٥٦٧٨٩٠١٢٣"])
+def test_as_int_refuses_digit_lookalikes_with_a_clear_message(value):
+    # "²".isdigit() is true but int("²") raises ValueError: the client must get a message, not a crash.
+    with pytest.raises(ValidationError, match="whole number|required"):
+        as_int(value, "f", "F")
+
+
 def test_as_int_checks_range():
     with pytest.raises(ValidationError, match="at least 1"):
         as_int(0, "f", "F", minimum=1)

@@ -236,9 +236,17 @@ def supervisor_shell(
     header = rx.hstack(
         rx.heading(title, size="6", id="page-title"),
         rx.spacer(),
-        locale_switcher(),
-        user_badge(user_name, user_role, on_logout),
+        rx.hstack(
+            locale_switcher(),
+            user_badge(user_name, user_role, on_logout),
+            align="center",
+            spacing="3",
+            margin_left="auto",
+        ),
         align="center",
+        # A long title on a tablet (768 px) pushed the logout button past the window's edge:
+        # the language and the user now go under it, on the right.
+        wrap="wrap",
         width="100%",
         padding="16px 24px",
         border_bottom="1px solid var(--gray-4)",

@@ -164,8 +164,9 @@ def _row(row) -> rx.Component:
             rx.cond(
                 row.operator_load_minutes > 0,
                 rx.text(
-                    tf("ui.board.operator_load", minutes=row.operator_load_minutes),
+                    tf("ui.board.operator_load", minutes=number(row.operator_load_minutes)),
                     size="1",
+                    white_space="nowrap",
                     color_scheme="gray",
                     class_name="operator-load",
                 ),

@@ -244,6 +244,7 @@ def _coded_form(
         width="100%",
         padding_top="8px",
         border_top="1px solid var(--gray-4)",
+        id=f"{noun}-form",
     )
 
 
@@ -441,13 +442,15 @@ def _route_step(name, index) -> rx.Component:
         rx.text(name, size="2", weight="medium"),
         rx.spacer(),
         rx.input(
+            # Once a number is typed the placeholder is gone: the icon keeps saying what it is.
+            rx.input.slot(rx.icon("layers", size=14)),
             placeholder=t("field.transfer_batch"),
             type="number",
             min=1,
             value=S.product_route_batches[index],
             on_change=lambda v: S.set_route_batch(index, v),
             size="1",
-            width="120px",
+            width="140px",
             title=t("ui.work_order.transfer_batch_hint"),
             aria_label=t("field.transfer_batch"),
             class_name="route-transfer-batch",
@@ -528,6 +531,7 @@ def _product_form() -> rx.Component:
                     ),
                     width="260px",
                 ),
+                rx.text(t("ui.work_order.transfer_batch_hint"), size="1", color_scheme="gray"),
                 spacing="2",
                 width="100%",
             ),
@@ -546,6 +550,7 @@ def _product_form() -> rx.Component:
         width="100%",
         padding_top="8px",
         border_top="1px solid var(--gray-4)",
+        id="product-form",
     )
 
 

@@ -151,6 +151,15 @@ def _rules_table() -> rx.Component:
 
 
 def _preview_row(p) -> rx.Component:
+    """The task's outcome, then why (the reason and its explanation lines) on a row of its own.
+
+    A "why" column was pushed off the screen on a tablet; a row across the whole table keeps
+    the reason, the candidates and the operators left out readable without scrolling sideways.
+    """
+    return rx.fragment(_preview_outcome(p), _preview_details(p))
+
+
+def _preview_outcome(p) -> rx.Component:
     return rx.table.row(
         rx.table.cell("#", p.task_id),
         rx.table.cell(p.order_number),
@@ -167,12 +176,31 @@ def _preview_row(p) -> rx.Component:
         ),
         rx.table.cell(p.department),
         rx.table.cell(p.operator),
+        # The rule under a task is drawn under its explanation row instead.
+        style={"& > td": {"box_shadow": "none"}},
+        class_name="preview-row",
+    )
+
+
+def _preview_details(p) -> rx.Component:
+    return rx.table.row(
         rx.table.cell(
-            rx.text(p.reason, size="2", word_break="normal", min_width="240px"),
-            rx.cond(
-                p.details != "",
-                rx.text(p.details, size="1", color_scheme="gray", white_space="pre-line", max_width="520px"),
+            rx.vstack(
+                rx.text(p.reason, size="2", word_break="normal", class_name="preview-reason"),
+                rx.text(
+                    p.details,
+                    size="1",
+                    color_scheme="gray",
+                    white_space="pre-line",
+                    word_break="normal",
+                    class_name="preview-details",
+                ),
+                spacing="1",
+                # Within the window even when the table scrolls sideways on a tablet.
+                max_width="calc(100vw - 160px)",
             ),
+            col_span=6,
+            padding_top="0",
         ),
     )
 
@@ -212,10 +240,10 @@ def _preview() -> rx.Component:
                     t("ui.rules.outcome"),
                     t("ui.common.department"),
                     t("ui.common.operator"),
-                    t("ui.rules.why"),
                 ),
                 S.preview_rows,
                 _preview_row,
+                id="preview-table",
             ),
         ),
         subtitle=t("ui.rules.preview_hint"),

@@ -127,7 +127,7 @@ def _pause_dialog() -> rx.Component:
 def _reason_select(options, value, on_change, label_key: str, kind: str) -> rx.Component:
     """Why units were scrapped or sent to rework: the process's reasons, or a note that it has none."""
     return rx.vstack(
-        rx.text(t(label_key), size="1", color_scheme="gray"),
+        rx.text(t(label_key), size="2", weight="medium"),
         rx.cond(
             options.length() > 0,
             option_select(
@@ -146,7 +146,15 @@ def _reason_select(options, value, on_change, label_key: str, kind: str) -> rx.C
 
 
 def _report_dialog() -> rx.Component:
-    number = {"type": "number", "input_mode": "numeric", "pattern": "[0-9]*", "min": 0, "size": "3"}
+    # Full width, like the reason selects under them: one column of touch targets on a tablet.
+    number = {
+        "type": "number",
+        "input_mode": "numeric",
+        "pattern": "[0-9]*",
+        "min": 0,
+        "size": "3",
+        "width": "100%",
+    }
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(tf("ui.operator.report_title", task=S.report_task_id)),
@@ -210,7 +218,8 @@ def _report_dialog() -> rx.Component:
                 # A refused report keeps what was typed; the dialog closes (and empties) on success.
                 reset_on_submit=False,
             ),
-            max_width="420px",
+            # Wide enough on a tablet that a long reason's name is not cut short in its select.
+            max_width="520px",
         ),
         open=S.report_task_id > 0,
     )

@@ -56,7 +56,9 @@ def as_int(
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
-        if len(text) > 12 or not text.lstrip("-").isdigit():
+        # isdecimal, not isdigit: int() refuses "²" and "--5", which isdigit/lstrip would let through.
+        digits = text[1:] if text.startswith("-") else text
+        if len(text) > 12 or not digits.isdecimal():
             raise ValidationError("error.whole_number", field, label=_label(label))
         value = int(text)
     if not isinstance(value, int):

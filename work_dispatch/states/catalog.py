@@ -371,10 +371,13 @@ class CatalogState(KeysetPagerMixin, rx.State):
     @rx.event
     def set_route_batch(self, index: int, value: str):
         """Set a route step's transfer batch (digits, or empty for none)."""
-        if not (isinstance(index, int) and 0 <= index < len(self.product_route) and isinstance(value, str)):
+        if isinstance(index, bool) or not isinstance(index, int) or not isinstance(value, str):
+            return
+        if not 0 <= index < len(self.product_route):
             return
         batches = self._batches()
-        batches[index] = value[:12] if value.isdigit() else ""
+        # ASCII digits only: "²".isdigit() is true, but no number.
+        batches[index] = value[:12] if value.isascii() and value.isdecimal() else ""
         self.product_route_batches = batches
 
     @rx.event

@@ -31,6 +31,11 @@ SCAN_TRANSITIONS = {
 """The scanned card's next actions that are one task transition (reporting opens its dialog)."""
 
 
+def _offered(value: Any, options: list[Option]) -> str:
+    """``value`` when it is one of the offered options' values, else "" (junk from a forged event)."""
+    return value if isinstance(value, str) and any(o.value == value for o in options) else ""
+
+
 class TaskCenterState(ServiceMixin, rx.State):
     """The operator's task lists (≤ 50 rows each), bell count and dialogs."""
 
@@ -214,7 +219,13 @@ class TaskCenterState(ServiceMixin, rx.State):
         if not isinstance(task_id, int) or task_id <= 0:
             return None
         self.report_task_id = task_id
-        return await self._act(task_flow.report_reasons, task_id, then=self._show_reasons)
+
+        def refused(_actor: Actor, error: DomainError):
+            # Not one's task (or gone): no dialog left open on someone else's task id.
+            self._close_report()
+            return self._error_toast(error)
+
+        return await self._act(task_flow.report_reasons, task_id, then=self._show_reasons, on_error=refused)
 
     def _show_reasons(self, _actor: Actor, reasons: dict[str, list[tuple[int, str]]]) -> None:
         self.scrap_reasons = [Option(str(i), label) for i, label in reasons.get("scrap", [])]
@@ -223,13 +234,13 @@ class TaskCenterState(ServiceMixin, rx.State):
     @rx.event
     def set_scrap_reason(self, value: str):
         """Pick why the scrapped units were scrapped (one of the offered reasons)."""
-        self.scrap_reason = value if value in {o.value for o in self.scrap_reasons} else ""
+        self.scrap_reason = _offered(value, self.scrap_reasons)
         self.report_error = ""
 
     @rx.event
     def set_rework_reason(self, value: str):
         """Pick why units go to rework (one of the offered reasons)."""
-        self.rework_reason = value if value in {o.value for o in self.rework_reasons} else ""
+        self.rework_reason = _offered(value, self.rework_reasons)
         self.report_error = ""
 
     @rx.event
