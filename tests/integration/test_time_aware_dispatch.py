@@ -250,8 +250,17 @@ def test_due_date_gives_work_to_free_operators_and_explains_the_finish(db, make_
     assert row["operator_id"] == shop["user"]["prepress2"] and row["shift_remaining_minutes"] == 360.0
     assert event.data.get("deferred", [{}])[0].get("operator_id") == shop["user"]["prepress1"]
     second = _published(db, make_order, supervisor)
+    waiting = _first(db, second.id)
+    [decision] = [
+        d for d in dispatch.preview(db, supervisor, now=at(10)).decisions if d.task_id == waiting.id
+    ]
+    # Both operators may take it but hold work: it waits for the first who is free, and says so.
+    assert decision.outcome == "unroutable" and decision.explanation["excluded"] == []
+    assert decision.explanation["reason"]["key"] == "scheduling.reason.all_busy"
+    busy_ids = {d["operator_id"] for d in decision.explanation["deferred"]}
+    assert busy_ids == {shop["user"]["prepress1"], shop["user"]["prepress2"]}
     dispatch.run_cycle(db, seed=1, now=at(10))
-    assert _first(db, second.id).status == "pending"  # both operators hold work: it waits for the first free
+    assert _first(db, second.id).status == "pending"
 
 
 def _pack_task(db, make_order, supervisor) -> Task:

@@ -2,6 +2,7 @@
 
 import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from work_dispatch.domain.policies import (
 )
 from work_dispatch.domain.scheduling import Candidate, Requirement, ShiftTemplate, WorkCalendar
 from work_dispatch.i18n import translate
+from work_dispatch.services.explanations import explanation_lines
 
 NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)  # Monday 08:00
 EARLY = ShiftTemplate("Early", time(6), time(14))
@@ -205,6 +207,25 @@ def test_earliest_finish_avoids_the_colleague_who_leaves_in_ten_minutes():
     assert choose(least_work, task(9, 60), [leaving, staying], Requirement(10), at).operator_id == 1
     # A short task fits in Ann's last ten minutes: she finishes first.
     assert choose(earliest_finish, task(9, 5), [leaving, staying], Requirement(10), at).operator_id == 1
+
+
+def test_earliest_finish_explains_itself_in_the_readers_words():
+    at = datetime(2030, 1, 7, 13, 50, tzinfo=UTC)
+    staying = person(2, load=30, open_tasks=1, shift=DAY, name="Bob")
+    reason = choose(earliest_finish, task(9, 60), [staying], Requirement(10), at).explanation["reason"]
+    text = translate(reason["key"], "en", **reason["params"])
+    assert "2030-01-07T" not in text and "15:20" in text and "130 min left in the shift" in text
+    # Without shifts nobody runs out of shift time, and the explanation does not pretend otherwise.
+    anytime = replace(staying, calendar=WorkCalendar([], unlimited=True))
+    choice = choose(earliest_finish, task(9, 60), [anytime], Requirement(10), at)
+    assert choice.explanation["candidates"][0]["shift_remaining_minutes"] is None
+    reason = choice.explanation["reason"]
+    assert reason["key"] == "scheduling.reason.earliest_finish_no_shift"
+    assert translate(reason["key"], "en", **reason["params"]).startswith("Bob would finish it first (by ")
+    lines = explanation_lines({"candidates": choice.explanation["candidates"]}, "en")
+    assert "no shift limit" in lines[0] and "min left in the shift" not in lines[0]
+    busy = explanation_lines({"deferred": [{"name": "Dana", "load_minutes": 2550}]}, "en")
+    assert busy == ["Busy, offered work once they free up: Dana (2,550 min of work)"]
 
 
 def test_nobody_eligible_is_a_choice_with_reasons():

@@ -52,6 +52,7 @@ from work_dispatch.domain.scheduling import (
     split_eligible,
     wip_exclusion,
 )
+from work_dispatch.i18n import when
 
 PRIORITY_WEIGHT: dict[str, float] = {
     Priority.LOW: 1.0,
@@ -60,6 +61,9 @@ PRIORITY_WEIGHT: dict[str, float] = {
     Priority.URGENT: 8.0,
 }
 """Weight of a minute of lateness per priority: the tardiness-cost weights."""
+
+MAX_LISTED = 20
+"""At most this many busy operators are named in one explanation."""
 
 ATC_K = 3.0
 """The look-ahead of the textbook ATC baseline."""
@@ -381,9 +385,10 @@ def earliest_finish(
         every exclusion.
     """
     scored: list[tuple[float, Candidate, dict[str, Any]]] = []
+    finishes: dict[int, datetime | None] = {}
     for candidate in eligible:
         need = candidate.load_minutes + task.minutes
-        finish = candidate.calendar.add_working_minutes(at, need)
+        finish = finishes[candidate.operator_id] = candidate.calendar.add_working_minutes(at, need)
         finish_in = math.inf if finish is None else wall_minutes(at, finish)
         left = candidate.calendar.working_remaining_minutes(at)
         scored.append(
@@ -395,7 +400,8 @@ def earliest_finish(
                     "name": candidate.name,
                     "load_minutes": round(candidate.load_minutes, 1),
                     "open_tasks": candidate.open_tasks,
-                    "shift_remaining_minutes": round(left, 1),
+                    # None: no shifts limit this operator, so no shift time is left or running out.
+                    "shift_remaining_minutes": None if candidate.calendar.unlimited else round(left, 1),
                     "fits_in_shift": need <= left,
                     "finish_at": None if finish is None else finish.isoformat(),
                     "finish_in_minutes": _round(finish_in, 1),
@@ -407,14 +413,17 @@ def earliest_finish(
         return _nobody(explanation)
     _, chosen, row = min(scored, key=lambda s: (s[0], s[1].load_minutes, s[1].operator_id))
     explanation["chosen_operator_id"] = chosen.operator_id
-    explanation["reason"] = {
-        "key": "scheduling.reason.earliest_finish",
-        "params": {
-            "operator": chosen.name,
-            "finish_at": row["finish_at"],
-            "shift_remaining_minutes": round(row["shift_remaining_minutes"]),
-        },
+    finish = finishes[chosen.operator_id]
+    params: dict[str, Any] = {
+        "operator": chosen.name,
+        "finish_at": None if finish is None else when(finish, chosen.calendar.tz).to_json(),
     }
+    if row["shift_remaining_minutes"] is None:
+        key = "scheduling.reason.earliest_finish_no_shift"
+    else:
+        key = "scheduling.reason.earliest_finish"
+        params["shift_remaining_minutes"] = round(row["shift_remaining_minutes"])
+    explanation["reason"] = {"key": key, "params": params}
     return Choice(chosen.operator_id, explanation)
 
 
@@ -594,6 +603,27 @@ def commit_minutes_of(strategy: str, params: DueDateParams = DUE_DATE_PARAMS) ->
     return params.commit_minutes if strategy == Strategy.DUE_DATE else None
 
 
+def _why_waiting(
+    team: Sequence[Candidate], requirement: Requirement, at: datetime, full: bool
+) -> dict[str, Any]:
+    """Why a task of ``requirement`` got nobody this cycle: the reason, who was left out, who is busy."""
+    busy, excluded = split_eligible(team, requirement, at)
+    if full:
+        key = "dispatch.reason.all_at_limit"
+    elif busy:
+        # Eligible and with room, but the strategy keeps new work for operators who are free.
+        key = "scheduling.reason.all_busy"
+    else:
+        key = "scheduling.reason.nobody_eligible"
+    why: dict[str, Any] = {"reason": {"key": key, "params": {}}, "excluded": [e.to_json() for e in excluded]}
+    if busy and not full:
+        why["deferred"] = [
+            {"operator_id": c.operator_id, "name": c.name, "load_minutes": round(c.load_minutes, 1)}
+            for c in busy[:MAX_LISTED]
+        ]
+    return why
+
+
 def plan_cycle(
     tasks: Sequence[PendingTask],
     rules: Iterable[Rule],
@@ -685,25 +715,19 @@ def plan_cycle(
             )
         team = [current(c) for c in teams[department_id]]
         full = all(c.open_tasks >= c.wip_limit for c in team)
-        refusals: dict[Requirement, list[dict[str, Any]]] = {}
+        refusals: dict[Requirement, dict[str, Any]] = {}
         for task_id, item in by_task.items():
             assignment = given.get(task_id)
             if assignment is None:
                 requirement = requirements[item.rule.process_id]
                 if requirement not in refusals:
-                    _, excluded = split_eligible(team, requirement, at)
-                    refusals[requirement] = [e.to_json() for e in excluded]
-                key = "dispatch.reason.all_at_limit" if full else "scheduling.reason.nobody_eligible"
+                    refusals[requirement] = _why_waiting(team, requirement, at, full)
                 decisions.append(
                     Decision(
                         task_id,
                         "unroutable",
                         department_id=department_id,
-                        explanation={
-                            **item.explanation,
-                            "reason": {"key": key, "params": {}},
-                            "excluded": refusals[requirement],
-                        },
+                        explanation={**item.explanation, **refusals[requirement]},
                     )
                 )
                 continue

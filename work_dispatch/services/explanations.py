@@ -13,7 +13,7 @@ from typing import Any
 
 from work_dispatch.domain.dispatching import STRATEGIES
 from work_dispatch.domain.enums import Strategy
-from work_dispatch.i18n import as_message, literal, msg, translate, when
+from work_dispatch.i18n import as_message, format_number, literal, msg, translate, when
 
 _STRATEGY_VALUES = frozenset(strategy.value for strategy in Strategy)
 
@@ -22,12 +22,13 @@ def _candidate(candidate: Mapping[str, Any], locale: str, timezone: str) -> str:
     name = candidate.get("name", "?")
     if "finish_at" in candidate:
         finish = candidate.get("finish_at")
+        shift = candidate.get("shift_remaining_minutes")
         return translate(
-            "board.event.candidate_finish",
+            "board.event.candidate_finish_no_shift" if shift is None else "board.event.candidate_finish",
             locale,
             name=name,
-            minutes=round(float(candidate.get("load_minutes") or 0)),
-            shift=round(float(candidate.get("shift_remaining_minutes") or 0)),
+            minutes=_minutes(candidate.get("load_minutes"), locale),
+            shift=_minutes(shift, locale),
             finish=when_text(finish, timezone) if finish else "—",
         )
     if "load_minutes" in candidate:
@@ -35,7 +36,7 @@ def _candidate(candidate: Mapping[str, Any], locale: str, timezone: str) -> str:
             "board.event.candidate_minutes",
             locale,
             name=name,
-            minutes=round(float(candidate.get("load_minutes") or 0)),
+            minutes=_minutes(candidate.get("load_minutes"), locale),
             tasks=candidate.get("open_tasks", 0),
         )
     if "open_tasks" in candidate:
@@ -47,6 +48,13 @@ def _candidate(candidate: Mapping[str, Any], locale: str, timezone: str) -> str:
         load=candidate.get("load"),
         wip_limit=candidate.get("wip_limit"),
     )
+
+
+def _minutes(value: Any, locale: str) -> str:
+    try:
+        return format_number(round(float(value or 0)), locale)
+    except (TypeError, ValueError):
+        return "?"
 
 
 def when_text(iso: str, timezone: str) -> dict[str, Any]:
@@ -105,11 +113,10 @@ def explanation_lines(data: Mapping[str, Any], locale: str, timezone: str = "UTC
     if deferred:
         names = ", ".join(
             translate(
-                "board.event.candidate_minutes",
+                "board.event.candidate_busy",
                 locale,
                 name=d.get("name", "?"),
-                minutes=round(float(d.get("load_minutes") or 0)),
-                tasks="—",
+                minutes=_minutes(d.get("load_minutes"), locale),
             )
             for d in deferred
         )
