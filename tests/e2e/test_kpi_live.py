@@ -57,7 +57,15 @@ def test_a_completed_task_moves_the_throughput_chart_without_a_reload(served_app
         """() => Number(document.querySelector('#kpi-throughput-units')?.dataset.today) >= 100"""
     )
     assert units.locator(".recharts-wrapper").count() == 1
+    # The task's completing operator has a bar of standard against actual minutes.
+    desk.wait_for_selector("#kpi-standard-actual-operators .recharts-bar-rectangle")
+    assert "Tess KP" in desk.inner_text("#kpi-standard-actual-operators")
     screenshot(desk, "kpi-dashboard-desktop")
+    narrow = browser.new_context(viewport=TABLET).new_page()
+    login(narrow, served_app.base_url, "super1")
+    narrow.wait_for_url("**/supervisor")
+    narrow.wait_for_selector("#kpi-standard-actual-operators .recharts-wrapper")
+    screenshot(narrow, "kpi-dashboard-tablet")
 
 
 def test_a_reversed_range_is_refused_next_to_the_field_and_the_charts_stay(served_app, browser):

@@ -21,6 +21,7 @@ import work_dispatch.work_dispatch  # noqa: F401  (the state modules register th
 from tests.conftest import actor_for
 from tests.live_fakes import FakeApp
 from work_dispatch import db as db_module
+from work_dispatch.domain import flow
 from work_dispatch.domain.enums import PauseReason, TaskStatus
 from work_dispatch.domain.errors import PermissionDeniedError, ValidationError
 from work_dispatch.i18n import enum_label, translate
@@ -136,8 +137,16 @@ class Shop:
         self.db.commit()
         return task_id
 
-    def event(self, task_id: int, kind: str, at: datetime, **data) -> None:
-        self.db.add(TaskEvent(task_id=task_id, kind=kind, data=data, created_at=at.astimezone(UTC)))
+    def event(self, task_id: int, kind: str, at: datetime, actor: str | None = None, **data) -> None:
+        self.db.add(
+            TaskEvent(
+                task_id=task_id,
+                kind=kind,
+                data=data,
+                created_at=at.astimezone(UTC),
+                actor_id=self.user(actor) if actor else None,
+            )
+        )
         self.db.commit()
 
     def shift(self, department: str, start: time, end: time, overnight: bool = False) -> None:
@@ -396,7 +405,7 @@ def test_actual_minutes_are_the_in_progress_intervals_of_the_events(db, seed):
     seed.event(old, "started", local(9, 24, 10))
     seed.event(old, "completed", local(9, 24, 11))
 
-    rows = kpi.standard_actual(db, RANGE, "en", clock())
+    rows = kpi.standard_actual(db, RANGE, "en", clock()).processes
 
     assert [(r["name"], r["tasks"], r["standard"], r["actual"]) for r in rows] == [
         ("Offset printing", 3, 810, 330),
@@ -405,7 +414,99 @@ def test_actual_minutes_are_the_in_progress_intervals_of_the_events(db, seed):
     printing = kpi.standard_actual(
         db, _filters(RANGE.first_day, RANGE.last_day, seed.department("PRINT")), "en", clock()
     )
-    assert [r["name"] for r in printing] == ["Offset printing"]
+    assert [r["name"] for r in printing.processes] == ["Offset printing"]
+
+
+def test_an_operators_concurrent_work_is_split_equally_per_process_and_per_completing_operator(
+    db, seed, monkeypatch
+):
+    work: dict[int, list[tuple]] = {}
+
+    def worked(task_id: int, *steps: tuple[str, datetime, str]) -> None:
+        for kind, at, who in steps:
+            seed.event(task_id, kind, at, actor=who)
+            work.setdefault(task_id, []).append((kind, at.astimezone(UTC), {}, seed.user(who)))
+
+    day = (11, 24)
+    # Omar runs an offset job 09:00-11:00 and a plate 10:00-12:00: 10:00-11:00 is split.
+    offset = seed.task(
+        process="OFFSET",
+        operator="print1",
+        planned=100,
+        completed_at=local(*day, 11),
+        started_at=local(*day, 9),
+    )
+    worked(offset, ("started", local(*day, 9), "print1"), ("completed", local(*day, 11), "print1"))
+    plate = seed.task(
+        process="PLATE",
+        department="CTP",
+        operator="print1",
+        planned=80,
+        completed_at=local(*day, 12),
+        started_at=local(*day, 10),
+    )
+    worked(plate, ("started", local(*day, 10), "print1"), ("completed", local(*day, 12), "print1"))
+    # From 11:30 he also runs a task still in progress: it takes half of 11:30-12:00 from the plate.
+    running = seed.task(
+        process="DIECUT", status="in_progress", operator="print1", started_at=local(*day, 11, 30)
+    )
+    worked(running, ("started", local(*day, 11, 30), "print1"))
+    # At 11:00, the instant the offset job ends, he starts a packing task (11:00-11:30).
+    packing = seed.task(
+        process="PACK",
+        department="PACK",
+        operator="print1",
+        planned=10,
+        completed_at=local(*day, 11, 30),
+        started_at=local(*day, 11),
+    )
+    worked(packing, ("started", local(*day, 11), "print1"), ("completed", local(*day, 11, 30), "print1"))
+    # Olga works alone on hers (30 minutes).
+    alone = seed.task(
+        process="OFFSET",
+        operator="print2",
+        planned=20,
+        completed_at=local(*day, 10, 30),
+        started_at=local(*day, 10),
+    )
+    worked(alone, ("started", local(*day, 10), "print2"), ("completed", local(*day, 10, 30), "print2"))
+    # Started by Olga the day before, finished by Omar: 60 + 60 minutes, all Omar's in his chart.
+    handed = seed.task(
+        process="OFFSET",
+        operator="print1",
+        planned=50,
+        completed_at=local(11, 23, 11),
+        started_at=local(11, 23, 8),
+    )
+    worked(
+        handed,
+        ("started", local(11, 23, 8), "print2"),
+        ("paused", local(11, 23, 9), "print2"),
+        ("resumed", local(11, 23, 10), "print1"),
+        ("completed", local(11, 23, 11), "print1"),
+    )
+
+    result = kpi.standard_actual(db, RANGE, "en", clock())
+
+    labour = flow.labour_minutes(work, until=clock()).by_task
+    # Omar, 09:00-12:00: offset 60 + 30, plate 30 + 15 + 15, packing 15, the running task 15.
+    assert [round(labour[t]) for t in (offset, plate, packing, alone, handed)] == [90, 60, 15, 30, 120]
+    assert [(r["name"], r["tasks"], r["standard"], r["actual"]) for r in result.processes] == [
+        ("Offset printing", 3, 170, 240),
+        ("Plate making", 1, 80, 60),
+        ("Packing & labelling", 1, 10, 15),
+    ]
+    assert [(r["name"], r["tasks"], r["standard"], r["actual"]) for r in result.operators] == [
+        ("Omar Haddad", 4, 240, 285),
+        ("Olga Ivanova", 1, 20, 30),
+    ]
+    assert result.more_operators == 0
+
+    monkeypatch.setattr(kpi, "MAX_OPERATORS", 1)
+    first = kpi.standard_actual(db, RANGE, "en", clock())
+    assert ([r["name"] for r in first.operators], first.more_operators) == (["Omar Haddad"], 1)
+    table = list(kpi.TABLES["standard_actual_operators"].rows(first))
+    assert table == [("Omar Haddad", 4, 240, 285)]
 
 
 # -- e. on time -------------------------------------------------------------------------------------

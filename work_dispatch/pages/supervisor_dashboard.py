@@ -23,6 +23,11 @@ WIP_COLORS = {
     "in_progress": "var(--indigo-11)",
     "paused": "var(--yellow-9)",
 }
+STANDARD_ACTUAL = [
+    Series("standard", "ui.kpi.series.standard", "var(--gray-8)"),
+    Series("actual", "ui.kpi.series.actual", "var(--accent-9)"),
+]
+"""The two bars of the standard-against-actual charts (per process, per operator)."""
 ROW_PX = 40
 """Height of one row of a horizontal bar chart."""
 
@@ -234,13 +239,21 @@ def _on_time() -> rx.Component:
     )
 
 
-def _bars(rows: rx.Var, title_key: str, subtitle_key: str, series: list[Series], table: str) -> rx.Component:
+def _bars(
+    rows: rx.Var,
+    title_key: str,
+    subtitle_key: str,
+    series: list[Series],
+    table: str,
+    footer: rx.Component | None = None,
+) -> rx.Component:
     return chart_card(
         title_key,
         chart(rows, series, vertical=True, height=_rows_height(rows), category_width=150),
         subtitle=t(subtitle_key),
         element_id=f"kpi-{table.replace('_', '-')}",
         empty=rows.length() == 0,
+        footer=footer,
         actions=_export(table),
     )
 
@@ -255,7 +268,7 @@ def _kpis() -> rx.Component:
             _throughput(
                 "units", "ui.kpi.throughput.units", "ui.kpi.throughput.units_total", "kpi-throughput-units"
             ),
-            _wip(),
+            rx.box(_wip(), grid_column=rx.breakpoints(initial="auto", lg="span 2"), min_width="0"),
             _load(
                 S.load_departments,
                 "ui.kpi.load.departments",
@@ -277,11 +290,19 @@ def _kpis() -> rx.Component:
                 S.standard_actual,
                 "ui.kpi.standard.title",
                 "ui.kpi.standard.subtitle",
-                [
-                    Series("standard", "ui.kpi.series.standard", "var(--gray-8)"),
-                    Series("actual", "ui.kpi.series.actual", "var(--accent-9)"),
-                ],
+                STANDARD_ACTUAL,
                 "standard_actual",
+            ),
+            _bars(
+                S.standard_actual_operators,
+                "ui.kpi.standard_operators.title",
+                "ui.kpi.standard_operators.subtitle",
+                STANDARD_ACTUAL,
+                "standard_actual_operators",
+                rx.cond(
+                    S.more_standard_operators > 0,
+                    _hint(tf("ui.kpi.standard_operators.more", count=number(S.more_standard_operators))),
+                ),
             ),
             _on_time(),
             _bars(

@@ -54,6 +54,8 @@ class DashboardState(ServiceMixin, rx.State):
     more_operators: int = 0
     departments_without_shifts: bool = False
     standard_actual: list[dict[str, Any]] = []
+    standard_actual_operators: list[dict[str, Any]] = []
+    more_standard_operators: int = 0
     on_time_weeks: list[dict[str, Any]] = []
     on_time_totals: dict[str, Any] = {}
     lateness: list[dict[str, Any]] = []
@@ -83,7 +85,9 @@ class DashboardState(ServiceMixin, rx.State):
         self.load_operators = board.load.operators
         self.more_operators = board.load.more_operators
         self.departments_without_shifts = any(row["capacity"] is None for row in board.load.departments)
-        self.standard_actual = board.standard_actual
+        self.standard_actual = board.standard_actual.processes
+        self.standard_actual_operators = board.standard_actual.operators
+        self.more_standard_operators = board.standard_actual.more_operators
         self.on_time_weeks = board.on_time.weeks
         self.on_time_totals = {
             "orders": board.on_time.orders,
