@@ -358,7 +358,7 @@ def _naive(db: Session, chart: str, filters: KpiFilters, now: datetime) -> None:
         ).all():
             totals[(task.assigned_department_id, task.status)] += task.planned_minutes
     elif chart == "standard_actual":
-        _domain_labour(db, start, end)
+        _domain_elapsed(db, start, end)
     elif chart == "on_time":
         done = db.exec(select(Task.work_order_id, Task.completed_at).where(Task.completed_at >= start)).all()
         latest = defaultdict(lambda: datetime.min.replace(tzinfo=UTC))
@@ -376,23 +376,22 @@ def _naive(db: Session, chart: str, filters: KpiFilters, now: datetime) -> None:
         ).all()
 
 
-def _domain_labour(db: Session, start: datetime, end: datetime) -> tuple[dict, dict]:
-    """Labour minutes per process and per completing operator by ``domain/flow.labour_minutes``."""
+def _domain_elapsed(db: Session, start: datetime, end: datetime) -> tuple[dict, dict]:
+    """Actual minutes per process and per completing operator in Python (``flow.elapsed_minutes``)."""
     done = db.exec(select(Task).where(Task.completed_at >= start, Task.completed_at < end)).all()
-    since = min((t.started_at for t in done if t.started_at), default=start) - kpi.EVENT_WINDOW
     by_task = defaultdict(list)
     for event in db.exec(
         select(TaskEvent)
-        .where(TaskEvent.created_at >= since, TaskEvent.created_at < end)
+        .where(TaskEvent.task_id.in_([t.id for t in done]))
         .order_by(TaskEvent.created_at, TaskEvent.id)
     ).all():
         by_task[event.task_id].append((event.kind, event.created_at, event.data, event.actor_id))
-    labour = flow.labour_minutes(by_task, until=end).by_task
     per_process, per_operator = defaultdict(float), defaultdict(float)
     for task in done:
-        per_process[task.process_id] += labour.get(task.id, 0.0)
+        minutes = flow.elapsed_minutes(by_task.get(task.id, ()))
+        per_process[task.process_id] += minutes
         if task.assigned_operator_id is not None:
-            per_operator[task.assigned_operator_id] += labour.get(task.id, 0.0)
+            per_operator[task.assigned_operator_id] += minutes
     return per_process, per_operator
 
 
@@ -452,7 +451,7 @@ def run(results: Results, tmp) -> None:
                     flush=True,
                 )
             start, end = kpi._span(default, kpi.shop_zone())
-            per_process, per_operator = _domain_labour(db, start, end)
+            per_process, per_operator = _domain_elapsed(db, start, end)
             split = kpi.standard_actual(db, default, "en", now)
             off_by = max(
                 [abs(r["actual"] - per_process[r["id"]]) for r in split.processes]
@@ -481,7 +480,7 @@ def run(results: Results, tmp) -> None:
             off_by,
             "min",
             "largest gap between the SQL actual minutes (per process and operator, rounded) and "
-            "domain/flow.labour_minutes over the same events (rounding only: ≤ 0.5)",
+            "domain/flow.elapsed_minutes over the same events (rounding only: ≤ 0.5)",
         )
         results.add(
             "kpi.pg.board_p95_ms",
