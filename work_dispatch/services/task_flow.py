@@ -257,6 +257,7 @@ def _ref_of(task: Task) -> TaskRef:
 
 _task = Task.__table__
 _process = WorkOrderProcess.__table__
+_NEXT_STEP = _process.alias("next_step")
 _REF_COLUMNS = tuple(_task.c[name] for name in TaskRef.__dataclass_fields__)
 
 
@@ -765,31 +766,69 @@ def _check_handover_cap(db: Session, task: Task, units: int) -> None:
     """
     if not units:
         return
-    upstream_sequence = (
-        select(func.max(Task.sequence))
-        .where(Task.work_order_id == task.work_order_id, Task.sequence < task.sequence)
-        .scalar_subquery()
-    )
-    batch, upstream = db.execute(
-        select(transfer_batch_of(task.work_order_process_id), upstream_sequence)
-    ).one()
+    params = {
+        "step_id": task.work_order_process_id,
+        "work_order_id": task.work_order_id,
+        "sequence": task.sequence,
+    }
+    batch, upstream = db.execute(_CAP_APPLIES, params).one()
     if batch is None or upstream is None:
         return
     lock_for_write(db)
     if is_postgres(db):
-        db.exec(
-            select(WorkOrderProcess.id)
-            .where(WorkOrderProcess.id == task.work_order_process_id)
-            .with_for_update()
-        ).all()
-    made, used = db.execute(
-        select(upstream_good(task.work_order_id, task.sequence), step_used(task.work_order_process_id))
-    ).one()
+        db.execute(_LOCK_STEP, params).all()
+    made, used = db.execute(_CAP_COUNTS, params).one()
     if used + units > made:
         db.rollback()
         raise ValidationError(
             "handover.error.over_upstream", "completed", available=max(made - used, 0), good=units
         )
+
+
+# The statements of a report's hand-over, built once (a report that hands over runs all of them).
+_CAP_APPLIES = select(
+    transfer_batch_of(bindparam("step_id")),
+    select(func.max(_task.c.sequence))
+    .where(_task.c.work_order_id == bindparam("work_order_id"), _task.c.sequence < bindparam("sequence"))
+    .scalar_subquery(),
+)
+_LOCK_STEP = select(_process.c.id).where(_process.c.id == bindparam("step_id")).with_for_update()
+_CAP_COUNTS = select(
+    upstream_good(bindparam("work_order_id"), bindparam("sequence")), step_used(bindparam("step_id"))
+)
+_NEXT_STEPS = select(_process.c.id, transfer_batch_of(_process.c.id), _process.c.material_available_at).where(
+    _process.c.work_order_id == bindparam("work_order_id"),
+    _process.c.sequence
+    == select(func.min(_NEXT_STEP.c.sequence))
+    .where(
+        _NEXT_STEP.c.work_order_id == bindparam("work_order_id"),
+        _NEXT_STEP.c.sequence > bindparam("sequence"),
+    )
+    .scalar_subquery(),
+)
+_NEXT_OPEN_TASKS = select(
+    _task.c.id,
+    _task.c.assigned_operator_id,
+    _task.c.assigned_department_id,
+    _task.c.work_order_process_id,
+    _task.c.status,
+).where(
+    _task.c.work_order_process_id.in_(bindparam("ready", expanding=True)),
+    _task.c.status.in_(sorted(OPEN_TASK_STATUSES)),
+)
+_LOCK_NEXT_STEPS = (
+    select(_process.c.id).where(_process.c.id.in_(bindparam("ready", expanding=True))).with_for_update()
+)
+_STEP_GOOD = select(func.coalesce(func.sum(_task.c.quantity_completed), 0)).where(
+    _task.c.work_order_id == bindparam("work_order_id"),
+    _task.c.sequence == bindparam("sequence"),
+    _task.c.status != TaskStatus.CANCELLED.value,
+)
+_MARK_AVAILABLE = (
+    update(_process)
+    .where(_process.c.id == bindparam("step_id"), _process.c.material_available_at.is_(None))
+    .values(material_available_at=bindparam("now"))
+)
 
 
 @dataclass
@@ -808,30 +847,12 @@ def _hand_over(db: Session, task: Task) -> _Downstream:
     ``material_available_at``, so concurrent reports mark it once) and its assigned operators
     notified. Returns the next batch steps' open tasks, whose "available to work" changed.
     """
-    next_steps = db.exec(
-        select(
-            WorkOrderProcess.id,
-            transfer_batch_of(WorkOrderProcess.id),
-            WorkOrderProcess.material_available_at,
-        ).where(
-            WorkOrderProcess.work_order_id == task.work_order_id,
-            WorkOrderProcess.sequence
-            == select(func.min(WorkOrderProcess.sequence))
-            .where(
-                WorkOrderProcess.work_order_id == task.work_order_id,
-                WorkOrderProcess.sequence > task.sequence,
-            )
-            .scalar_subquery(),
-        )
-    ).all()
+    at = {"work_order_id": task.work_order_id, "sequence": task.sequence}
+    next_steps = db.execute(_NEXT_STEPS, at).all()
     ready = [step_id for step_id, batch, _ in next_steps if batch is not None]
     if not ready:
         return _Downstream()
-    open_tasks = db.exec(
-        select(Task.id, Task.assigned_operator_id, Task.assigned_department_id).where(
-            Task.work_order_process_id.in_(ready), Task.status.in_(sorted(OPEN_TASK_STATUSES))
-        )
-    ).all()
+    open_tasks = db.execute(_NEXT_OPEN_TASKS, {"ready": ready}).all()
     downstream = _Downstream(
         tuple(t[0] for t in open_tasks),
         tuple({t[1] for t in open_tasks} - {None}),
@@ -840,32 +861,20 @@ def _hand_over(db: Session, task: Task) -> _Downstream:
     if is_postgres(db):
         # Reports of this step that run at the same time take turns here, so the last one to
         # arrive counts every committed report and the hand-over is never missed (or doubled).
-        db.exec(select(WorkOrderProcess.id).where(WorkOrderProcess.id.in_(ready)).with_for_update()).all()
-    made = db.execute(
-        select(func.coalesce(func.sum(Task.quantity_completed), 0)).where(
-            Task.work_order_id == task.work_order_id,
-            Task.sequence == task.sequence,
-            Task.status != TaskStatus.CANCELLED,
-        )
-    ).scalar()
+        db.execute(_LOCK_NEXT_STEPS, {"ready": ready}).all()
+    made = db.execute(_STEP_GOOD, at).scalar()
     now = utc_now()
     for step_id, batch, available_at in next_steps:
         if batch is None or made < batch or available_at is not None:
             continue
-        marked = db.execute(
-            update(WorkOrderProcess)
-            .where(WorkOrderProcess.id == step_id, WorkOrderProcess.material_available_at.is_(None))
-            .values(material_available_at=now)
-        ).rowcount
+        marked = db.execute(_MARK_AVAILABLE, {"step_id": step_id, "now": now}).rowcount
         if marked != 1:
             continue
-        waiting = db.exec(
-            select(Task.id, Task.assigned_operator_id).where(
-                Task.work_order_process_id == step_id,
-                Task.assigned_operator_id.is_not(None),
-                Task.status.in_(sorted(OPERATOR_LOAD_STATUSES)),
-            )
-        ).all()
+        waiting = [
+            (task_id, operator_id)
+            for task_id, operator_id, _, task_step, status in open_tasks
+            if task_step == step_id and operator_id is not None and status in OPERATOR_LOAD_STATUSES
+        ]
         for task_id, operator_id in waiting:
             notify(
                 db,
