@@ -15,6 +15,7 @@ import json
 import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from tests.e2e.conftest import DESKTOP, TABLET, login
@@ -296,6 +297,6 @@ def test_a_supervisor_forging_report_handlers_and_junk_batches_changes_nothing(s
     )
     errors = _sent(holder["frames"], CatalogState, "product_errors")
     assert "at least 1" in errors[-1].get("route", ""), errors
-    assert page.get_by_text("Transfer batch must be at least 1").first.is_visible()
+    expect(page.get_by_text("Transfer batch must be at least 1").first).to_be_visible()
     assert _snapshot(url) == before
     _assert_small_and_clean(holder, app, log_offset)

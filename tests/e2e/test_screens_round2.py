@@ -13,6 +13,7 @@ artifacts/screenshots/ as ``r2-*-desktop.png`` and ``r2-*-tablet.png``:
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from tests.conftest import actor_for
@@ -251,7 +252,7 @@ def test_the_tablet_report_dialog_names_scrap_and_rework_reasons(served_app, bro
     tablet.get_by_role("option", name="Cut again to size after a misaligned first pass").click()
     for kind, shown in (("scrap", "Ink smear"), ("rework", "Cut again")):
         select_box = tablet.locator(f"#report-{kind}-reason")
-        assert shown in select_box.inner_text()
+        expect(select_box).to_contain_text(shown)  # the choice comes back from the server: wait for it
         box = select_box.bounding_box()
         assert box is not None and box["x"] + box["width"] <= TABLET["width"], f"{kind} reason overflows"
         assert box["height"] >= 36, f"{kind} reason is no touch target: {box}"
