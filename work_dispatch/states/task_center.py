@@ -126,20 +126,21 @@ class TaskCenterState(ServiceMixin, rx.State):
             yield
         # On a reconnect the lists were already shown: treat tasks that arrived meanwhile as news.
         reconnecting = self.loaded
+        session = await self.get_state(SessionState)
+        watcher = Watcher(
+            token=self.router.session.client_token,
+            view=OPERATOR_VIEW,
+            user_id=actor.user_id,
+            department_ids=actor.department_ids,
+            locale=actor.locale,
+            session_hash=auth.hash_token(session.session_token),
+        )
+        # Watch before reading: a change committed after the read is then pushed (the push waits
+        # for this handler), where registering afterwards would miss one that landed in between.
+        REGISTRY.register(watcher)
         overview = await runner.run(task_center.overview, actor)
         self._apply(overview, set() if reconnecting else None)
-        session = await self.get_state(SessionState)
-        REGISTRY.register(
-            Watcher(
-                token=self.router.session.client_token,
-                view=OPERATOR_VIEW,
-                user_id=actor.user_id,
-                department_ids=actor.department_ids,
-                locale=actor.locale,
-                session_hash=auth.hash_token(session.session_token),
-            ),
-            shown={"lists": overview},
-        )
+        REGISTRY.register(watcher, shown={"lists": overview})
 
     async def _task_action(self, action, task_id: Any, *args: Any, success: str = ""):
         """Run a task transition, then reload the lists whatever the outcome.
