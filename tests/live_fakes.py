@@ -44,6 +44,8 @@ class FakeApp:
         """Make the very first push of the run fail, whoever it is for."""
         self.pushes: list[tuple[str, str]] = []
         """(token, state class name) of every completed push, in order."""
+        self.deltas: list[tuple[str, dict[str, Any]]] = []
+        """(token, the delta Reflex would send: state name → changed vars) of every completed push."""
         self.in_flight = 0
         self.most_in_flight = 0
         self._roots: dict[str, rx.State] = {}
@@ -73,7 +75,10 @@ class FakeApp:
             if token.ident in self.broken or self.break_first:
                 self.break_first = False
                 raise RuntimeError(f"lock expired for {token.ident}")
-            yield self.root(token.ident)
+            root = self.root(token.ident)
+            yield root
             self.pushes.append((token.ident, token.cls.__name__))
+            self.deltas.append((token.ident, await root._get_resolved_delta()))
+            root._clean()
         finally:
             self.in_flight -= 1

@@ -713,6 +713,32 @@ def test_a_completed_task_moves_the_pushed_throughput_without_a_reload(
     assert len(live.app.pushes) == pushes, "nothing changed: nothing pushed"
 
 
+def test_a_chart_push_that_waited_while_the_page_changed_its_filters_is_dropped(
+    engine, db, shop, make_order, supervisor, monkeypatch
+):
+    from tests.integration.test_live_refresh import _dispatched_task, _open
+
+    monkeypatch.setattr(db_module, "get_engine", lambda: engine)
+    live = LiveFanout(FakeApp(delay_s=0.2), registry=SessionRegistry(), sweep_interval_s=0)
+    task = _dispatched_task(db, make_order, supervisor)
+    client = _open(live, db, "super1", DASHBOARD_VIEW)
+    page = live.app.state(client, DashboardState)
+
+    async def scenario() -> None:
+        flushing = asyncio.ensure_future(_flush(live, task.id))
+        # The counters' push, then the charts' push holding (waiting for) the session's lock.
+        while not (live.app.pushes and live.app.in_flight):
+            await asyncio.sleep(0.005)
+        # Meanwhile the page switched its charts to other filters, as set_kpi_filter does.
+        watcher = live.registry.get(client)
+        live.registry.register(dataclasses.replace(watcher, params={"kpi": {"first_day": "2026-11-01"}}))
+        await flushing
+
+    asyncio.run(scenario())
+    assert live.app.pushed_to(client) == ["DashboardState", "DashboardState"]
+    assert page.kpi_pushes == 0 and not page.throughput, "charts read for the old filters were shown"
+
+
 async def _flush(live: LiveFanout, task_id: int) -> None:
     """One flush of the fan-out, and the chart refresh it asked for."""
     await live.flush(BusEvent("task_changed", task_ids=(task_id,)))

@@ -341,3 +341,47 @@ def test_auto_dispatch_switch_is_for_supervisors(db, supervisor):
         rules.auto_dispatch_switch(db, actor_for(db, "print1"))
     with pytest.raises(PermissionDeniedError):
         rules.auto_dispatch_switch(db, None)
+
+
+def test_a_push_sends_only_the_parts_of_a_tablet_that_changed(live, db, make_order):
+    order = make_order("POSTER")
+    print1 = _user(db, "print1").id
+    department = db.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == print1)).one()
+    tablet = _open(live, db, "print1", OPERATOR_VIEW)
+    center = live.app.state(tablet, TaskCenterState)
+    center._apply(task_center.overviews_for(db, [(print1, "en")])[(print1, "en")])
+    live.app.root(tablet)._clean()
+    name = TaskCenterState.get_full_name()
+
+    def sent_after(event: BusEvent) -> dict:
+        live.app.deltas.clear()
+        asyncio.run(live.flush(event))
+        assert [token for token, _ in live.app.deltas] == [tablet]
+        return {var.removesuffix("_rx_state_"): value for var, value in live.app.deltas[0][1][name].items()}
+
+    mine, pooled = db.exec(
+        select(Task).where(Task.work_order_id == order.id).order_by(Task.id).limit(2)
+    ).all()
+    db.execute(
+        update(Task)
+        .where(Task.id == mine.id)
+        .values(
+            is_draft=False, status="assigned", assigned_operator_id=print1, assigned_department_id=department
+        )
+    )
+    db.commit()
+    sent = sent_after(BusEvent("tasks_published", task_ids=(mine.id,), operator_ids=(print1,)))
+    assert [card.id for card in sent["my_tasks"]] == [mine.id]
+    assert not {"pool", "pool_count", "departments", "presence", "unread", "loaded"} & sent.keys(), (
+        sent.keys()
+    )
+
+    db.execute(
+        update(Task)
+        .where(Task.id == pooled.id)
+        .values(is_draft=False, status="queued", assigned_department_id=department)
+    )
+    db.commit()
+    sent = sent_after(BusEvent("tasks_dispatched", task_ids=(pooled.id,), department_ids=(department,)))
+    assert [card.id for card in sent["pool"]] == [pooled.id] and sent["pool_count"] == 1
+    assert "my_tasks" not in sent

@@ -6,6 +6,7 @@ fake ``runner.run`` that resolves the session to a chosen actor and answers the 
 
 import asyncio
 import dataclasses
+from types import SimpleNamespace
 
 import pytest
 import reflex as rx
@@ -14,15 +15,31 @@ from reflex.istate.data import RouterData
 from work_dispatch.domain.errors import PermissionDeniedError, ValidationError
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.registry import OPERATOR_VIEW, REGISTRY, Watcher
-from work_dispatch.services import auth, people, rules, runner, task_center, task_flow
+from work_dispatch.services import (
+    auth,
+    board,
+    dashboard,
+    floor,
+    people,
+    reference,
+    rules,
+    runner,
+    task_center,
+    task_flow,
+    work_orders,
+)
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.people import PeoplePage
 from work_dispatch.services.task_center import OperatorOverview
+from work_dispatch.states.board import BoardState
+from work_dispatch.states.dashboard import DashboardState
+from work_dispatch.states.floor import FloorState
 from work_dispatch.states.locale import LocaleState, effective_locale
 from work_dispatch.states.people import PeopleState
 from work_dispatch.states.rules import RulesState
 from work_dispatch.states.session import SessionState
 from work_dispatch.states.task_center import TaskCenterState
+from work_dispatch.states.work_orders import WorkOrdersState
 
 ADMIN = Actor(1, "admin", "Admin", "admin")
 OPERATOR = Actor(7, "print1", "Printer", "operator", frozenset({3}))
@@ -328,3 +345,45 @@ def test_a_lang_link_sets_the_device_once_and_an_unknown_one_is_ignored(monkeypa
     _visit(tree, "/login", accept_language="zh-CN", query="lang=xx")
     reading.device_locale = ""
     assert reading._settle(None) == "zh-CN" and reading.device_locale == "", "?lang=xx falls back"
+
+
+class _Read(Exception):
+    """Stops a page load at its first read of live data, once the test has looked around."""
+
+
+@pytest.mark.parametrize(
+    ("page", "path", "first_read", "before"),
+    [
+        (
+            BoardState,
+            "/board",
+            board.query_page,
+            {reference.lists: SimpleNamespace(departments=[], operators=[])},
+        ),
+        (
+            WorkOrdersState,
+            "/work-orders",
+            work_orders.list_work_orders,
+            {reference.lists: SimpleNamespace(customers=[])},
+        ),
+        (DashboardState, "/", dashboard.summary, {}),
+        (FloorState, "/floor", floor.floor_snapshot, {}),
+    ],
+)
+def test_a_live_page_watches_for_pushes_before_it_reads(monkeypatch, tree, page, path, first_read, before):
+    """A change committed between the read and a later registration would reach nobody."""
+    registered_at_read = []
+
+    def read(*args, **kwargs):
+        registered_at_read.append(REGISTRY.get(token))
+        raise _Read
+
+    _use(monkeypatch, ADMIN, {**before, first_read: read})
+    _visit(tree, path)
+    state = tree(page)
+    token = state.router.session.client_token
+    with pytest.raises(_Read):
+        asyncio.run(page.load.fn(state))
+    REGISTRY.drop(token)
+    [watcher] = registered_at_read
+    assert watcher is not None and watcher.user_id == ADMIN.user_id

@@ -11,11 +11,11 @@ from work_dispatch.i18n import translate
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import BOARD_VIEW, REGISTRY, ROWS_PART, Watcher
-from work_dispatch.services import auth, board, exports, live_views, reference, runner, task_flow
+from work_dispatch.services import board, exports, live_views, reference, runner, task_flow
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.board import BoardRow, CountRow, EventView, TaskDetail
 from work_dispatch.services.reference import Option
-from work_dispatch.states.mixins import KeysetPagerMixin
+from work_dispatch.states.mixins import KeysetPagerMixin, LiveViewMixin
 from work_dispatch.states.session import SessionState
 
 FILTER_KEYS = ("status", "department_id", "operator_id", "order_number", "kind", "overdue", "search", "sort")
@@ -29,7 +29,7 @@ class BoardCountsState(rx.State):
     by_department: list[CountRow] = []
 
 
-class BoardState(KeysetPagerMixin, rx.State):
+class BoardState(KeysetPagerMixin, LiveViewMixin, rx.State):
     """The board's current page (≤ 100 rows), filters, paging and the drawer."""
 
     rows: list[BoardRow] = []
@@ -84,16 +84,7 @@ class BoardState(KeysetPagerMixin, rx.State):
         self.cursor_stack = [query["cursor"][:200]] if query.get("cursor") else []
         size = query.get("size", "")
         self.page_size = min(max(int(size), 1), board.PAGE_SIZE_MAX) if size.isdigit() else 50
-        session = await self.get_state(SessionState)
-        REGISTRY.register(
-            Watcher(
-                token=self.router.session.client_token,
-                view=BOARD_VIEW,
-                user_id=actor.user_id,
-                locale=actor.locale,
-                session_hash=auth.hash_token(session.session_token),
-            )
-        )
+        await self._watch(actor, BOARD_VIEW)
         await self._fetch_page(actor)
         counts = await runner.run(board.counts, actor)
         counters = await self.get_state(BoardCountsState)

@@ -12,12 +12,12 @@ from work_dispatch.domain.errors import DomainError
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import DASHBOARD_VIEW, REGISTRY, Watcher
-from work_dispatch.services import auth, dashboard, exports, kpi, live_views, reference, runner
+from work_dispatch.services import dashboard, exports, kpi, live_views, reference, runner
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.dashboard import DashboardSummary
 from work_dispatch.services.kpi import KpiBoard
 from work_dispatch.services.reference import Option
-from work_dispatch.states.mixins import ServiceMixin, field_errors
+from work_dispatch.states.mixins import LiveViewMixin, ServiceMixin, field_errors
 from work_dispatch.states.session import SessionState
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ ALL_DEPARTMENTS = "none"
 """The department select's value meaning every department."""
 
 
-class DashboardState(ServiceMixin, rx.State):
+class DashboardState(ServiceMixin, LiveViewMixin, rx.State):
     """Counts and chart points shown on the dashboard (a few hundred numbers, never rows)."""
 
     work_order_counts: list[dict[str, str | int]] = []
@@ -106,18 +106,8 @@ class DashboardState(ServiceMixin, rx.State):
         self.kpi_errors = {}
 
     async def _register(self, actor: Actor, shown: dict[str, Any]) -> None:
-        session = await self.get_state(SessionState)
-        REGISTRY.register(
-            Watcher(
-                token=self.router.session.client_token,
-                view=DASHBOARD_VIEW,
-                user_id=actor.user_id,
-                locale=actor.locale,
-                session_hash=auth.hash_token(session.session_token),
-                params={"kpi": self._kpi_filters},
-            ),
-            shown=shown,
-        )
+        watcher = await self._watch(actor, DASHBOARD_VIEW, params={"kpi": self._kpi_filters})
+        REGISTRY.register(watcher, shown=shown)
 
     @rx.event
     async def load(self):
@@ -126,6 +116,7 @@ class DashboardState(ServiceMixin, rx.State):
 
     async def _load(self, actor: Actor) -> None:
         self._kpi_filters = None
+        await self._watch(actor, DASHBOARD_VIEW, params={"kpi": None})
         summary = await runner.run(dashboard.summary, actor)
         board = await runner.run(kpi.board, actor, None)
         self.kpi_departments = await runner.run(reference.department_options, actor)
@@ -245,6 +236,9 @@ async def push_charts(fanout: LiveFanout, recipients: list[Recipient]) -> None:
             return
 
         def apply(state: DashboardState) -> None:
+            if fanout.registry.get(recipient.token) is not recipient.watcher:
+                # The page changed its filters (or reloaded) while this push waited for its lock.
+                return
             state._apply_kpis(board)
             state.kpi_pushes += 1
 

@@ -25,13 +25,13 @@ from work_dispatch.i18n import format_datetime, format_day, translate
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import FLOOR_VIEW, REGISTRY, Watcher
-from work_dispatch.services import auth, floor, runner
+from work_dispatch.services import floor, runner
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.floor import AbsencePage, ClosureRow, FloorSnapshot, TemplateRow
 from work_dispatch.services.reference import Option
 from work_dispatch.services.shifts import shop_timezone
 from work_dispatch.settings import settings
-from work_dispatch.states.mixins import KeysetPagerMixin, ServiceMixin, field_errors
+from work_dispatch.states.mixins import KeysetPagerMixin, LiveViewMixin, ServiceMixin, field_errors
 from work_dispatch.states.session import SessionState
 
 SHIFT_FIELDS = ("department_id", "name", "start", "end")
@@ -154,7 +154,7 @@ def cards_of(snapshot: FloorSnapshot, locale: str) -> list[DepartmentCard]:
     return cards
 
 
-class FloorState(ServiceMixin, rx.State):
+class FloorState(ServiceMixin, LiveViewMixin, rx.State):
     """The live department cards (departments × members: a few KB for a shop of 200 operators)."""
 
     departments: list[DepartmentCard] = []
@@ -174,19 +174,10 @@ class FloorState(ServiceMixin, rx.State):
         return await self._open_page(self._load, supervisor=True)
 
     async def _load(self, actor: Actor) -> None:
+        watcher = await self._watch(actor, FLOOR_VIEW)
         cards = cards_of(await runner.run(floor.floor_snapshot, actor), actor.locale)
         self._apply(cards)
-        session = await self.get_state(SessionState)
-        REGISTRY.register(
-            Watcher(
-                token=self.router.session.client_token,
-                view=FLOOR_VIEW,
-                user_id=actor.user_id,
-                locale=actor.locale,
-                session_hash=auth.hash_token(session.session_token),
-            ),
-            shown={"cards": cards},
-        )
+        REGISTRY.register(watcher, shown={"cards": cards})
 
     @rx.event
     async def refresh(self):

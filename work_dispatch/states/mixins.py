@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from work_dispatch.domain.errors import DomainError
-from work_dispatch.services import runner
+from work_dispatch.realtime.registry import REGISTRY, Watcher
+from work_dispatch.services import auth, runner
 from work_dispatch.services.actor import Actor
 from work_dispatch.states.locale import LocaleState
 from work_dispatch.states.session import LOGIN_PATH, SessionState, forget_session
@@ -211,3 +212,47 @@ class KeysetPagerMixin(ServiceMixin, mixin=True):
     async def previous_page(self):
         """The previous page."""
         return await self._show_page(self.cursor_stack[:-1])
+
+
+class LiveViewMixin(rx.State, mixin=True):
+    """A page the fan-out keeps live (task center, board, dashboard, floor, work-order list)."""
+
+    async def _watch(self, actor: Actor, view: str, **fields: Any) -> Watcher:
+        """Register this session for pushes to ``view``; call it before reading the page's data.
+
+        Watching first means a change committed after the read is pushed (the push waits for
+        the running handler); registering after the read would miss one that landed in between.
+        Once the data is read, ``REGISTRY.register(watcher, shown=...)`` records what was shown.
+
+        Args:
+            actor: The session's user.
+            view: One of the registry's views.
+            **fields: More of the watch (departments, filters): see :class:`Watcher`.
+
+        Returns:
+            The registered watch.
+        """
+        session = await self.get_state(SessionState)
+        watcher = Watcher(
+            token=self.router.session.client_token,
+            view=view,
+            user_id=actor.user_id,
+            locale=actor.locale,
+            session_hash=auth.hash_token(session.session_token),
+            **fields,
+        )
+        REGISTRY.register(watcher)
+        return watcher
+
+    def _assign_changed(self, **values: Any) -> None:
+        """Assign only the vars whose value differs from what the page holds.
+
+        Reflex sends every assigned var, equal or not; a push that leaves a list as it was then
+        costs nothing to encode, send or render.
+
+        Args:
+            **values: Var name → its fresh value.
+        """
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)

@@ -12,14 +12,14 @@ from work_dispatch.i18n import translate
 from work_dispatch.realtime.bus import BusEvent
 from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import OPERATOR_VIEW, REGISTRY, Watcher
-from work_dispatch.services import auth, live_views, notifications, runner, scan, task_center, task_flow
+from work_dispatch.services import live_views, notifications, runner, scan, task_center, task_flow
 from work_dispatch.services import presence as presence_service
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.notifications import NotificationRow
 from work_dispatch.services.reference import Option
 from work_dispatch.services.scan import NextAction, ScanResult
 from work_dispatch.services.task_center import OperatorOverview, PresenceLine, TaskCard
-from work_dispatch.states.mixins import ServiceMixin
+from work_dispatch.states.mixins import LiveViewMixin, ServiceMixin
 from work_dispatch.states.session import LOGIN_PATH, SessionState
 
 PAUSE_REASONS = list(task_flow.PAUSE_REASONS)
@@ -36,7 +36,7 @@ def _offered(value: Any, options: list[Option]) -> str:
     return value if isinstance(value, str) and any(o.value == value for o in options) else ""
 
 
-class TaskCenterState(ServiceMixin, rx.State):
+class TaskCenterState(ServiceMixin, LiveViewMixin, rx.State):
     """The operator's task lists (≤ 50 rows each), bell count and dialogs."""
 
     departments: list[str] = []
@@ -78,14 +78,16 @@ class TaskCenterState(ServiceMixin, rx.State):
 
     def _apply(self, data: OperatorOverview, changed: set[int] | None = None) -> None:
         known = {task.id for task in self.my_tasks}
-        self.departments = data.departments
-        self.wip_limit = data.wip_limit
-        self.my_tasks = data.my_tasks
-        self.pool = data.pool
-        self.pool_count = data.pool_count
-        self.unread = data.unread
-        self.presence = data.presence
-        self.loaded = True
+        self._assign_changed(
+            departments=data.departments,
+            wip_limit=data.wip_limit,
+            my_tasks=data.my_tasks,
+            pool=data.pool,
+            pool_count=data.pool_count,
+            unread=data.unread,
+            presence=data.presence,
+            loaded=True,
+        )
         if changed is not None:
             self.push_count += 1
             new = [card.id for card in data.my_tasks if card.id not in known]
@@ -126,18 +128,7 @@ class TaskCenterState(ServiceMixin, rx.State):
             yield
         # On a reconnect the lists were already shown: treat tasks that arrived meanwhile as news.
         reconnecting = self.loaded
-        session = await self.get_state(SessionState)
-        watcher = Watcher(
-            token=self.router.session.client_token,
-            view=OPERATOR_VIEW,
-            user_id=actor.user_id,
-            department_ids=actor.department_ids,
-            locale=actor.locale,
-            session_hash=auth.hash_token(session.session_token),
-        )
-        # Watch before reading: a change committed after the read is then pushed (the push waits
-        # for this handler), where registering afterwards would miss one that landed in between.
-        REGISTRY.register(watcher)
+        watcher = await self._watch(actor, OPERATOR_VIEW, department_ids=actor.department_ids)
         overview = await runner.run(task_center.overview, actor)
         self._apply(overview, set() if reconnecting else None)
         REGISTRY.register(watcher, shown={"lists": overview})

@@ -16,11 +16,11 @@ from work_dispatch.i18n import translate
 from work_dispatch.realtime.bus import PERSON_CHANGED, RESYNC, BusEvent
 from work_dispatch.realtime.fanout import LiveFanout, Recipient, register_pusher
 from work_dispatch.realtime.registry import REGISTRY, ROWS_PART, WORK_ORDERS_VIEW, Watcher, digest
-from work_dispatch.services import auth, catalog, exports, reference, runner, travelers, work_orders
+from work_dispatch.services import catalog, exports, reference, runner, travelers, work_orders
 from work_dispatch.services.actor import Actor
 from work_dispatch.services.reference import Option
 from work_dispatch.services.work_orders import WorkOrderPage, WorkOrderRow
-from work_dispatch.states.mixins import KeysetPagerMixin, ServiceMixin
+from work_dispatch.states.mixins import KeysetPagerMixin, LiveViewMixin, ServiceMixin
 from work_dispatch.states.session import SessionState
 
 FORM_FIELDS = ("customer_id", "product_id", "quantity", "unit", "priority", "delivery_date", "notes")
@@ -35,7 +35,7 @@ LIVE_FILTERS = ("status",)
 """Filters on what events change: with one of them (or "at risk only"), rows may enter or leave the page."""
 
 
-class WorkOrdersState(KeysetPagerMixin, rx.State):
+class WorkOrdersState(KeysetPagerMixin, LiveViewMixin, rx.State):
     """One keyset page of work orders and the filters."""
 
     rows: list[WorkOrderRow] = []
@@ -111,16 +111,7 @@ class WorkOrdersState(KeysetPagerMixin, rx.State):
         self.customers = lists.customers
         self.cursor_stack = []
         self.updates = 0
-        session = await self.get_state(SessionState)
-        REGISTRY.register(
-            Watcher(
-                token=self.router.session.client_token,
-                view=WORK_ORDERS_VIEW,
-                user_id=actor.user_id,
-                locale=actor.locale,
-                session_hash=auth.hash_token(session.session_token),
-            )
-        )
+        await self._watch(actor, WORK_ORDERS_VIEW)
         await self._fetch_page(actor)
 
     @rx.event
