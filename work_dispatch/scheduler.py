@@ -193,8 +193,14 @@ class DispatchScheduler:
             return
         try:
             report = await run(eta.refresh)
-            if report.work_orders:
-                publish(BusEvent(kind="eta_changed", work_order_ids=tuple(report.work_orders)))
+            if report.work_orders or report.task_ids:
+                publish(
+                    BusEvent(
+                        kind="eta_changed",
+                        task_ids=tuple(report.task_ids),
+                        work_order_ids=tuple(report.work_orders),
+                    )
+                )
         except Exception:
             logger.exception("ETA job failed")
 

@@ -1,10 +1,12 @@
 """Live ETA: estimates stored on tasks and work orders, at risk when after delivery (both databases)."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select, update
 
 from work_dispatch.models import Task, WorkOrder
+from work_dispatch.realtime.registry import BOARD_VIEW, SessionRegistry, Watcher
 from work_dispatch.services import board, dispatch, drafts, eta, work_orders
 
 
@@ -22,6 +24,7 @@ def test_refresh_estimates_every_open_task_and_its_work_order(db, make_order, su
     db.expire_all()
     tasks = db.exec(select(Task).where(Task.work_order_id == order.id).order_by(Task.sequence)).all()
     assert report.tasks == len(tasks) and report.work_orders == [order.id]
+    assert sorted(report.task_ids) == sorted(t.id for t in tasks)
     finishes = [t.eta_at for t in tasks]
     assert all(f is not None and f > now for f in finishes)
     assert finishes == sorted(finishes)  # the route's order
@@ -62,3 +65,36 @@ def test_the_at_risk_filter_reaches_the_export(db, make_order, supervisor, shop)
     eta.refresh(db, now=now)
     rows = list(exports.work_order_rows(db, supervisor, {"at_risk": True}, now))
     assert len(rows) == 1 and late.order_number in rows[0]
+
+
+def test_the_eta_job_names_the_moved_tasks_so_a_board_filtered_to_their_department_rereads(
+    db, make_order, supervisor, shop, monkeypatch
+):
+    from work_dispatch import scheduler as scheduler_module
+
+    order = _published(db, make_order, supervisor)
+    dispatch.run_cycle(db, seed=1)
+    task = db.exec(select(Task).where(Task.work_order_id == order.id).order_by(Task.sequence)).first()
+    published = []
+
+    async def run_here(service, *args, **kwargs):
+        return service(db, *args, **kwargs)
+
+    monkeypatch.setattr(scheduler_module, "run", run_here)
+    monkeypatch.setattr(scheduler_module, "publish", published.append)
+    asyncio.run(scheduler_module.DispatchScheduler(interval_s=1, redis_url=None).eta_job())
+
+    [event] = published
+    assert event.kind == "eta_changed" and task.id in event.task_ids and event.work_order_ids == (order.id,)
+    registry = SessionRegistry()
+    showing = Watcher(
+        "board-showing",
+        BOARD_VIEW,
+        supervisor.user_id,
+        board_departments=frozenset({task.assigned_department_id}),
+        visible_task_ids=frozenset({task.id}),
+    )
+    elsewhere = Watcher("board-elsewhere", BOARD_VIEW, supervisor.user_id, board_departments=frozenset({-1}))
+    registry.register(showing)
+    registry.register(elsewhere)
+    assert [w.token for w in registry.audience(event)] == ["board-showing"]

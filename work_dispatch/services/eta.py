@@ -40,8 +40,14 @@ MOVED_MINUTES = 1.0
 class EtaReport:
     """What one refresh changed."""
 
-    tasks: int = 0
+    task_ids: list[int] = field(default_factory=list)
+    """Tasks whose estimate moved (a board showing one of them re-reads its page)."""
     work_orders: list[int] = field(default_factory=list)
+
+    @property
+    def tasks(self) -> int:
+        """How many task estimates moved."""
+        return len(self.task_ids)
 
 
 def _department_of(
@@ -161,7 +167,7 @@ def refresh(db: Session, now: datetime | None = None) -> EtaReport:
             update(table).where(table.c.id == bindparam("b_id")).values(eta_at=bindparam("b_eta")),
             task_updates,
         )
-    report.tasks = len(task_updates)
+    report.task_ids = [u["b_id"] for u in task_updates]
     order_ids = sorted({row[1] for row in rows})
     current = (
         {
