@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -415,6 +415,29 @@ def test_actual_minutes_are_the_in_progress_intervals_of_the_events(db, seed):
         db, _filters(RANGE.first_day, RANGE.last_day, seed.department("PRINT")), "en", clock()
     )
     assert [r["name"] for r in printing.processes] == ["Offset printing"]
+
+
+def test_a_task_worked_for_less_than_a_second_counts_as_measured(db, seed):
+    """Both databases read event times to the millisecond (SQLite's strftime('%s') dropped them)."""
+    started = local(11, 24, 10) + timedelta(milliseconds=200)
+    completed = started + timedelta(milliseconds=500)  # the same wall-clock second
+    quick = seed.task(
+        process="PLATE",
+        department="CTP",
+        operator="print1",
+        planned=20,
+        completed_at=completed,
+        started_at=started,
+    )
+    seed.event(quick, "started", started)
+    seed.event(quick, "completed", completed)
+
+    result = kpi.standard_actual(db, RANGE, "en", clock())
+
+    assert [(r["name"], r["tasks"], r["standard"], r["actual"]) for r in result.processes] == [
+        ("Plate making", 1, 20, 0)
+    ]
+    assert [r["tasks"] for r in result.operators] == [1]
 
 
 def test_standard_against_actual_per_process_and_per_completing_operator(db, seed, monkeypatch):

@@ -214,11 +214,19 @@ def _plan_for_these_values(db: Session) -> None:
         db.info["kpi_planned_in"] = transaction
 
 
+_UNIX_EPOCH_JULIAN_DAY = 2440587.5
+
+
 def _seconds(db: Session, column: Any) -> Any:
-    """Seconds since the epoch of a timestamp column, in SQL (whole seconds on SQLite)."""
+    """Seconds since the epoch of a timestamp column, in SQL, to the millisecond on both databases.
+
+    SQLite keeps julian days as whole milliseconds, so rounding to three decimals gives back the
+    exact instant (``strftime('%s')`` would drop the fraction: a task worked for half a second
+    would count as not worked at all).
+    """
     if is_postgres(db):
         return func.date_part("epoch", column)  # double precision: cheaper than EXTRACT's numeric
-    return cast(func.strftime("%s", column), Integer)
+    return func.round((func.julianday(column) - _UNIX_EPOCH_JULIAN_DAY) * 86400.0, 3)
 
 
 def _bucket(db: Session, column: Any, base: datetime, width_s: int) -> Any:
