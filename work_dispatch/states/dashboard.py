@@ -105,10 +105,6 @@ class DashboardState(ServiceMixin, LiveViewMixin, rx.State):
         self.kpi_department = shown["department_id"] or ALL_DEPARTMENTS
         self.kpi_errors = {}
 
-    async def _register(self, actor: Actor, shown: dict[str, Any]) -> None:
-        watcher = await self._watch(actor, DASHBOARD_VIEW, params={"kpi": self._kpi_filters})
-        REGISTRY.register(watcher, shown=shown)
-
     @rx.event
     async def load(self):
         """Guard the page, load the figures and charts (default range) and register for live updates."""
@@ -116,7 +112,7 @@ class DashboardState(ServiceMixin, LiveViewMixin, rx.State):
 
     async def _load(self, actor: Actor) -> None:
         self._kpi_filters = None
-        await self._watch(actor, DASHBOARD_VIEW, params={"kpi": None})
+        watcher = await self._watch(actor, DASHBOARD_VIEW, params={"kpi": None})
         summary = await runner.run(dashboard.summary, actor)
         board = await runner.run(kpi.board, actor, None)
         self.kpi_departments = await runner.run(reference.department_options, actor)
@@ -124,7 +120,7 @@ class DashboardState(ServiceMixin, LiveViewMixin, rx.State):
         self._apply_kpis(board)
         self._show_filters(board)
         self.kpi_pushes = 0
-        await self._register(actor, {"summary": summary, "kpi": board})
+        REGISTRY.register(watcher, shown={"summary": summary, "kpi": board})
 
     @rx.event
     async def set_kpi_filter(self, name: str, value: Any):
@@ -166,7 +162,7 @@ class DashboardState(ServiceMixin, LiveViewMixin, rx.State):
         self._kpi_filters = filters
         self._apply_kpis(board)
         self._show_filters(board)
-        await self._register(actor, {"kpi": board})
+        await self._watch(actor, DASHBOARD_VIEW, shown={"kpi": board}, params={"kpi": filters})
 
     def _filters_refused(self, actor: Actor, error: DomainError) -> None:
         self.kpi_errors = field_errors(error, actor.locale)

@@ -217,7 +217,9 @@ class KeysetPagerMixin(ServiceMixin, mixin=True):
 class LiveViewMixin(rx.State, mixin=True):
     """A page the fan-out keeps live (task center, board, dashboard, floor, work-order list)."""
 
-    async def _watch(self, actor: Actor, view: str, **fields: Any) -> Watcher:
+    async def _watch(
+        self, actor: Actor, view: str, shown: dict[str, Any] | None = None, **fields: Any
+    ) -> Watcher:
         """Register this session for pushes to ``view``; call it before reading the page's data.
 
         Watching first means a change committed after the read is pushed (the push waits for
@@ -227,6 +229,7 @@ class LiveViewMixin(rx.State, mixin=True):
         Args:
             actor: The session's user.
             view: One of the registry's views.
+            shown: Part of the page → data it already shows (see ``SessionRegistry.register``).
             **fields: More of the watch (departments, filters): see :class:`Watcher`.
 
         Returns:
@@ -241,7 +244,7 @@ class LiveViewMixin(rx.State, mixin=True):
             session_hash=auth.hash_token(session.session_token),
             **fields,
         )
-        REGISTRY.register(watcher)
+        REGISTRY.register(watcher, shown=shown)
         return watcher
 
     def _assign_changed(self, **values: Any) -> None:
