@@ -217,6 +217,8 @@ def test_command_line_writes_the_promised_json(tmp_path, capsys):
         ["--k", "0"],
         ["--transfer-batch", "0"],
         ["--transfer-batch", "many"],
+        ["--hindsight", "-1"],
+        ["--hindsight", "10001"],
     ],
 )
 def test_command_line_refuses_bad_parameters(argv, capsys):

@@ -30,6 +30,11 @@ against the material available, and "material available" notices follow
 :func:`~work_dispatch.domain.flow.first_handover`. Without transfer batches none of this
 runs and a run is exactly what it was before handover existed.
 
+With ``order_bias`` (one offset per work order; index-ranked policies only), every task's
+rank index is multiplied by e^offset of its order before the department plans: the knob
+:mod:`~work_dispatch.simulation.hindsight` turns, knowing the future, to see how far
+re-weighting orders could take a policy.
+
 With ``eta=True`` each order's completion is estimated at its release with
 :func:`~work_dispatch.domain.flow.estimate`, from the open tasks of the whole shop ranked
 as the policy ranks them, on each department's workstations
@@ -45,7 +50,9 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +93,8 @@ EPSILON = 1e-6
 TICK_MINUTES = 5.0
 """How often dispatch runs between events when a policy waits for operators to be nearly free."""
 _WAITING = frozenset({TaskStatus.PENDING, TaskStatus.QUEUED, TaskStatus.ASSIGNED, TaskStatus.PAUSED})
+INDEX_ORDERS = frozenset({TaskOrder.ATC, TaskOrder.DUE_DATE})
+"""Task orders that rank by an index (highest first), so an order's offset can scale it."""
 
 
 @dataclass
@@ -160,8 +169,18 @@ class RunResult:
 
 class _Run:
     def __init__(
-        self, scenario: Scenario, policy: SimPolicy, params: DueDateParams, eta: bool = False
+        self,
+        scenario: Scenario,
+        policy: SimPolicy,
+        params: DueDateParams,
+        eta: bool = False,
+        order_bias: Sequence[float] | None = None,
     ) -> None:
+        if order_bias is not None and (
+            policy.order not in INDEX_ORDERS or len(order_bias) != len(scenario.orders)
+        ):
+            raise ValueError("order_bias needs an index-ranked policy and one offset per order")
+        self.order_bias = order_bias
         self.scenario = scenario
         self.handover = any(s.transfer_batch is not None for o in scenario.orders for s in o.steps)
         self.eta = eta
@@ -466,6 +485,8 @@ class _Run:
                 params=self.params,
                 clock=self.clock,
             )
+            if self.order_bias is not None:
+                ranked = self._biased(ranked)
             assignments = plan_department(
                 ranked,
                 candidates,
@@ -484,6 +505,16 @@ class _Run:
                 self.decisions += 1
                 if self.sample_explanation is None and len(assignment.explanation.get("excluded", [])) > 0:
                     self.sample_explanation = assignment.explanation
+
+    def _biased(self, ranked: list) -> list:
+        """``ranked`` re-ranked by index × e^(the offset of the task's order)."""
+        bias = self.order_bias
+
+        def key(item) -> tuple[float, int]:
+            order_index = self.tasks[item.task.task_id - 1].order_index
+            return (-item.parts["index"] * math.exp(bias[order_index]), item.task.task_id)
+
+        return sorted(ranked, key=key)
 
     def _tablet_key(self, task: SimTask):
         return (
@@ -798,7 +829,12 @@ class _Run:
 
 
 def simulate(
-    scenario: Scenario, policy: SimPolicy, params: DueDateParams = DUE_DATE_PARAMS, *, eta: bool = False
+    scenario: Scenario,
+    policy: SimPolicy,
+    params: DueDateParams = DUE_DATE_PARAMS,
+    *,
+    eta: bool = False,
+    order_bias: Sequence[float] | None = None,
 ) -> RunResult:
     """Run one scenario under one policy.
 
@@ -809,8 +845,14 @@ def simulate(
         params: ``due_date``'s parameters.
         eta: Estimate each order's completion at its release with the domain's
             :func:`~work_dispatch.domain.flow.estimate` (read-only: the run is the same).
+        order_bias: One offset per work order (scenario order) scaling its tasks' rank
+            index by e^offset; for :data:`INDEX_ORDERS` policies only (see
+            :mod:`~work_dispatch.simulation.hindsight`).
 
     Returns:
         The run's raw results (see :mod:`work_dispatch.simulation.metrics`).
+
+    Raises:
+        ValueError: For an ``order_bias`` on a policy without an index, or of the wrong length.
     """
-    return _Run(scenario, policy, params, eta).run()
+    return _Run(scenario, policy, params, eta, order_bias).run()
