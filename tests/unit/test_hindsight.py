@@ -85,3 +85,15 @@ def test_command_line_reports_hindsight(tmp_path, capsys):
     assert document["hindsight_ratio"] <= document["policy_ratio"]
     assert document["settings"][0]["means"]["hindsight"] <= document["settings"][0]["means"][DEFAULT_POLICY]
     assert "sim.hindsight_wt_ratio" in capsys.readouterr().out
+
+
+def test_a_setting_where_no_reference_is_late_has_no_ratio(tmp_path, capsys):
+    out = tmp_path / "hindsight.json"
+    argv = ["--utilization", "0.95", "--due-factor", "1.5", "50", "--seeds", "1", "--days", "1"]
+    assert cli.main([*argv, "--hindsight", "1", "--processes", "1", "--json", str(out)]) == 0
+    document = json.loads(out.read_text())["hindsight"]
+    loose = document["settings"][1]
+    assert loose["means"]["edd"] == 0 and loose["policy_ratio"] is None
+    assert document["settings_rated"] == 1
+    assert document["policy_ratio"] == document["settings"][0]["policy_ratio"]
+    assert "n/a (no tardiness under EDD or ATC)" in capsys.readouterr().out
