@@ -262,9 +262,7 @@ def _hindsight(args, cells: list[Settings], seeds: range) -> int:
         f"sim.hindsight_wt_ratio = {document['hindsight_ratio']:.3f}"
     )
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(_finite({"hindsight": document}), indent=2, allow_nan=False))
-        print(f"\nwrote {args.json}")
+        _write_json(args.json, {"hindsight": document})
     return 0
 
 
@@ -326,13 +324,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     document["due_date_params"] = dataclasses.asdict(params)
     document["elapsed_seconds"] = round(elapsed, 1)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(_finite(document), indent=2, allow_nan=False))
-        print(f"\nwrote {args.json}")
+        _write_json(args.json, document)
     if not args.no_plots:
         for path in _plots(args, results, policies):
             print(f"wrote {path}")
     return 0
+
+
+def _write_json(path: Path, document: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_finite(document), indent=2, allow_nan=False))
+    print(f"\nwrote {path}")
 
 
 def _ratio_text(value: float) -> str:

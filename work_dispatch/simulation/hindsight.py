@@ -17,8 +17,6 @@ finite, and it keeps the policy's operator choice and its hand-out-when-free rhy
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import random
 import statistics
 from collections.abc import Iterable, Sequence
@@ -28,7 +26,7 @@ from work_dispatch.domain.policies import DUE_DATE_PARAMS
 from work_dispatch.simulation.engine import INDEX_ORDERS, simulate
 from work_dispatch.simulation.metrics import ShopClock, lower_bounds, run_metrics
 from work_dispatch.simulation.policies import DEFAULT_POLICY, SimPolicy, all_policies
-from work_dispatch.simulation.runner import REFERENCES
+from work_dispatch.simulation.runner import REFERENCES, map_jobs
 from work_dispatch.simulation.shop import Scenario, Settings, build_scenario
 
 MUTATED_SHARE = 0.1
@@ -149,12 +147,7 @@ def run_hindsight(
         One cell per setting, in the order given.
     """
     jobs = [(cell, seed, policy_name, iterations) for cell in cells for seed in seeds]
-    processes = processes or min(2, os.cpu_count() or 1)
-    if processes > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            outputs = pool.map(_one, jobs, chunksize=1)
-    else:
-        outputs = [_one(job) for job in jobs]
+    outputs = map_jobs(_one, jobs, processes)
     results = {cell: HindsightCell(cell) for cell in cells}
     for settings, figures in outputs:  # map keeps the job order: seeds stay in order
         for name, value in figures.items():

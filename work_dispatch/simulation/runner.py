@@ -15,9 +15,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from work_dispatch.domain.policies import DUE_DATE_PARAMS, DueDateParams
 from work_dispatch.simulation.engine import simulate
@@ -31,6 +31,9 @@ from work_dispatch.simulation.metrics import (
 )
 from work_dispatch.simulation.policies import DEFAULT_POLICY, SimPolicy, all_policies
 from work_dispatch.simulation.shop import Settings, build_scenario, with_transfer_batches
+
+J = TypeVar("J")
+R = TypeVar("R")
 
 GRID_UTILIZATION = (0.85, 0.95)
 GRID_DUE_FACTOR = (1.5, 2.0, 4.0)
@@ -151,6 +154,24 @@ def variant_name(params: DueDateParams) -> str:
     return f"due_date(k={params.k:g},lead={params.lead_factor:g},commit={params.commit_minutes:g})"
 
 
+def map_jobs(function: Callable[[J], R], jobs: Sequence[J], processes: int | None = None) -> list[R]:
+    """``function`` over ``jobs`` on worker processes, results in job order.
+
+    Args:
+        function: A module-level function (it runs in forked workers).
+        jobs: Its arguments, one per call.
+        processes: Worker processes (default: up to 2, never more than the CPUs).
+
+    Returns:
+        One result per job, in the order of ``jobs``.
+    """
+    processes = processes or min(2, os.cpu_count() or 1)
+    if processes > 1 and len(jobs) > 1:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return pool.map(function, jobs, chunksize=1)
+    return [function(job) for job in jobs]
+
+
 def run_grid(
     cells: Sequence[Settings],
     seeds: Iterable[int],
@@ -176,13 +197,8 @@ def run_grid(
     policies = tuple(policies or all_policies().values())
     seeds = list(seeds)
     jobs = [(cell, seed, policies, tuple(params), handover) for cell in cells for seed in seeds]
-    processes = processes or min(2, os.cpu_count() or 1)
     results = {cell: CellResult(cell) for cell in cells}
-    if processes > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            outputs = pool.map(_one, jobs, chunksize=1)
-    else:
-        outputs = [_one(job) for job in jobs]
+    outputs = map_jobs(_one, jobs, processes)
     for settings, _, figures, extra in outputs:  # map keeps the job order: seeds stay in order
         cell = results[settings]
         for name, metrics in figures.items():
